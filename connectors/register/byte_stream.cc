@@ -1,0 +1,69 @@
+#include "connectors/register/byte_stream.h"
+
+#include <openssl/evp.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+namespace enrol::freg {
+
+constexpr size_t kBlock = 1 << 20;
+
+Result<std::unique_ptr<ByteStream>> ByteStream::Open(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) {
+    return InvalidArgument("cannot open " + path + ": " + std::strerror(errno));
+  }
+  return std::unique_ptr<ByteStream>(new ByteStream(f, path));
+}
+
+ByteStream::ByteStream(FILE* f, std::string path)
+    : file_(f), path_(std::move(path)), sha_(EVP_MD_CTX_new()) {
+  EVP_DigestInit_ex(sha_, EVP_sha256(), nullptr);
+}
+
+ByteStream::~ByteStream() {
+  std::fclose(file_);
+  EVP_MD_CTX_free(sha_);
+}
+
+Result<bool> ByteStream::Fill() {
+  if (eof_) return false;
+  // Keep only the unconsumed tail; the buffer never holds more than one
+  // record plus a block.
+  if (start_ > 0) {
+    buf_.erase(0, start_);
+    start_ = 0;
+  }
+  const size_t old = buf_.size();
+  buf_.resize(old + kBlock);
+  const size_t n = std::fread(buf_.data() + old, 1, kBlock, file_);
+  buf_.resize(old + n);
+  if (n < kBlock) {
+    if (std::ferror(file_)) return Unavailable("read error on " + path_);
+    eof_ = true;
+  }
+  EVP_DigestUpdate(sha_, buf_.data() + old, n);
+  bytes_ += static_cast<int64_t>(n);
+  return n > 0;
+}
+
+std::string ByteStream::Sha256Hex() const {
+  if (digest_.empty()) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_MD_CTX* copy = EVP_MD_CTX_new();
+    EVP_MD_CTX_copy_ex(copy, sha_);
+    EVP_DigestFinal_ex(copy, md, &len);
+    EVP_MD_CTX_free(copy);
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (unsigned i = 0; i < len; ++i) {
+      digest_ += kHex[md[i] >> 4];
+      digest_ += kHex[md[i] & 15];
+    }
+  }
+  return digest_;
+}
+
+}  // namespace enrol::freg

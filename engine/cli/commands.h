@@ -1,0 +1,42 @@
+#pragma once
+// One function per command. Each returns the process exit code.
+
+#include <string>
+#include <vector>
+
+#include "engine/cli/services.h"
+
+namespace enrol::cli {
+
+struct ImportArgs {
+  std::vector<std::string> files;
+  bool skip_invalid = false;
+};
+struct GenExtractArgs {
+  std::string municipality;
+  int children = 0;
+  uint64_t seed = 1;
+  std::string format = "json";
+  std::string out;
+  int school_year = 0;  // 0: the next intake's
+};
+struct CohortArgs {
+  int school_year = 0;
+  int grade = 0;
+  bool names = false;
+  int limit = -1;  // rows printed (text); -1 all
+};
+struct ExplainArgs {
+  std::string person;
+  int school_year = 0;
+  int grade = 0;
+};
+
+int RunInit(const GlobalOptions& g, Services& s);
+int RunImport(const GlobalOptions& g, Services& s, const ImportArgs& a);
+int RunImports(const GlobalOptions& g, Services& s);
+int RunGenExtract(const GlobalOptions& g, Services& s, const GenExtractArgs& a);
+int RunCohort(const GlobalOptions& g, Services& s, const CohortArgs& a);
+int RunExplain(const GlobalOptions& g, Services& s, const ExplainArgs& a);
+
+}  // namespace enrol::cli

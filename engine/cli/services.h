@@ -1,0 +1,36 @@
+#pragma once
+// What the commands need from the outside world. engine/main.cc (the
+// composition root) implements it with the real adapters; tests use the same
+// implementation over a temporary database.
+
+#include <string>
+
+#include "engine/app/ports.h"
+#include "engine/app/settings.h"
+
+namespace enrol::cli {
+
+struct GlobalOptions {
+  std::string db_path = "enrol.db";
+  std::string config_path;  // empty: $ENROL_CONFIG, else enrol.json
+  bool json = false;
+};
+
+class Services {
+ public:
+  virtual ~Services() = default;
+  // Creates the database file if needed and applies pending migrations.
+  // Returns the schema version.
+  [[nodiscard]] virtual Result<int> InitDatabase() = 0;
+  // The person store over an existing, up-to-date database.
+  [[nodiscard]] virtual Result<app::PersonStore*> Store() = 0;
+  [[nodiscard]] virtual Result<const app::Settings*> Settings() = 0;
+  [[nodiscard]] virtual Result<app::ExtractOpener*> Opener() = 0;
+  virtual app::Clock& Clock() = 0;
+};
+
+// Parses the command line and runs the command. Returns the exit code:
+// 0 ok, 2 bad input or usage, 1 anything else.
+int Main(int argc, char** argv, GlobalOptions& options, Services& services);
+
+}  // namespace enrol::cli

@@ -1,0 +1,192 @@
+#include "engine/store/sqlite.h"
+
+#include <sqlite3.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace enrol::store {
+
+// Defined in the generated migrations.cc.
+const std::vector<std::pair<std::string_view, std::string_view>>& EmbeddedMigrations();
+
+namespace {
+
+Error SqlError(sqlite3* db, std::string_view what) {
+  const int code = sqlite3_errcode(db);
+  ErrorCode ec = ErrorCode::kInternal;
+  if (code == SQLITE_BUSY || code == SQLITE_LOCKED) ec = ErrorCode::kAborted;
+  if (code == SQLITE_CANTOPEN || code == SQLITE_FULL || code == SQLITE_IOERR ||
+      code == SQLITE_READONLY) {
+    ec = ErrorCode::kUnavailable;
+  }
+  if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) ec = ErrorCode::kFailedPrecondition;
+  if (code == SQLITE_CONSTRAINT) ec = ErrorCode::kAlreadyExists;
+  return Error{ec, std::string(what) + ": " + sqlite3_errmsg(db)};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                     SQLITE_OPEN_NOMUTEX,
+                                 nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Unavailable("cannot open database " + path + ": " + msg);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  std::unique_ptr<Database> d(new Database(db, path));
+  // A file that is not SQLite fails here, on the first read.
+  auto st = d->Exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+      "PRAGMA cache_size=-16000; PRAGMA temp_store=MEMORY;");
+  if (!st) {
+    return Fail(st.error().code,
+                "cannot use " + path + " as an enrol database: " + st.error().message);
+  }
+  return d;
+}
+
+Database::~Database() { sqlite3_close_v2(db_); }
+
+Status Database::Exec(std::string_view sql) {
+  char* err = nullptr;
+  std::string s(sql);
+  if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    Error e = SqlError(db_, "SQL failed");
+    if (err) sqlite3_free(err);
+    return tl::unexpected(e);
+  }
+  return {};
+}
+
+Result<Statement> Database::Prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+      SQLITE_OK) {
+    return tl::unexpected(SqlError(db_, "cannot prepare statement"));
+  }
+  return Statement(stmt, db_);
+}
+
+int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+int Database::Changes() const { return sqlite3_changes(db_); }
+
+Statement::Statement(Statement&& o) noexcept : stmt_(o.stmt_), db_(o.db_) { o.stmt_ = nullptr; }
+Statement& Statement::operator=(Statement&& o) noexcept {
+  if (this != &o) {
+    sqlite3_finalize(stmt_);
+    stmt_ = o.stmt_;
+    db_ = o.db_;
+    o.stmt_ = nullptr;
+  }
+  return *this;
+}
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement& Statement::Bind(int i, int64_t v) {
+  sqlite3_bind_int64(stmt_, i, v);
+  return *this;
+}
+Statement& Statement::Bind(int i, std::string_view t) {
+  sqlite3_bind_text(stmt_, i, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::BindNull(int i) {
+  sqlite3_bind_null(stmt_, i);
+  return *this;
+}
+
+Result<bool> Statement::Step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  Error e = SqlError(db_, "SQL step failed");
+  sqlite3_reset(stmt_);
+  return tl::unexpected(e);
+}
+
+Status Statement::Run() {
+  auto r = Step();
+  Reset();
+  if (!r) return tl::unexpected(r.error());
+  return {};
+}
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+int64_t Statement::ColumnInt(int c) const { return sqlite3_column_int64(stmt_, c); }
+std::string Statement::ColumnText(int c) const { return std::string(ColumnView(c)); }
+std::string_view Statement::ColumnView(int c) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
+  if (!p) return {};
+  return std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, c)));
+}
+bool Statement::ColumnIsNull(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+
+Result<Transaction> Transaction::Begin(Database& db) {
+  ENROL_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  return Transaction(&db);
+}
+
+Transaction::~Transaction() {
+  if (db_) (void)db_->Exec("ROLLBACK");
+}
+
+Status Transaction::Commit() {
+  Database* db = db_;
+  db_ = nullptr;
+  auto st = db->Exec("COMMIT");
+  if (!st) (void)db->Exec("ROLLBACK");
+  return st;
+}
+
+int LatestSchemaVersion() {
+  int latest = 0;
+  for (const auto& [name, sql] : EmbeddedMigrations()) {
+    latest = std::max(latest, std::stoi(std::string(name.substr(0, 4))));
+  }
+  return latest;
+}
+
+Result<int> SchemaVersion(Database& db) {
+  ENROL_RETURN_IF_ERROR(db.Exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations("
+      " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"));
+  ENROL_ASSIGN_OR_RETURN(Statement q, db.Prepare("SELECT COALESCE(MAX(version),0) FROM schema_migrations"));
+  ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+  return row ? static_cast<int>(q.ColumnInt(0)) : 0;
+}
+
+Status Migrate(Database& db) {
+  ENROL_ASSIGN_OR_RETURN(int current, SchemaVersion(db));
+  int known = 0;
+  for (const auto& [name, sql] : EmbeddedMigrations()) {
+    const int version = std::stoi(std::string(name.substr(0, 4)));
+    known = std::max(known, version);
+    if (version <= current) continue;
+    ENROL_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db));
+    auto st = db.Exec(sql);
+    if (!st) return tl::unexpected(st.error().WithContext("migration " + std::string(name)));
+    ENROL_ASSIGN_OR_RETURN(Statement ins, db.Prepare(
+        "INSERT INTO schema_migrations(version, name, applied_at) VALUES(?,?,datetime('now'))"));
+    ENROL_RETURN_IF_ERROR(ins.Bind(1, version).Bind(2, name).Run());
+    ENROL_RETURN_IF_ERROR(tx.Commit());
+  }
+  if (current > known) {
+    return FailedPrecondition("database " + db.path() + " has schema version " +
+                              std::to_string(current) + ", newer than this enrol knows (" +
+                              std::to_string(known) + "); use a newer enrol");
+  }
+  return {};
+}
+
+}  // namespace enrol::store
