@@ -46,12 +46,6 @@ Result<ImportSummary> ImportExtracts(const std::vector<std::string>& paths,
   ImportGuard guard(store);
   ENROL_ASSIGN_OR_RETURN(const int64_t import_id, store.CreateImport(FormatUtc(clock.Now())));
 
-  auto add_issue = [&](ImportIssue issue) {
-    ++summary.issues_total;
-    if (static_cast<int>(summary.issues.size()) < options.max_reported_issues) {
-      summary.issues.push_back(std::move(issue));
-    }
-  };
 
   int files_kept = 0;
   for (const std::string& path : paths) {
@@ -61,6 +55,10 @@ Result<ImportSummary> ImportExtracts(const std::vector<std::string>& paths,
     report.path = path;
     ImportCounts file_counts;
     std::map<std::string, int> file_changes;
+    // Kept apart until the file is known to be new: a file imported before is
+    // dropped whole, its records' issues with it.
+    std::vector<ImportIssue> file_issues;
+    auto add_issue = [&](ImportIssue issue) { file_issues.push_back(std::move(issue)); };
     for (;;) {
       auto next = source->Next();
       if (!next) return tl::unexpected(next.error().WithContext(path));
@@ -125,10 +123,12 @@ Result<ImportSummary> ImportExtracts(const std::vector<std::string>& paths,
     ENROL_RETURN_IF_ERROR(store.EndFile(true));
     ENROL_RETURN_IF_ERROR(store.RecordFile(import_id, path, report.sha256, report.format,
                                            report.records, report.bytes));
-    for (const ImportIssue& issue : summary.issues) {
-      if (issue.path == path) {
-        ENROL_RETURN_IF_ERROR(store.RecordIssue(import_id, issue.path, issue.record, issue.line,
-                                                issue.field, issue.message));
+    for (ImportIssue& issue : file_issues) {
+      ENROL_RETURN_IF_ERROR(store.RecordIssue(import_id, issue.path, issue.record, issue.line,
+                                              issue.field, issue.message));
+      ++summary.issues_total;
+      if (static_cast<int>(summary.issues.size()) < options.max_reported_issues) {
+        summary.issues.push_back(std::move(issue));
       }
     }
     summary.counts.records += file_counts.records;
