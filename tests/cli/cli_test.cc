@@ -1,0 +1,173 @@
+// Runs the enrol binary as a user would.
+#include <regex>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "tests/support/test_support.h"
+
+namespace enrol {
+namespace {
+
+using testing::CommandResult;
+
+
+class CliTest : public ::testing::Test {
+ protected:
+  CommandResult Enrol(const std::string& args) {
+    return testing::Run("cd " + dir_.path().string() + " && " + testing::EnrolBinary() + " --config " +
+               testing::DemoConfig() + " " + args);
+  }
+  void ImportDemo(int children = 2500) {
+    ASSERT_EQ(Enrol("init").exit_code, 0);
+    auto gen = Enrol("gen-extract --municipality 5099 --children " + std::to_string(children) +
+                     " --seed 4 --school-year 2027 --out x.json");
+    ASSERT_EQ(gen.exit_code, 0) << gen.out;
+    auto imp = Enrol("import x.json");
+    ASSERT_EQ(imp.exit_code, 0) << imp.out;
+  }
+  static boost::json::value Json(const CommandResult& r) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(r.out, ec);
+    EXPECT_FALSE(ec) << r.out.substr(0, 500);
+    return v;
+  }
+  // True when the text holds an 11-digit number (a national id would be one).
+  static bool HasElevenDigits(const std::string& text) {
+    static const std::regex kId("(^|[^0-9])[0-9]{11}([^0-9]|$)");
+    return std::regex_search(text, kId);
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(CliTest, HelpAndUsage) {
+  auto help = Enrol("--help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("cohort"), std::string::npos);
+  for (const char* cmd : {"init", "import", "imports", "gen-extract", "cohort", "placement explain"}) {
+    auto r = Enrol(std::string(cmd) + " --help");
+    EXPECT_EQ(r.exit_code, 0) << cmd;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << cmd;
+  }
+  EXPECT_EQ(Enrol("").exit_code, 2);
+  EXPECT_EQ(Enrol("frobnicate").exit_code, 2);
+  EXPECT_EQ(Enrol("cohort --school-year 2027 --grade 3").exit_code, 2);
+  EXPECT_EQ(Enrol("cohort --grade 1").exit_code, 2);
+  EXPECT_EQ(Enrol("import no-such-file.json").exit_code, 2);
+}
+
+TEST_F(CliTest, CommandsBeforeInitSayWhatToDo) {
+  auto r = Enrol("cohort --school-year 2027 --grade 1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("enrol --db enrol.db init"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, MissingConfigIsBadInput) {
+  auto r = testing::Run("cd " + dir_.path().string() + " && ENROL_CONFIG= " + testing::EnrolBinary() +
+               " gen-extract --municipality 5099 --children 5 --out x.json");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("--config"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, GenExtractForAnotherMunicipalityIsRefused) {
+  auto r = Enrol("gen-extract --municipality 5001 --children 5 --out x.json");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("does not match the config"), std::string::npos);
+}
+
+TEST_F(CliTest, ImportCohortExplain) {
+  ImportDemo();
+  auto again = Enrol("import x.json");
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_NE(again.out.find("already imported"), std::string::npos);
+
+  auto cohort = Enrol("cohort --school-year 2027 --grade 1 --limit 5");
+  ASSERT_EQ(cohort.exit_code, 0) << cohort.out;
+  EXPECT_NE(cohort.out.find("letter due"), std::string::npos);
+  EXPECT_NE(cohort.out.find("manual handling by reason"), std::string::npos);
+
+  auto json = Json(Enrol("--json cohort --school-year 2027 --grade 8"));
+  ASSERT_TRUE(json.is_object());
+  EXPECT_EQ(json.at("grade").as_int64(), 8);
+  EXPECT_GT(json.at("entries").as_array().size(), 100u);
+  EXPECT_GT(json.at("by_outcome").at("letter").as_int64(), 0);
+  EXPECT_GT(json.at("by_outcome").at("no_letter").as_int64(), 0);  // 1-10 schools
+
+  std::string placed, manual;
+  for (const auto& e : json.at("entries").as_array()) {
+    const auto& o = e.as_object();
+    if (placed.empty() && o.at("outcome") == "letter") placed = o.at("person").as_string().c_str();
+    if (manual.empty() && o.at("outcome") == "manual") manual = o.at("person").as_string().c_str();
+  }
+  ASSERT_FALSE(placed.empty());
+  auto ex = Enrol("placement explain " + placed + " --school-year 2027");
+  ASSERT_EQ(ex.exit_code, 0) << ex.out;
+  EXPECT_NE(ex.out.find("grade 8"), std::string::npos);
+  EXPECT_NE(ex.out.find("[match]"), std::string::npos);
+  EXPECT_NE(ex.out.find("a decision letter is due"), std::string::npos);
+  ASSERT_FALSE(manual.empty());
+  auto exm = Enrol("placement explain " + manual + " --school-year 2027");
+  EXPECT_EQ(exm.exit_code, 0);
+  EXPECT_NE(exm.out.find("manual handling"), std::string::npos) << exm.out;
+
+  EXPECT_EQ(Enrol("placement explain P999999 --school-year 2027").exit_code, 2);
+  EXPECT_EQ(Enrol("placement explain nobody --school-year 2027").exit_code, 2);
+
+  auto imports = Json(Enrol("--json imports"));
+  EXPECT_EQ(imports.as_array().size(), 1u);
+}
+
+TEST_F(CliTest, ProtectedAddressesAreNeverShown) {
+  ImportDemo(6000);
+  auto json = Json(Enrol("--json cohort --school-year 2027 --grade 1"));
+  int protected_cases = 0;
+  for (const auto& e : json.at("entries").as_array()) {
+    const auto& o = e.as_object();
+    bool prot = false;
+    for (const auto& r : o.at("manual_reasons").as_array()) prot = prot || r == "protected_address";
+    if (!prot) continue;
+    ++protected_cases;
+    EXPECT_FALSE(o.contains("school")) << "a school derived from a protected address";
+    EXPECT_FALSE(o.contains("why"));
+    auto ex = Enrol("placement explain " + std::string(o.at("person").as_string()) +
+                    " --school-year 2027");
+    EXPECT_EQ(ex.exit_code, 0);
+    EXPECT_NE(ex.out.find("address: withheld"), std::string::npos) << ex.out;
+    EXPECT_EQ(ex.out.find("address table"), std::string::npos) << ex.out;
+    EXPECT_EQ(ex.out.find("skolekrets"), std::string::npos) << ex.out;
+  }
+  EXPECT_GT(protected_cases, 0);
+}
+
+TEST_F(CliTest, NoNationalIdInAnyOutput) {
+  ImportDemo();
+  std::string all;
+  for (const char* args : {"cohort --school-year 2027 --grade 1 --names",
+                           "--json cohort --school-year 2027 --grade 5 --names",
+                           "placement explain P1 --school-year 2027", "imports",
+                           "--json import x.json"}) {
+    auto r = Enrol(args);
+    all += r.out;
+  }
+  EXPECT_FALSE(HasElevenDigits(all));
+  EXPECT_TRUE(HasElevenDigits("id 14832051250 here"));  // the check itself works
+}
+
+TEST_F(CliTest, BadExtractIsRejectedWithFileRecordAndField) {
+  ASSERT_EQ(Enrol("init").exit_code, 0);
+  testing::WriteFile(dir_.File("bad.json"),
+                     "[\n{\"identifikasjonsnummer\":[{\"foedselsEllerDNummer\":\"12345678901\"}]}\n]");
+  auto r = Enrol("import bad.json");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("bad.json: record 1 (line 2): identifikasjonsnummer[0].foedselsEllerDNummer"),
+            std::string::npos)
+      << r.out;
+  EXPECT_FALSE(HasElevenDigits(r.out));
+  auto imports = Enrol("imports");
+  EXPECT_NE(imports.out.find("no imports yet"), std::string::npos);
+  auto skip = Json(Enrol("--json import --skip-invalid bad.json"));
+  EXPECT_EQ(skip.at("skipped").as_int64(), 1);
+}
+
+}  // namespace
+}  // namespace enrol
