@@ -20,6 +20,9 @@ Result<std::unique_ptr<ByteStream>> ByteStream::Open(const std::string& path) {
 
 ByteStream::ByteStream(FILE* f, std::string path)
     : file_(f), path_(std::move(path)), sha_(EVP_MD_CTX_new()) {
+  capacity_ = 2 * kBlock;
+  buf_.reset(new char[capacity_]);
+  std::setvbuf(file_, nullptr, _IONBF, 0);  // fread of whole blocks needs no stdio buffer
   EVP_DigestInit_ex(sha_, EVP_sha256(), nullptr);
 }
 
@@ -33,18 +36,24 @@ Result<bool> ByteStream::Fill() {
   // Keep only the unconsumed tail; the buffer never holds more than one
   // record plus a block.
   if (start_ > 0) {
-    buf_.erase(0, start_);
+    std::memmove(buf_.get(), buf_.get() + start_, end_ - start_);
+    end_ -= start_;
     start_ = 0;
   }
-  const size_t old = buf_.size();
-  buf_.resize(old + kBlock);
-  const size_t n = std::fread(buf_.data() + old, 1, kBlock, file_);
-  buf_.resize(old + n);
+  if (end_ + kBlock > capacity_) {  // a record longer than a block
+    capacity_ = 2 * (end_ + kBlock);
+    std::unique_ptr<char[]> bigger(new char[capacity_]);
+    std::memcpy(bigger.get(), buf_.get(), end_);
+    buf_ = std::move(bigger);
+  }
+  const size_t old = end_;
+  const size_t n = std::fread(buf_.get() + end_, 1, kBlock, file_);
+  end_ += n;
   if (n < kBlock) {
     if (std::ferror(file_)) return Unavailable("read error on " + path_);
     eof_ = true;
   }
-  EVP_DigestUpdate(sha_, buf_.data() + old, n);
+  EVP_DigestUpdate(sha_, buf_.get() + old, n);
   bytes_ += static_cast<int64_t>(n);
   return n > 0;
 }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/core/result.h"
 
@@ -22,7 +23,7 @@ class ByteStream {
 
   // The unconsumed bytes held now.
   [[nodiscard]] std::string_view Data() const {
-    return std::string_view(buf_).substr(start_);
+    return std::string_view(buf_.get() + start_, end_ - start_);
   }
   // Drops `n` bytes from the front of Data().
   void Consume(size_t n) { start_ += n; }
@@ -37,8 +38,10 @@ class ByteStream {
   ByteStream(FILE* f, std::string path);
   FILE* file_;
   std::string path_;
-  std::string buf_;
-  size_t start_ = 0;
+  std::unique_ptr<char[]> buf_;
+  size_t capacity_ = 0;
+  size_t start_ = 0;  // Data() is [start_, end_)
+  size_t end_ = 0;
   bool eof_ = false;
   int64_t bytes_ = 0;
   EVP_MD_CTX* sha_;

@@ -1,7 +1,8 @@
 #pragma once
 // Maps a FREG person document ("Folkeregisterperson", JSON shape of the
-// offentlig-med-hjemmel API) to a core::Person, validating as it goes. XML
-// documents are first converted to the same JSON shape (XmlToFregJson).
+// offentlig-med-hjemmel API) to a core::Person, validating as it goes. The
+// document arrives as a FlatDoc: from JSON (FlatDocBuilder) or from XML
+// (XmlToFlatDoc), so both formats share one set of rules.
 //
 // From each historised element the current entry (erGjeldende) is used.
 // Required: identifikasjonsnummer (a valid fødselsnummer or D-nummer),
@@ -11,10 +12,11 @@
 
 #include <string>
 
-#include <boost/json/object.hpp>
+#include <boost/json/basic_parser.hpp>
 #include <pugixml.hpp>
 #include <tl/expected.hpp>
 
+#include "connectors/register/flat_doc.h"
 #include "engine/core/national_id.h"
 #include "engine/core/person.h"
 
@@ -25,13 +27,105 @@ struct MapError {
   std::string message;  // without personal data
 };
 
-tl::expected<core::Person, MapError> MapFregPerson(const boost::json::object& doc,
+// Maps the person document at `node` of `doc`.
+tl::expected<core::Person, MapError> MapFregPerson(const FlatDoc& doc, int node,
                                                    const core::NationalIdOptions& ids);
 
 // Converts a <folkeregisterperson> element to the JSON shape: each child of
-// the person becomes an array (as in JSON), nested elements become objects,
-// repeated nested elements arrays, and leaves strings. Namespace prefixes are
-// dropped.
-boost::json::object XmlToFregJson(const pugi::xml_node& person);
+// the person becomes an array entry (as in JSON), nested elements objects,
+// and leaves strings. Namespace prefixes are dropped.
+void XmlToFlatDoc(const pugi::xml_node& person, FlatDoc& doc);
+
+// Boost.JSON tokenizer handler that builds a FlatDoc.
+struct FlatDocBuilder {
+  static constexpr std::size_t max_object_size = 1 << 20;
+  static constexpr std::size_t max_array_size = 1 << 20;
+  static constexpr std::size_t max_key_size = 1 << 16;
+  static constexpr std::size_t max_string_size = 1 << 26;
+  using ec_t = boost::system::error_code;
+
+  FlatDoc* doc = nullptr;
+
+  void Reset() {
+    doc->Clear();
+    key_off_ = key_len_ = 0;
+    key_open_ = text_open_ = false;
+  }
+
+  bool on_document_begin(ec_t&) { return true; }
+  bool on_document_end(ec_t&) { return true; }
+  bool on_object_begin(ec_t&) { return Begin(FlatDoc::Kind::kObject); }
+  bool on_object_end(std::size_t, ec_t&) {
+    doc->End();
+    return true;
+  }
+  bool on_array_begin(ec_t&) { return Begin(FlatDoc::Kind::kArray); }
+  bool on_array_end(std::size_t, ec_t&) {
+    doc->End();
+    return true;
+  }
+  bool on_key_part(boost::json::string_view s, std::size_t, ec_t&) {
+    if (!key_open_) {
+      key_off_ = doc->ArenaSize();
+      key_open_ = true;
+    }
+    doc->AppendText(std::string_view(s.data(), s.size()));
+    return true;
+  }
+  bool on_key(boost::json::string_view s, std::size_t n, ec_t& ec) {
+    on_key_part(s, n, ec);
+    key_len_ = doc->ArenaSize() - key_off_;
+    key_open_ = false;
+    return true;
+  }
+  bool on_string_part(boost::json::string_view s, std::size_t, ec_t&) {
+    Part(s);
+    return true;
+  }
+  bool on_string(boost::json::string_view s, std::size_t, ec_t&) {
+    return Finish(FlatDoc::Kind::kString, s);
+  }
+  bool on_number_part(boost::json::string_view s, ec_t&) {
+    Part(s);
+    return true;
+  }
+  bool on_int64(std::int64_t, boost::json::string_view s, ec_t&) {
+    return Finish(FlatDoc::Kind::kNumber, s);
+  }
+  bool on_uint64(std::uint64_t, boost::json::string_view s, ec_t&) {
+    return Finish(FlatDoc::Kind::kNumber, s);
+  }
+  bool on_double(double, boost::json::string_view s, ec_t&) {
+    return Finish(FlatDoc::Kind::kNumber, s);
+  }
+  bool on_bool(bool b, ec_t&) { return Finish(FlatDoc::Kind::kBool, b ? "true" : "false"); }
+  bool on_null(ec_t&) { return Finish(FlatDoc::Kind::kNull, ""); }
+  bool on_comment_part(boost::json::string_view, ec_t&) { return true; }
+  bool on_comment(boost::json::string_view, ec_t&) { return true; }
+
+ private:
+  bool Begin(FlatDoc::Kind kind) {
+    doc->Begin(kind, key_off_, key_len_);
+    key_len_ = 0;
+    return true;
+  }
+  void Part(boost::json::string_view s) {
+    if (!text_open_) {
+      text_off_ = doc->ArenaSize();
+      text_open_ = true;
+    }
+    doc->AppendText(std::string_view(s.data(), s.size()));
+  }
+  bool Finish(FlatDoc::Kind kind, boost::json::string_view s) {
+    Part(s);
+    doc->Scalar(kind, key_off_, key_len_, text_off_, doc->ArenaSize() - text_off_);
+    text_open_ = false;
+    key_len_ = 0;
+    return true;
+  }
+
+  uint32_t key_off_ = 0, key_len_ = 0, text_off_ = 0;
+  bool key_open_ = false, text_open_ = false;
+};
 
 }  // namespace enrol::freg

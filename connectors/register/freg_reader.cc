@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <pugixml.hpp>
 
 #include "connectors/register/byte_stream.h"
@@ -14,17 +14,24 @@ namespace json = boost::json;
 namespace {
 
 int CountLines(std::string_view s) {
-  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+  int n = 0;
+  const char* p = s.data();
+  const char* end = p + s.size();
+  while ((p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p))))) {
+    ++n;
+    ++p;
+  }
+  return n;
 }
 
 bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
-app::ExtractRecord MapDocument(const json::object& doc, int index, int line,
+app::ExtractRecord MapDocument(const FlatDoc& doc, int node, int index, int line,
                                const core::NationalIdOptions& ids) {
   app::ExtractRecord rec;
   rec.index = index;
   rec.line = line;
-  auto person = MapFregPerson(doc, ids);
+  auto person = MapFregPerson(doc, node, ids);
   if (person) {
     rec.person = std::move(*person);
   } else {
@@ -36,149 +43,177 @@ app::ExtractRecord MapDocument(const json::object& doc, int index, int line,
 
 // ---------------------------------------------------------------- JSON
 
+// Records are found and parsed in one pass: Boost.JSON's stream parser stops
+// at the end of one value, so only the bytes between records (whitespace,
+// commas, the array brackets) are scanned here.
 class JsonSource final : public app::ExtractSource {
  public:
   JsonSource(std::unique_ptr<ByteStream> s, core::NationalIdOptions ids)
-      : s_(std::move(s)), ids_(ids) {}
+      : s_(std::move(s)), ids_(ids), parser_(json::parse_options()) {
+    parser_.handler().doc = &doc_;
+  }
 
   Result<std::optional<app::ExtractRecord>> Next() override;
   std::string Format() const override {
-    switch (mode_) {
-      case Mode::kArray: return "json";
-      case Mode::kBulk:
-      case Mode::kBulkTail: return "bulk-json";
-      default: return mode_was_bulk_ ? "bulk-json" : (mode_was_array_ ? "json" : "ndjson");
-    }
+    if (bulk_) return "bulk-json";
+    return array_ ? "json" : "ndjson";
   }
   std::string Sha256Hex() const override { return s_->Sha256Hex(); }
   int64_t BytesRead() const override { return s_->BytesRead(); }
 
  private:
-  enum class Mode { kStart, kArray, kObjects, kBulk, kBulkTail, kDone };
+  enum class Mode { kStart, kArray, kObjects, kBulkTail, kDone };
 
-  app::ExtractRecord MakeRecord(std::string_view text);
   Error Malformed(const std::string& what) const {
     return Error{ErrorCode::kInvalidArgument, "line " + std::to_string(line_ + 1) + ": " + what};
   }
-  // True when the '[' at `pos` follows `"oppslag" :` in the current chunk.
-  bool OpensBulkArray(std::string_view d, size_t pos) const;
+  void Advance(std::string_view d, size_t n) {
+    line_ += CountLines(d.substr(pos_, n));
+    pos_ += n;
+  }
+  // Reads more into the buffer, keeping bytes from `keep` on.
+  Result<bool> More(size_t keep) {
+    s_->Consume(keep);
+    pos_ -= keep;
+    return s_->Fill();
+  }
+  // At a '{' at top level: the bulk response wraps the records in "oppslag".
+  Result<bool> OpensBulkResponse();
+  Result<std::optional<app::ExtractRecord>> ParseRecord();
+  // Skips the members after the bulk response's array, up to its '}'.
+  Status SkipBulkTail();
 
   std::unique_ptr<ByteStream> s_;
   core::NationalIdOptions ids_;
+  FlatDoc doc_;
+  json::basic_parser<FlatDocBuilder> parser_;
   Mode mode_ = Mode::kStart;
-  bool mode_was_bulk_ = false;
-  bool mode_was_array_ = false;
+  bool array_ = false;
+  bool bulk_ = false;
   size_t pos_ = 0;
-  bool in_chunk_ = false;
-  size_t chunk_start_ = 0;
-  int chunk_line_ = 0;
-  int depth_ = 0;
-  bool in_string_ = false;
-  bool escape_ = false;
   int line_ = 0;  // 0-based line of pos_
   int index_ = 0;
-  bool at_file_start_ = true;
 };
 
-bool JsonSource::OpensBulkArray(std::string_view d, size_t pos) const {
-  if (mode_ != Mode::kObjects || depth_ != 1 || index_ != 0) return false;
-  size_t i = pos;
-  auto skip_back = [&] {
-    while (i > chunk_start_ && IsSpace(d[i - 1])) --i;
-  };
-  skip_back();
-  if (i == chunk_start_ || d[i - 1] != ':') return false;
-  --i;
-  skip_back();
+Result<bool> JsonSource::OpensBulkResponse() {
+  // The first block is in the buffer (1 MiB), far more than the prefix needs.
+  std::string_view d = s_->Data();
+  size_t i = pos_ + 1;
+  while (i < d.size() && IsSpace(d[i])) ++i;
   constexpr std::string_view kKey = "\"oppslag\"";
-  if (i < chunk_start_ + kKey.size()) return false;
-  return d.substr(i - kKey.size(), kKey.size()) == kKey;
+  if (d.substr(i, kKey.size()) != kKey) return false;
+  i += kKey.size();
+  while (i < d.size() && IsSpace(d[i])) ++i;
+  if (i >= d.size() || d[i] != ':') return false;
+  ++i;
+  while (i < d.size() && IsSpace(d[i])) ++i;
+  if (i >= d.size() || d[i] != '[') {
+    return tl::unexpected(Malformed("\"oppslag\" must hold an array of lookups"));
+  }
+  Advance(d, i + 1 - pos_);
+  return true;
 }
 
-app::ExtractRecord JsonSource::MakeRecord(std::string_view text) {
-  ++index_;
-  unsigned char scratch[16384];
-  json::monotonic_resource mr(scratch, sizeof scratch);
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec, &mr);
-  app::ExtractRecord rec;
-  rec.index = index_;
-  rec.line = chunk_line_ + 1;
-  if (ec) {
-    rec.message = "not valid JSON (" + ec.message() + ")";
-    return rec;
-  }
-  if (!v.is_object()) {
-    rec.message = "not a JSON object";
-    return rec;
-  }
-  const json::object* doc = &v.get_object();
-  if (mode_ == Mode::kBulk) {
-    const json::value* p = doc->if_contains("folkeregisterperson");
-    if (!p || !p->is_object()) {
-      rec.field = doc->if_contains("feilmelding") ? "feilmelding" : "folkeregisterperson";
-      rec.message = doc->if_contains("feilmelding")
-                        ? "the register could not deliver this person (lookup error)"
-                        : "missing (required)";
-      return rec;
+Status JsonSource::SkipBulkTail() {
+  int depth = 1;
+  bool in_string = false, escape = false;
+  for (;;) {
+    std::string_view d = s_->Data();
+    for (; pos_ < d.size(); ++pos_) {
+      const char c = d[pos_];
+      if (c == '\n') ++line_;
+      if (in_string) {
+        if (escape) escape = false;
+        else if (c == '\\') escape = true;
+        else if (c == '"') in_string = false;
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if ((c == '}' || c == ']') && --depth == 0) {
+        ++pos_;
+        return {};
+      }
     }
-    doc = &p->get_object();
+    ENROL_ASSIGN_OR_RETURN(bool more, More(pos_));
+    if (!more) return tl::unexpected(Malformed("the file ends before the bulk response is closed; it is truncated"));
   }
-  return MapDocument(*doc, rec.index, rec.line, ids_);
+}
+
+Result<std::optional<app::ExtractRecord>> JsonSource::ParseRecord() {
+  ++index_;
+  const int start_line = line_ + 1;
+  parser_.reset();
+  parser_.handler().Reset();
+  for (;;) {
+    std::string_view d = s_->Data();
+    boost::system::error_code ec;
+    const size_t n = parser_.write_some(true, d.data() + pos_, d.size() - pos_, ec);
+    Advance(d, n);
+    if (ec) {
+      if (mode_ != Mode::kObjects) {
+        // Inside an array the next record cannot be found again.
+        return tl::unexpected(Error{ErrorCode::kInvalidArgument,
+                                    "record " + std::to_string(index_) + " (line " +
+                                        std::to_string(start_line) + "): not valid JSON (" +
+                                        ec.message() + " at line " + std::to_string(line_ + 1) +
+                                        "); the file cannot be read on"});
+      }
+      // One document per line: report it and go on at the next line.
+      app::ExtractRecord rec;
+      rec.index = index_;
+      rec.line = start_line;
+      rec.message = "not valid JSON (" + ec.message() + ")";
+      for (;;) {
+        d = s_->Data();
+        const size_t nl = d.find('\n', pos_);
+        if (nl != std::string_view::npos) {
+          Advance(d, nl + 1 - pos_);
+          break;
+        }
+        ENROL_ASSIGN_OR_RETURN(bool more, More(pos_));
+        if (!more) {
+          pos_ = s_->Data().size();
+          break;
+        }
+      }
+      return std::optional<app::ExtractRecord>(std::move(rec));
+    }
+    if (parser_.done()) {
+      app::ExtractRecord rec;
+      rec.index = index_;
+      rec.line = start_line;
+      int person = doc_.Root();
+      if (bulk_) {
+        person = doc_.Find(doc_.Root(), "folkeregisterperson");
+        if (person == FlatDoc::kNone || doc_.KindOf(person) != FlatDoc::Kind::kObject) {
+          const bool lookup_error = doc_.Find(doc_.Root(), "feilmelding") != FlatDoc::kNone;
+          rec.field = lookup_error ? "feilmelding" : "folkeregisterperson";
+          rec.message = lookup_error ? "the register could not deliver this person (lookup error)"
+                                     : "missing (required)";
+          return std::optional<app::ExtractRecord>(std::move(rec));
+        }
+      }
+      return std::optional<app::ExtractRecord>(MapDocument(doc_, person, index_, start_line, ids_));
+    }
+    ENROL_ASSIGN_OR_RETURN(bool more, More(pos_));
+    if (!more) {
+      return tl::unexpected(Error{
+          ErrorCode::kInvalidArgument,
+          "record " + std::to_string(index_) + " (line " + std::to_string(start_line) +
+              "): the file ends inside this record; it is truncated"});
+    }
+  }
 }
 
 Result<std::optional<app::ExtractRecord>> JsonSource::Next() {
   for (;;) {
     std::string_view d = s_->Data();
-    if (at_file_start_ && d.size() >= 3) {
-      if (d.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;
-      at_file_start_ = false;
+    if (pos_ == 0 && index_ == 0 && mode_ == Mode::kStart && d.substr(0, 3) == "\xEF\xBB\xBF") {
+      pos_ = 3;
     }
     while (pos_ < d.size()) {
       const char c = d[pos_];
-      if (in_chunk_ || mode_ == Mode::kBulkTail) {
-        if (c == '\n') ++line_;
-        if (in_string_) {
-          if (escape_) {
-            escape_ = false;
-          } else if (c == '\\') {
-            escape_ = true;
-          } else if (c == '"') {
-            in_string_ = false;
-          }
-          ++pos_;
-          continue;
-        }
-        if (c == '"') {
-          in_string_ = true;
-        } else if (c == '{' || c == '[') {
-          if (c == '[' && in_chunk_ && OpensBulkArray(d, pos_)) {
-            mode_ = Mode::kBulk;
-            mode_was_bulk_ = true;
-            in_chunk_ = false;
-            depth_ = 0;
-            ++pos_;
-            continue;
-          }
-          ++depth_;
-        } else if (c == '}' || c == ']') {
-          --depth_;
-          if (depth_ == 0) {
-            ++pos_;
-            if (mode_ == Mode::kBulkTail) {
-              mode_ = Mode::kDone;
-              continue;
-            }
-            in_chunk_ = false;
-            app::ExtractRecord rec = MakeRecord(d.substr(chunk_start_, pos_ - chunk_start_));
-            s_->Consume(pos_);
-            pos_ = 0;
-            return std::optional<app::ExtractRecord>(std::move(rec));
-          }
-        }
-        ++pos_;
-        continue;
-      }
       if (IsSpace(c)) {
         if (c == '\n') ++line_;
         ++pos_;
@@ -188,7 +223,7 @@ Result<std::optional<app::ExtractRecord>> JsonSource::Next() {
         case Mode::kStart:
           if (c == '[') {
             mode_ = Mode::kArray;
-            mode_was_array_ = true;
+            array_ = true;
             ++pos_;
             continue;
           }
@@ -197,20 +232,28 @@ Result<std::optional<app::ExtractRecord>> JsonSource::Next() {
                 "not a FREG JSON extract: expected '[' or '{' or '<' at the start of the file"));
           }
           mode_ = Mode::kObjects;
-          break;
+          {
+            ENROL_ASSIGN_OR_RETURN(bool bulk, OpensBulkResponse());
+            if (bulk) {
+              bulk_ = true;
+              mode_ = Mode::kArray;
+              d = s_->Data();
+              continue;
+            }
+          }
+          return ParseRecord();
         case Mode::kArray:
-        case Mode::kBulk:
           if (c == ',') {
             ++pos_;
             continue;
           }
           if (c == ']') {
             ++pos_;
-            if (mode_ == Mode::kBulk) {
-              mode_ = Mode::kBulkTail;
-              depth_ = 1;
-            } else {
+            mode_ = bulk_ ? Mode::kBulkTail : Mode::kDone;
+            if (bulk_) {
+              ENROL_RETURN_IF_ERROR(SkipBulkTail());
               mode_ = Mode::kDone;
+              d = s_->Data();
             }
             continue;
           }
@@ -218,43 +261,24 @@ Result<std::optional<app::ExtractRecord>> JsonSource::Next() {
             return tl::unexpected(Malformed(
                 std::string("expected a person document (a JSON object), found '") + c + "'"));
           }
-          break;
+          return ParseRecord();
         case Mode::kObjects:
           if (c != '{') {
             return tl::unexpected(Malformed(
                 std::string("expected a person document (a JSON object), found '") + c + "'"));
           }
-          break;
+          return ParseRecord();
         case Mode::kBulkTail:
         case Mode::kDone:
           return tl::unexpected(Malformed("unexpected data after the end of the extract"));
       }
-      // c == '{': a record starts.
-      in_chunk_ = true;
-      chunk_start_ = pos_;
-      chunk_line_ = line_;
-      depth_ = 1;
-      ++pos_;
     }
-    // Need more bytes. Keep the record begun so far.
-    const size_t keep_from = in_chunk_ ? chunk_start_ : pos_;
-    s_->Consume(keep_from);
-    pos_ -= keep_from;
-    chunk_start_ = 0;
-    ENROL_ASSIGN_OR_RETURN(bool more, s_->Fill());
+    ENROL_ASSIGN_OR_RETURN(bool more, More(pos_));
     if (more) continue;
-    if (in_chunk_ || in_string_) {
-      return tl::unexpected(Error{
-          ErrorCode::kInvalidArgument,
-          "record " + std::to_string(index_ + 1) + " (line " + std::to_string(chunk_line_ + 1) +
-              "): the file ends inside this record; it is truncated"});
-    }
     switch (mode_) {
       case Mode::kStart:
         return tl::unexpected(Error{ErrorCode::kInvalidArgument, "the file is empty"});
       case Mode::kArray:
-      case Mode::kBulk:
-      case Mode::kBulkTail:
         return tl::unexpected(Malformed(
             "the file ends before the JSON array is closed; it is truncated"));
       default:
@@ -297,6 +321,7 @@ class XmlSource final : public app::ExtractSource {
 
   std::unique_ptr<ByteStream> s_;
   core::NationalIdOptions ids_;
+  FlatDoc flat_;
   size_t counted_ = 0;
   int line_ = 0;
   int depth_ = 0;
@@ -447,7 +472,8 @@ Result<std::optional<app::ExtractRecord>> XmlSource::Next() {
       rec.line = start_line + CountLines(d.substr(0, std::min<size_t>(parsed.offset, end)));
       rec.message = std::string("not well-formed XML (") + parsed.description() + ")";
     } else {
-      rec = MapDocument(XmlToFregJson(doc.document_element()), index_, start_line, ids_);
+      XmlToFlatDoc(doc.document_element(), flat_);
+      rec = MapDocument(flat_, flat_.Root(), index_, start_line, ids_);
     }
     Drop(end);
     return std::optional<app::ExtractRecord>(std::move(rec));

@@ -78,8 +78,8 @@ Result<ImportSummary> ImportExtracts(const std::vector<std::string>& paths,
           continue;
         case UpsertKind::kNew:
           ++file_counts.new_persons;
+          // Not stored as a change row: persons.first_import says it.
           ++file_changes[std::string(core::PersonChangeCode(core::PersonChange::kNew))];
-          ENROL_RETURN_IF_ERROR(store.RecordChange(import_id, up.key, core::PersonChange::kNew));
           break;
         case UpsertKind::kUnchanged:
           ++file_counts.unchanged;

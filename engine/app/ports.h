@@ -105,7 +105,8 @@ class PersonStore {
   [[nodiscard]] virtual Result<std::optional<StoredPerson>> FindByKey(int64_t key) = 0;
   [[nodiscard]] virtual Result<std::optional<StoredPerson>> FindByNin(std::string_view nin) = 0;
   [[nodiscard]] virtual Result<std::vector<ImportInfo>> Imports() = 0;
-  // Changes recorded for a person, newest import first: (import id, kind).
+  // Changes recorded for a person, newest import first: (import id, kind),
+  // including "new" for the import that first brought the person.
   [[nodiscard]] virtual Result<std::vector<std::pair<int64_t, std::string>>> ChangesOf(
       int64_t key) = 0;
 };

@@ -21,9 +21,17 @@ bool IsValidDate(int year, int month, int day) {
 }
 
 std::string Date::ToString() const {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", year, month, day);
-  return buf;
+  // Hand-formatted: this runs for every person of every import.
+  std::string s(10, '0');
+  int y = year;
+  for (int i = 3; i >= 0; --i, y /= 10) s[i] = static_cast<char>('0' + y % 10);
+  s[4] = '-';
+  s[5] = static_cast<char>('0' + month / 10);
+  s[6] = static_cast<char>('0' + month % 10);
+  s[7] = '-';
+  s[8] = static_cast<char>('0' + day / 10);
+  s[9] = static_cast<char>('0' + day % 10);
+  return s;
 }
 
 std::string Date::ToNorwegian() const {

@@ -1,44 +1,12 @@
 #include "engine/store/person_codec.h"
 
+#include <cstdio>
+
 #include <boost/json.hpp>
 
 namespace enrol::store {
 namespace json = boost::json;
 namespace {
-
-void PutIf(json::object& o, std::string_view k, const std::string& v) {
-  if (!v.empty()) o[k] = v;
-}
-
-json::object EncodeName(const core::Name& n) {
-  json::object o;
-  PutIf(o, "f", n.fornavn);
-  PutIf(o, "m", n.mellomnavn);
-  PutIf(o, "e", n.etternavn);
-  return o;
-}
-
-json::object EncodeAddress(const core::Address& a) {
-  json::object o;
-  o["k"] = core::AddressKindCode(a.kind);
-  PutIf(o, "kn", a.kommunenummer);
-  PutIf(o, "ak", a.adressekode);
-  PutIf(o, "an", a.adressenavn);
-  if (a.husnummer) o["hn"] = a.husnummer;
-  PutIf(o, "hb", a.husbokstav);
-  PutIf(o, "be", a.bruksenhetsnummer);
-  if (a.gaardsnummer) o["gnr"] = a.gaardsnummer;
-  if (a.bruksnummer) o["bnr"] = a.bruksnummer;
-  if (a.festenummer) o["fnr"] = a.festenummer;
-  PutIf(o, "pn", a.postnummer);
-  PutIf(o, "ps", a.poststed);
-  PutIf(o, "id", a.adresse_id);
-  if (a.skolekrets) o["sk"] = *a.skolekrets;
-  if (a.grunnkrets) o["gk"] = *a.grunnkrets;
-  if (a.gradering != core::Gradering::kUgradert) o["g"] = core::GraderingCode(a.gradering);
-  if (a.flyttedato) o["fd"] = a.flyttedato->ToString();
-  return o;
-}
 
 std::string Str(const json::object& o, std::string_view k) {
   const json::value* v = o.if_contains(k);
@@ -82,36 +50,138 @@ core::Address DecodeAddress(const json::object& o) {
 
 }  // namespace
 
-std::string EncodePerson(const core::Person& p) {
-  json::object o;
-  o["id"] = p.id;
-  o["ik"] = static_cast<int>(p.id_kind);
-  o["n"] = EncodeName(p.name);
-  if (p.birth_date) o["bd"] = p.birth_date->ToString();
-  o["by"] = p.birth_year;
-  PutIf(o, "kj", p.kjoenn);
-  o["st"] = core::PersonStatusCode(p.status);
-  if (p.death_date) o["dd"] = p.death_date->ToString();
-  if (p.home) o["h"] = EncodeAddress(*p.home);
-  if (p.stay) o["o"] = EncodeAddress(*p.stay);
-  if (!p.shared_home.empty()) {
-    json::array a;
-    for (const auto& s : p.shared_home) a.push_back(EncodeAddress(s));
-    o["db"] = std::move(a);
+namespace {
+
+// Appends a JSON string literal. Control characters are escaped; UTF-8 passes.
+void Quote(std::string& out, std::string_view s) {
+  out += '"';
+  size_t plain = 0;  // the run of characters that need no escape
+  while (plain < s.size() && s[plain] != '"' && s[plain] != '\\' &&
+         static_cast<unsigned char>(s[plain]) >= 0x20) {
+    ++plain;
   }
-  if (p.protection != core::Gradering::kUgradert) o["ab"] = core::GraderingCode(p.protection);
-  if (!p.responsibility.empty()) {
-    json::array a;
-    for (const auto& r : p.responsibility) {
-      json::object ro;
-      ro["a"] = core::AnsvarCode(r.ansvar);
-      PutIf(ro, "g", r.guardian_id);
-      if (!(r.guardian_name_without_id == core::Name{})) ro["n"] = EncodeName(r.guardian_name_without_id);
-      a.push_back(std::move(ro));
+  out.append(s.data(), plain);
+  for (char c : s.substr(plain)) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
     }
-    o["fa"] = std::move(a);
   }
-  return json::serialize(o);
+  out += '"';
+}
+
+// Writes members in a fixed order: the same person always gives the same text.
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  void Open() { out_ += '{'; first_ = true; }
+  void Close() { out_ += '}'; first_ = false; }
+  void Key(std::string_view k) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    Quote(out_, k);
+    out_ += ':';
+  }
+  void Str(std::string_view k, std::string_view v) { Key(k); Quote(out_, v); }
+  void StrIf(std::string_view k, std::string_view v) { if (!v.empty()) Str(k, v); }
+  void Int(std::string_view k, long v) { Key(k); out_ += std::to_string(v); }
+  void IntIf(std::string_view k, long v) { if (v) Int(k, v); }
+  void BeginArray(std::string_view k) { Key(k); out_ += '['; first_ = true; }
+  void EndArray() { out_ += ']'; first_ = false; }
+  void Element() { if (!first_) out_ += ','; first_ = true; }
+
+  void Name(std::string_view k, const core::Name& n) {
+    Key(k);
+    Open();
+    StrIf("f", n.fornavn);
+    StrIf("m", n.mellomnavn);
+    StrIf("e", n.etternavn);
+    Close();
+  }
+  void Address(const core::Address& a) {
+    Open();
+    Str("k", core::AddressKindCode(a.kind));
+    StrIf("kn", a.kommunenummer);
+    StrIf("ak", a.adressekode);
+    StrIf("an", a.adressenavn);
+    IntIf("hn", a.husnummer);
+    StrIf("hb", a.husbokstav);
+    StrIf("be", a.bruksenhetsnummer);
+    IntIf("gnr", a.gaardsnummer);
+    IntIf("bnr", a.bruksnummer);
+    IntIf("fnr", a.festenummer);
+    StrIf("pn", a.postnummer);
+    StrIf("ps", a.poststed);
+    StrIf("id", a.adresse_id);
+    if (a.skolekrets) Int("sk", *a.skolekrets);
+    if (a.grunnkrets) Int("gk", *a.grunnkrets);
+    if (a.gradering != core::Gradering::kUgradert) Str("g", core::GraderingCode(a.gradering));
+    if (a.flyttedato) Str("fd", a.flyttedato->ToString());
+    Close();
+  }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+}  // namespace
+
+std::string EncodePerson(const core::Person& p) {
+  std::string out;
+  out.reserve(512);
+  Writer w(out);
+  w.Open();
+  w.Str("id", p.id);
+  w.Int("ik", static_cast<int>(p.id_kind));
+  w.Name("n", p.name);
+  if (p.birth_date) w.Str("bd", p.birth_date->ToString());
+  w.Int("by", p.birth_year);
+  w.StrIf("kj", p.kjoenn);
+  w.Str("st", core::PersonStatusCode(p.status));
+  if (p.death_date) w.Str("dd", p.death_date->ToString());
+  if (p.home) {
+    w.Key("h");
+    w.Address(*p.home);
+  }
+  if (p.stay) {
+    w.Key("o");
+    w.Address(*p.stay);
+  }
+  if (!p.shared_home.empty()) {
+    w.BeginArray("db");
+    for (const auto& s : p.shared_home) {
+      w.Element();
+      w.Address(s);
+    }
+    w.EndArray();
+  }
+  if (p.protection != core::Gradering::kUgradert) w.Str("ab", core::GraderingCode(p.protection));
+  if (!p.responsibility.empty()) {
+    w.BeginArray("fa");
+    for (const auto& r : p.responsibility) {
+      w.Element();
+      w.Open();
+      w.Str("a", core::AnsvarCode(r.ansvar));
+      w.StrIf("g", r.guardian_id);
+      if (!(r.guardian_name_without_id == core::Name{})) w.Name("n", r.guardian_name_without_id);
+      w.Close();
+    }
+    w.EndArray();
+  }
+  w.Close();
+  return out;
 }
 
 Result<core::Person> DecodePerson(std::string_view text) {

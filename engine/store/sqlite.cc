@@ -42,8 +42,10 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
   sqlite3_busy_timeout(db, 5000);
   std::unique_ptr<Database> d(new Database(db, path));
   // A file that is not SQLite fails here, on the first read.
+  // 16 KiB pages: bulk imports write a quarter of the pages (and syscalls)
+  // of the 4 KiB default. Takes effect only on a new, empty database.
   auto st = d->Exec(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+      "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
       "PRAGMA cache_size=-16000; PRAGMA temp_store=MEMORY;");
   if (!st) {
     return Fail(st.error().code,
@@ -95,6 +97,10 @@ Statement& Statement::Bind(int i, int64_t v) {
 }
 Statement& Statement::Bind(int i, std::string_view t) {
   sqlite3_bind_text(stmt_, i, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::BindUnowned(int i, std::string_view t) {
+  sqlite3_bind_text(stmt_, i, t.data(), static_cast<int>(t.size()), SQLITE_STATIC);
   return *this;
 }
 Statement& Statement::BindNull(int i) {

@@ -55,6 +55,9 @@ class Statement {
   Statement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
   Statement& Bind(int index, const std::string& text) { return Bind(index, std::string_view(text)); }
   Statement& BindNull(int index);
+  // Binds text without copying it: `text` must stay valid and unchanged until
+  // the statement is reset (Run() resets).
+  Statement& BindUnowned(int index, std::string_view text);
 
   // Advances: true when a row is available, false when done.
   [[nodiscard]] Result<bool> Step();

@@ -10,7 +10,7 @@ Result<std::unique_ptr<SqlitePersonStore>> SqlitePersonStore::Create(Database& d
                          db.Prepare("SELECT id, record, last_import FROM persons WHERE nin=?"));
   ENROL_ASSIGN_OR_RETURN(s->insert_, db.Prepare(
       "INSERT INTO persons(nin, birth_year, record, first_import, last_import) "
-      "VALUES(?,?,?,?,?)"));
+      "VALUES(?,?,?,?,?) ON CONFLICT(nin) DO NOTHING"));
   ENROL_ASSIGN_OR_RETURN(s->update_, db.Prepare(
       "UPDATE persons SET birth_year=?, record=?, last_import=? WHERE id=?"));
   ENROL_ASSIGN_OR_RETURN(s->touch_, db.Prepare("UPDATE persons SET last_import=? WHERE id=?"));
@@ -21,6 +21,9 @@ Result<std::unique_ptr<SqlitePersonStore>> SqlitePersonStore::Create(Database& d
 
 Status SqlitePersonStore::BeginImport() {
   if (tx_) return FailedPrecondition("an import is already running on this connection");
+  // A bigger page cache keeps the import's dirty pages in memory instead of
+  // spilling them to the WAL mid-transaction (64 MiB; RSS stays well bounded).
+  ENROL_RETURN_IF_ERROR(db_.Exec("PRAGMA cache_size=-65536"));
   ENROL_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
   tx_.emplace(std::move(tx));
   return {};
@@ -30,10 +33,14 @@ Status SqlitePersonStore::CommitImport() {
   if (!tx_) return FailedPrecondition("no import is running");
   auto st = tx_->Commit();
   tx_.reset();
+  (void)db_.Exec("PRAGMA cache_size=-16000");
   return st;
 }
 
-void SqlitePersonStore::AbortImport() { tx_.reset(); }
+void SqlitePersonStore::AbortImport() {
+  tx_.reset();
+  (void)db_.Exec("PRAGMA cache_size=-16000");
+}
 
 Status SqlitePersonStore::BeginFile() { return db_.Exec("SAVEPOINT import_file"); }
 
@@ -63,23 +70,25 @@ Result<app::UpsertResult> SqlitePersonStore::Upsert(const core::Person& person,
                                                     int64_t import_id) {
   app::UpsertResult result;
   const std::string record = EncodePerson(person);
-  find_nin_->Bind(1, person.id);
-  auto row = find_nin_->Step();
-  if (!row) {
-    find_nin_->Reset();
-    return tl::unexpected(row.error());
-  }
-  if (!*row) {
-    find_nin_->Reset();
-    ENROL_RETURN_IF_ERROR(insert_->Bind(1, person.id)
-                              .Bind(2, person.birth_year)
-                              .Bind(3, record)
-                              .Bind(4, import_id)
-                              .Bind(5, import_id)
-                              .Run());
+  // Insert first: on a year's first import nearly every person is new, and
+  // the conflict check costs less than a lookup before every insert.
+  ENROL_RETURN_IF_ERROR(insert_->BindUnowned(1, person.id)
+                            .Bind(2, person.birth_year)
+                            .BindUnowned(3, record)
+                            .Bind(4, import_id)
+                            .Bind(5, import_id)
+                            .Run());
+  if (db_.Changes() == 1) {
     result.kind = app::UpsertKind::kNew;
     result.key = db_.LastInsertRowId();
     return result;
+  }
+  find_nin_->BindUnowned(1, person.id);
+  auto row = find_nin_->Step();
+  if (!row || !*row) {
+    find_nin_->Reset();
+    if (!row) return tl::unexpected(row.error());
+    return Internal("person vanished between insert and lookup");
   }
   result.key = find_nin_->ColumnInt(0);
   const int64_t last_import = find_nin_->ColumnInt(2);
@@ -100,7 +109,7 @@ Result<app::UpsertResult> SqlitePersonStore::Upsert(const core::Person& person,
   result.kind = app::UpsertKind::kChanged;
   result.before = std::move(*before);
   ENROL_RETURN_IF_ERROR(update_->Bind(1, person.birth_year)
-                            .Bind(2, record)
+                            .BindUnowned(2, record)
                             .Bind(3, import_id)
                             .Bind(4, result.key)
                             .Run());
@@ -196,7 +205,9 @@ Result<std::vector<app::ImportInfo>> SqlitePersonStore::Imports() {
 
 Result<std::vector<std::pair<int64_t, std::string>>> SqlitePersonStore::ChangesOf(int64_t key) {
   ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
-      "SELECT import_id, kind FROM person_changes WHERE person_id=? ORDER BY import_id DESC, kind"));
+      "SELECT import_id, kind FROM person_changes WHERE person_id=?1 "
+      "UNION ALL SELECT first_import, 'new' FROM persons WHERE id=?1 "
+      "ORDER BY 1 DESC, 2"));
   q.Bind(1, key);
   std::vector<std::pair<int64_t, std::string>> out;
   for (;;) {

@@ -36,7 +36,9 @@ CREATE INDEX persons_birth_year ON persons(birth_year);
 CREATE TABLE person_changes (
   import_id  INTEGER NOT NULL REFERENCES imports(id),
   person_id  INTEGER NOT NULL REFERENCES persons(id),
-  kind       TEXT NOT NULL,  -- new | moved | left_municipality | died | protection_changed | guardians_changed | status_changed | other_changed
+  -- moved | left_municipality | died | protection_changed | guardians_changed |
+  -- status_changed | other_changed. "new" is not stored: persons.first_import.
+  kind       TEXT NOT NULL,
   PRIMARY KEY (import_id, person_id, kind)
 ) WITHOUT ROWID;
 CREATE INDEX person_changes_person ON person_changes(person_id);
