@@ -581,6 +581,32 @@ class Generator {
 
 }  // namespace
 
+bool SetShare(ExtractShares& s, std::string_view name, double value) {
+  const std::pair<std::string_view, double*> kShares[] = {
+      {"protected_address", &s.protected_address},
+      {"shared_residence", &s.shared_residence},
+      {"d_number", &s.d_number},
+      {"one_guardian", &s.one_guardian},
+      {"guardians_apart", &s.guardians_apart},
+      {"twins", &s.twins},
+      {"moved_out", &s.moved_out},
+      {"deceased", &s.deceased},
+      {"missing_guardian_document", &s.missing_guardian_document},
+      {"unknown_residence", &s.unknown_residence},
+      {"no_guardian", &s.no_guardian},
+      {"skolekrets_only", &s.skolekrets_only},
+      {"unplaced", &s.unplaced},
+      {"with_history", &s.with_history},
+  };
+  for (const auto& [n, field] : kShares) {
+    if (n == name) {
+      *field = value;
+      return true;
+    }
+  }
+  return false;
+}
+
 Result<ExtractStats> GenerateExtract(const core::Municipality& m, const ExtractOptions& o,
                                      const std::string& path) {
   if (o.children < 1) return InvalidArgument("--children must be at least 1");

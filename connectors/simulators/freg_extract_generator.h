@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "engine/core/municipality.h"
 #include "engine/core/result.h"
@@ -32,6 +33,10 @@ struct ExtractShares {
   double unplaced = 0.004;            // neither table nor skolekrets
   double with_history = 0.1;          // an older, non-current address entry
 };
+
+// Sets a share by its name (the member names above, e.g. "protected_address").
+// Returns false for an unknown name.
+bool SetShare(ExtractShares& shares, std::string_view name, double value);
 
 struct ExtractOptions {
   int children = 1000;

@@ -1,6 +1,7 @@
 #pragma once
 // The configuration the use cases run with (loaded by engine/config).
 
+#include <map>
 #include <string>
 
 #include "engine/core/municipality.h"
@@ -12,6 +13,9 @@ struct Settings {
   core::Municipality municipality;
   core::NationalIdOptions national_ids;  // synthetic ids only in test set-ups
   std::string source;                    // the file it was read from
+  // Shares of special cases for `gen-extract` (name -> fraction of children),
+  // from the config's "extract_generator.shares"; empty means the defaults.
+  std::map<std::string, double> extract_shares;
 };
 
 }  // namespace enrol::app

@@ -144,6 +144,14 @@ int RunGenExtract(const GlobalOptions& g, Services& s, const GenExtractArgs& a) 
              : a.format == "ndjson" ? sim::ExtractFormat::kNdjson
                                     : sim::ExtractFormat::kJsonArray;
   o.school_year = a.school_year ? a.school_year : app::DefaultSchoolYear(s.Clock().Now());
+  for (const auto& [name, share] : (*settings)->extract_shares) {
+    if (!sim::SetShare(o.shares, name, share)) {
+      return ReportError(Error{ErrorCode::kInvalidArgument,
+                               (*settings)->source + ": extract_generator.shares." + name +
+                                   ": unknown share (see connectors/simulators/"
+                                   "freg_extract_generator.h for the names)"});
+    }
+  }
   auto stats = sim::GenerateExtract(m, o, a.out);
   if (!stats) return ReportError(stats.error());
   if (g.json) {

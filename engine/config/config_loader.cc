@@ -236,6 +236,21 @@ Result<app::Settings> LoadSettings(const std::string& path) {
                            r.Bool(t->get_object(), "always_grade8", "transitions"));
   }
 
+  if (const json::value* g = o.if_contains("extract_generator")) {
+    const json::object* go = g->if_object();
+    if (!go) return r.Bad("extract_generator", "must be an object");
+    if (const json::value* sh = go->if_contains("shares")) {
+      if (!sh->is_object()) return r.Bad("extract_generator.shares", "must be an object");
+      for (const auto& [name, v] : sh->get_object()) {
+        const std::string field = "extract_generator.shares." + std::string(name);
+        if (!v.is_number()) return r.Bad(field, "must be a number between 0 and 1");
+        const double share = v.to_number<double>();
+        if (share < 0 || share > 1) return r.Bad(field, "must be between 0 and 1");
+        s.extract_shares[std::string(name)] = share;
+      }
+    }
+  }
+
   const json::array* schools = o.if_contains("schools") ? o.at("schools").if_array() : nullptr;
   if (!schools || schools->empty()) return r.Bad("schools", "missing (a non-empty array is required)");
   std::set<std::string> ids;

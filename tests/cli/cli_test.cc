@@ -69,6 +69,33 @@ TEST_F(CliTest, MissingConfigIsBadInput) {
   EXPECT_NE(r.out.find("--config"), std::string::npos) << r.out;
 }
 
+TEST_F(CliTest, GenExtractSharesComeFromTheConfig) {
+  std::string cfg = testing::ReadFile(testing::DemoConfig());
+  cfg.replace(cfg.find("\"protected_address\": 0.004"), 26, "\"protected_address\": 0.5");
+  cfg.replace(cfg.find("\"address_table\": \"addresses.csv\""), 32,
+              "\"address_table\": \"" + testing::SourceDir() + "/config/demo/addresses.csv\"");
+  testing::WriteFile(dir_.File("c.json"), cfg);
+  auto r = testing::Run("cd " + dir_.path().string() + " && " + testing::EnrolBinary() +
+                        " --config c.json gen-extract --municipality 5099 --children 400 --seed 1 "
+                        "--out x.json && " + testing::EnrolBinary() + " --config c.json init && " +
+                        testing::EnrolBinary() + " --config c.json --json cohort --school-year 2027 --grade 1");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out.find("protected_address"), std::string::npos);  // nothing imported yet
+  r = testing::Run("cd " + dir_.path().string() + " && " + testing::EnrolBinary() +
+                   " --config c.json import x.json >/dev/null && " + testing::EnrolBinary() +
+                   " --config c.json --json cohort --school-year 2027 --grade 1");
+  auto json = Json(r);
+  EXPECT_GT(json.at("manual_reasons").at("protected_address").as_int64(), 40);
+
+  cfg.replace(cfg.find("\"protected_address\": 0.5"), 24, "\"protectd_address\": 0.5");
+  testing::WriteFile(dir_.File("c.json"), cfg);
+  r = testing::Run("cd " + dir_.path().string() + " && " + testing::EnrolBinary() +
+                   " --config c.json gen-extract --municipality 5099 --children 4 --out y.json");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("extract_generator.shares.protectd_address: unknown share"), std::string::npos)
+      << r.out;
+}
+
 TEST_F(CliTest, GenExtractForAnotherMunicipalityIsRefused) {
   auto r = Enrol("gen-extract --municipality 5001 --children 5 --out x.json");
   EXPECT_EQ(r.exit_code, 2);

@@ -117,6 +117,20 @@ TEST_F(BadConfigTest, SkolekretsErrors) {
   EXPECT_NE(s.error().message.find("unknown school 'Z'"), std::string::npos);
 }
 
+TEST_F(BadConfigTest, ExtractSharesMustBeFractions) {
+  std::string json = Json();
+  json.insert(json.size() - 1, R"(,"extract_generator":{"shares":{"twins":1.5}})");
+  auto s = Load(json);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("extract_generator.shares.twins: must be between 0 and 1"),
+            std::string::npos);
+  json = Json();
+  json.insert(json.size() - 1, R"(,"extract_generator":{"shares":{"twins":0.5}})");
+  s = Load(json);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->extract_shares.at("twins"), 0.5);
+}
+
 TEST(GradeSpanTest, Parses) {
   EXPECT_EQ(*ParseGradeSpan("1-7"), (core::GradeSpan{1, 7}));
   EXPECT_EQ(*ParseGradeSpan(" 8 - 10 "), (core::GradeSpan{8, 10}));
