@@ -1,0 +1,110 @@
+#pragma once
+// A statechart as read from an SCXML document: states in document order
+// (index 0 is the <scxml> root), transitions, executable content and invokes.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "engine/statechart/expression.h"
+
+namespace enrol::sc {
+
+enum class StateKind { kRoot, kAtomic, kCompound, kParallel, kFinal, kHistoryShallow, kHistoryDeep };
+
+// One element of executable content.
+struct Action {
+  enum Kind { kRaise, kSend, kCancel, kLog, kIf, kAssign } kind = kLog;
+  int line = 0;
+  std::string event;       // raise, send
+  std::string send_id;     // send id=, cancel sendid=
+  Expression send_id_expr; // cancel sendidexpr=
+  std::string delay;       // send delay= ("5s", "P14D")
+  Expression delay_expr;   // send delayexpr=
+  std::vector<std::pair<std::string, Expression>> params;  // send <param>
+  std::string label;       // log label=
+  Expression expr;         // log expr=, assign expr=
+  std::string location;    // assign location=
+  // if / elseif / else: branches in order; an else has an empty condition.
+  struct Branch {
+    Expression cond;
+    std::vector<Action> actions;
+  };
+  std::vector<Branch> branches;
+};
+
+struct Transition {
+  int source = 0;
+  std::vector<std::string> events;  // empty: eventless
+  Expression cond;
+  std::vector<int> targets;         // empty: targetless
+  bool internal = false;
+  std::vector<Action> actions;
+  int line = 0;
+  int order = 0;                    // document order among transitions
+};
+
+struct Invoke {
+  std::string id;      // id= or generated from the state
+  std::string type;    // connector name
+  std::vector<std::pair<std::string, Expression>> params;
+  int line = 0;
+};
+
+struct State {
+  std::string id;
+  StateKind kind = StateKind::kAtomic;
+  int parent = -1;
+  int depth = 0;
+  int line = 0;
+  std::vector<int> children;
+  std::vector<int> transitions;            // indexes into Chart::transitions
+  int initial_transition = -1;             // compound/root: default entry
+  std::vector<std::vector<Action>> onentry;
+  std::vector<std::vector<Action>> onexit;
+  std::vector<Invoke> invokes;
+};
+
+struct Chart {
+  std::string name;
+  std::string hash;  // SHA-256 of the source text: the definition's version
+  std::vector<State> states;
+  std::vector<Transition> transitions;
+  std::map<std::string, int> by_id;
+  std::vector<std::pair<std::string, Expression>> data;  // <datamodel>
+
+  [[nodiscard]] int Find(const std::string& id) const {
+    auto it = by_id.find(id);
+    return it == by_id.end() ? -1 : it->second;
+  }
+  [[nodiscard]] bool IsDescendant(int s, int ancestor) const {
+    for (int p = states[s].parent; p >= 0; p = states[p].parent) {
+      if (p == ancestor) return true;
+    }
+    return false;
+  }
+};
+
+// A problem found in a definition, with its line.
+struct Diagnostic {
+  int line = 0;
+  std::string message;
+};
+
+// Reads an SCXML document (the subset in schemas/scxml-subset.xsd). Errors
+// that make the chart unusable are returned with their line; `warnings`
+// (may be null) receives problems `workflow check` reports but the engine
+// can live with. `known_invoke_types` (empty: any) lists connector names.
+[[nodiscard]] Result<std::shared_ptr<const Chart>> ReadScxml(
+    std::string_view text, std::vector<Diagnostic>* problems,
+    const std::vector<std::string>& known_invoke_types = {});
+
+// Milliseconds in an SCXML delay ("500ms", "2s", "1.5min", "3h", "2d") or an
+// ISO 8601 duration ("P14D", "PT2H30M", "P1W"). Months and years are refused
+// (their length varies).
+[[nodiscard]] Result<int64_t> ParseDelay(std::string_view text);
+
+}  // namespace enrol::sc

@@ -1,0 +1,532 @@
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <set>
+
+#include <pugixml.hpp>
+
+#include "engine/statechart/model.h"
+
+namespace enrol::sc {
+namespace {
+
+std::string_view Local(const char* name) {
+  const char* colon = std::strchr(name, ':');
+  return colon ? std::string_view(colon + 1) : std::string_view(name);
+}
+
+std::vector<std::string> Words(std::string_view s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    size_t j = i;
+    while (j < s.size() && !std::isspace(static_cast<unsigned char>(s[j]))) ++j;
+    if (j > i) out.emplace_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+std::string Sha256(std::string_view text) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
+
+class Reader {
+ public:
+  Reader(std::string_view text, std::vector<Diagnostic>* problems,
+         const std::vector<std::string>& invoke_types)
+      : text_(text), problems_(problems), invoke_types_(invoke_types) {
+    line_starts_.push_back(0);
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '\n') line_starts_.push_back(i + 1);
+    }
+  }
+
+  Result<std::shared_ptr<const Chart>> Read() {
+    pugi::xml_document doc;
+    const auto parsed = doc.load_buffer(text_.data(), text_.size(),
+                                        pugi::parse_default | pugi::parse_ws_pcdata_single);
+    if (!parsed) {
+      return InvalidArgument("line " + std::to_string(LineOf(parsed.offset)) +
+                             ": not well-formed XML (" + parsed.description() + ")");
+    }
+    const pugi::xml_node root = doc.document_element();
+    if (Local(root.name()) != "scxml") {
+      return InvalidArgument("line " + std::to_string(Line(root)) + ": the root element must be <scxml>");
+    }
+    chart_ = std::make_shared<Chart>();
+    chart_->name = root.attribute("name").as_string();
+    chart_->hash = Sha256(text_);
+    State r;
+    r.id = "scxml";
+    r.kind = StateKind::kRoot;
+    r.line = Line(root);
+    chart_->states.push_back(r);
+    ReadChildren(root, 0);
+    ResolveInitial(0, root.attribute("initial").as_string(), Line(root));
+    ResolveTargets();
+    if (!errors_.empty()) {
+      std::string msg = std::to_string(errors_.size()) + " error(s) in the workflow definition:";
+      for (const auto& e : errors_) msg += "\n  line " + std::to_string(e.line) + ": " + e.message;
+      if (problems_) problems_->insert(problems_->end(), errors_.begin(), errors_.end());
+      return InvalidArgument(msg);
+    }
+    Check();
+    return std::shared_ptr<const Chart>(chart_);
+  }
+
+ private:
+  int LineOf(ptrdiff_t offset) const {
+    auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), static_cast<size_t>(offset));
+    return static_cast<int>(it - line_starts_.begin());
+  }
+  int Line(const pugi::xml_node& n) const { return LineOf(n.offset_debug()); }
+  void Error(int line, std::string msg) { errors_.push_back({line, std::move(msg)}); }
+  void Warn(int line, std::string msg) {
+    if (problems_) problems_->push_back({line, std::move(msg)});
+  }
+
+  Expression Expr(const pugi::xml_node& n, const char* attr, bool required = false) {
+    const pugi::xml_attribute a = n.attribute(attr);
+    if (!a) {
+      if (required) Error(Line(n), std::string("<") + n.name() + "> needs " + attr + "=");
+      return {};
+    }
+    auto e = Expression::Parse(a.as_string());
+    if (!e) {
+      Error(Line(n), e.error().message);
+      return {};
+    }
+    return *e;
+  }
+
+  std::vector<Action> ReadActions(const pugi::xml_node& block) {
+    std::vector<Action> out;
+    for (pugi::xml_node c = block.first_child(); c; c = c.next_sibling()) {
+      if (c.type() != pugi::node_element) continue;
+      const std::string_view name = Local(c.name());
+      Action a;
+      a.line = Line(c);
+      if (name == "raise") {
+        a.kind = Action::kRaise;
+        a.event = c.attribute("event").as_string();
+        if (a.event.empty()) Error(a.line, "<raise> needs event=");
+      } else if (name == "send") {
+        a.kind = Action::kSend;
+        a.event = c.attribute("event").as_string();
+        if (a.event.empty()) Error(a.line, "<send> needs event= (eventexpr is not supported)");
+        const std::string target = c.attribute("target").as_string();
+        if (!target.empty() && target != "#_internal") {
+          Error(a.line, "<send> may only target the case itself (no target=, or #_internal); "
+                        "start work in other systems with <invoke>");
+        }
+        a.send_id = c.attribute("id").as_string();
+        a.delay = c.attribute("delay").as_string();
+        a.delay_expr = Expr(c, "delayexpr");
+        if (!a.delay.empty()) {
+          auto d = ParseDelay(a.delay);
+          if (!d) Error(a.line, d.error().message);
+        }
+        for (pugi::xml_node p : c.children()) {
+          if (Local(p.name()) != "param") continue;
+          a.params.emplace_back(p.attribute("name").as_string(), Expr(p, "expr", true));
+        }
+      } else if (name == "cancel") {
+        a.kind = Action::kCancel;
+        a.send_id = c.attribute("sendid").as_string();
+        a.send_id_expr = Expr(c, "sendidexpr");
+        if (a.send_id.empty() && a.send_id_expr.empty()) Error(a.line, "<cancel> needs sendid= or sendidexpr=");
+      } else if (name == "log") {
+        a.kind = Action::kLog;
+        a.label = c.attribute("label").as_string();
+        a.expr = Expr(c, "expr");
+      } else if (name == "assign") {
+        a.kind = Action::kAssign;
+        a.location = c.attribute("location").as_string();
+        if (a.location.empty()) Error(a.line, "<assign> needs location=");
+        a.expr = Expr(c, "expr", true);
+      } else if (name == "if") {
+        a.kind = Action::kIf;
+        Action::Branch branch;
+        branch.cond = Expr(c, "cond", true);
+        // Children up to the next elseif/else belong to the current branch.
+        pugi::xml_document holder;
+        pugi::xml_node current = holder.append_child("block");
+        for (pugi::xml_node k = c.first_child(); k; k = k.next_sibling()) {
+          const std::string_view kn = Local(k.name());
+          if (kn == "elseif" || kn == "else") {
+            branch.actions = ReadActionsFrom(current, c);
+            a.branches.push_back(std::move(branch));
+            branch = Action::Branch{};
+            if (kn == "elseif") branch.cond = Expr(k, "cond", true);
+            holder.remove_child(current);
+            current = holder.append_child("block");
+          } else {
+            current.append_copy(k);
+          }
+        }
+        branch.actions = ReadActionsFrom(current, c);
+        a.branches.push_back(std::move(branch));
+      } else if (name == "script") {
+        Error(a.line, "<script> is not supported: use <assign> and the expression language");
+        continue;
+      } else {
+        Error(a.line, "<" + std::string(name) + "> is not executable content enrol supports");
+        continue;
+      }
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  // Copies lose their offsets; line numbers are taken from the original <if>.
+  std::vector<Action> ReadActionsFrom(const pugi::xml_node& copy, const pugi::xml_node& original) {
+    std::vector<Action> actions = ReadActions(copy);
+    std::function<void(std::vector<Action>&)> fix = [&](std::vector<Action>& v) {
+      for (Action& x : v) {
+        x.line = Line(original);
+        for (auto& b : x.branches) fix(b.actions);
+      }
+    };
+    fix(actions);
+    return actions;
+  }
+
+  static bool IsStateElement(std::string_view n) {
+    return n == "state" || n == "parallel" || n == "final" || n == "history";
+  }
+
+  void ReadChildren(const pugi::xml_node& el, int parent) {
+    for (pugi::xml_node c = el.first_child(); c; c = c.next_sibling()) {
+      if (c.type() != pugi::node_element) continue;
+      const std::string_view name = Local(c.name());
+      if (IsStateElement(name)) {
+        if (name == "history" && parent == 0) Error(Line(c), "<history> cannot be a child of <scxml>");
+        ReadState(c, parent);
+      } else if (name == "transition") {
+        if (parent == 0) {
+          Error(Line(c), "<transition> cannot be a child of <scxml>");
+          continue;
+        }
+        ReadTransition(c, parent);
+      } else if (name == "onentry") {
+        chart_->states[parent].onentry.push_back(ReadActions(c));
+      } else if (name == "onexit") {
+        chart_->states[parent].onexit.push_back(ReadActions(c));
+      } else if (name == "invoke") {
+        ReadInvoke(c, parent);
+      } else if (name == "initial") {
+        pugi::xml_node t = c.child("transition");
+        if (!t) {
+          Error(Line(c), "<initial> needs a <transition>");
+          continue;
+        }
+        initial_elements_[parent] = {t.attribute("target").as_string(), Line(c)};
+        const int ti = ReadTransition(t, parent, /*attach=*/false);
+        chart_->states[parent].initial_transition = ti;
+      } else if (name == "datamodel") {
+        if (parent != 0) {
+          Error(Line(c), "<datamodel> is supported at the top level only");
+          continue;
+        }
+        for (pugi::xml_node d : c.children()) {
+          if (Local(d.name()) != "data") continue;
+          const std::string id = d.attribute("id").as_string();
+          if (id.empty()) Error(Line(d), "<data> needs id=");
+          Expression e = Expr(d, "expr");
+          if (e.empty() && !std::string(d.child_value()).empty()) {
+            auto lit = Expression::Parse(d.child_value());
+            if (!lit) Error(Line(d), lit.error().message);
+            else e = *lit;
+          }
+          chart_->data.emplace_back(id, e);
+        }
+      } else if (name == "donedata" || name == "script" || name == "final") {
+        Error(Line(c), "<" + std::string(name) + "> is not supported here");
+      } else {
+        Error(Line(c), "unknown element <" + std::string(name) + ">");
+      }
+    }
+  }
+
+  void ReadState(const pugi::xml_node& el, int parent) {
+    const std::string_view name = Local(el.name());
+    State s;
+    s.parent = parent;
+    s.depth = chart_->states[parent].depth + 1;
+    s.line = Line(el);
+    s.id = el.attribute("id").as_string();
+    if (s.id.empty()) s.id = "_state" + std::to_string(chart_->states.size());
+    if (name == "parallel") s.kind = StateKind::kParallel;
+    else if (name == "final") s.kind = StateKind::kFinal;
+    else if (name == "history") {
+      const std::string type = el.attribute("type").as_string("shallow");
+      if (type != "shallow" && type != "deep") Error(s.line, "history type must be shallow or deep");
+      s.kind = type == "deep" ? StateKind::kHistoryDeep : StateKind::kHistoryShallow;
+    } else {
+      bool has_children = false;
+      for (pugi::xml_node c : el.children()) has_children = has_children || IsStateElement(Local(c.name()));
+      s.kind = has_children ? StateKind::kCompound : StateKind::kAtomic;
+    }
+    const int index = static_cast<int>(chart_->states.size());
+    if (!chart_->by_id.emplace(s.id, index).second) {
+      Error(s.line, "state id '" + s.id + "' is used twice");
+    }
+    chart_->states.push_back(s);
+    chart_->states[parent].children.push_back(index);
+    ReadChildren(el, index);
+    State& me = chart_->states[index];
+    if (me.kind == StateKind::kHistoryShallow || me.kind == StateKind::kHistoryDeep) {
+      if (me.transitions.size() != 1) {
+        Error(me.line, "<history> needs exactly one <transition> (its default)");
+      }
+    }
+    if (me.kind == StateKind::kCompound) ResolveInitial(index, el.attribute("initial").as_string(), me.line);
+  }
+
+  int ReadTransition(const pugi::xml_node& el, int source, bool attach = true) {
+    Transition t;
+    t.source = source;
+    t.line = Line(el);
+    t.events = Words(el.attribute("event").as_string());
+    t.cond = Expr(el, "cond");
+    const std::string type = el.attribute("type").as_string("external");
+    if (type != "internal" && type != "external") Error(t.line, "transition type must be internal or external");
+    t.internal = type == "internal";
+    t.actions = ReadActions(el);
+    t.order = static_cast<int>(chart_->transitions.size());
+    const int index = t.order;
+    raw_targets_.push_back({index, el.attribute("target").as_string()});
+    chart_->transitions.push_back(std::move(t));
+    if (attach) chart_->states[source].transitions.push_back(index);
+    return index;
+  }
+
+  void ReadInvoke(const pugi::xml_node& el, int state) {
+    Invoke inv;
+    inv.line = Line(el);
+    inv.type = el.attribute("type").as_string();
+    inv.id = el.attribute("id").as_string();
+    State& s = chart_->states[state];
+    if (inv.id.empty()) inv.id = s.id + ".invoke" + std::to_string(s.invokes.size());
+    if (inv.type.empty()) Error(inv.line, "<invoke> needs type= (the connector to start)");
+    if (!invoke_types_.empty() && !inv.type.empty() &&
+        std::find(invoke_types_.begin(), invoke_types_.end(), inv.type) == invoke_types_.end()) {
+      std::string known;
+      for (const auto& k : invoke_types_) known += (known.empty() ? "" : ", ") + k;
+      Error(inv.line, "unknown invoke type '" + inv.type + "' (known: " + known + ")");
+    }
+    for (pugi::xml_node p : el.children()) {
+      const std::string_view pn = Local(p.name());
+      if (pn == "param") {
+        inv.params.emplace_back(p.attribute("name").as_string(), Expr(p, "expr", true));
+      } else if (pn == "finalize" || pn == "content") {
+        Error(Line(p), "<" + std::string(pn) + "> in <invoke> is not supported");
+      }
+    }
+    s.invokes.push_back(std::move(inv));
+  }
+
+  void ResolveInitial(int state, const std::string& attr, int line) {
+    State& s = chart_->states[state];
+    if (s.initial_transition >= 0) {
+      if (!attr.empty()) Error(line, "a state has both initial= and <initial>");
+      return;
+    }
+    std::string target = attr;
+    if (target.empty()) {
+      for (int c : s.children) {
+        const StateKind k = chart_->states[c].kind;
+        if (k != StateKind::kHistoryShallow && k != StateKind::kHistoryDeep) {
+          target = chart_->states[c].id;
+          break;
+        }
+      }
+    }
+    if (target.empty()) {
+      if (state == 0) Error(line, "<scxml> has no state");
+      return;
+    }
+    Transition t;
+    t.source = state;
+    t.line = line;
+    t.order = static_cast<int>(chart_->transitions.size());
+    raw_targets_.push_back({t.order, target});
+    s.initial_transition = t.order;
+    chart_->transitions.push_back(std::move(t));
+  }
+
+  void ResolveTargets() {
+    for (const auto& [index, raw] : raw_targets_) {
+      Transition& t = chart_->transitions[index];
+      for (const std::string& id : Words(raw)) {
+        const int target = chart_->Find(id);
+        if (target < 0) {
+          Error(t.line, "transition target '" + id + "' is not a state");
+        } else {
+          t.targets.push_back(target);
+        }
+      }
+    }
+    for (const Transition& t : chart_->transitions) {
+      if (chart_->states[t.source].initial_transition == t.order) {
+        for (int target : t.targets) {
+          if (!chart_->IsDescendant(target, t.source)) {
+            Error(t.line, "the initial state '" + chart_->states[target].id + "' is not inside '" +
+                              chart_->states[t.source].id + "'");
+          }
+        }
+      }
+    }
+  }
+
+  // Problems the engine survives but a municipality should hear about.
+  void Check() {
+    const Chart& c = *chart_;
+    // Reachability: from the root's initial, through every transition target
+    // and default entry.
+    std::vector<bool> reached(c.states.size(), false);
+    std::vector<int> todo = {0};
+    while (!todo.empty()) {
+      const int s = todo.back();
+      todo.pop_back();
+      if (reached[s]) continue;
+      reached[s] = true;
+      const State& st = c.states[s];
+      if (st.parent >= 0) todo.push_back(st.parent);
+      if (st.kind == StateKind::kParallel) todo.insert(todo.end(), st.children.begin(), st.children.end());
+      if (st.initial_transition >= 0) {
+        for (int t : c.transitions[st.initial_transition].targets) todo.push_back(t);
+      }
+      for (int ti : st.transitions) {
+        for (int t : c.transitions[ti].targets) todo.push_back(t);
+      }
+    }
+    // Transitions of ancestors also lead somewhere from every descendant.
+    for (size_t s = 1; s < c.states.size(); ++s) {
+      if (!reached[s]) {
+        bool from_ancestor_reached = false;
+        (void)from_ancestor_reached;
+        Warn(c.states[s].line, "state '" + c.states[s].id + "' cannot be reached");
+      }
+    }
+    // A compound state with no final child and no transition leaving it
+    // (from itself or a descendant) traps the case.
+    for (size_t s = 1; s < c.states.size(); ++s) {
+      const State& st = c.states[s];
+      if (st.kind != StateKind::kCompound && st.kind != StateKind::kParallel) continue;
+      bool way_out = false;
+      for (int ch : st.children) way_out = way_out || c.states[ch].kind == StateKind::kFinal;
+      for (const Transition& t : c.transitions) {
+        if (way_out) break;
+        const bool from_inside = t.source == static_cast<int>(s) || c.IsDescendant(t.source, static_cast<int>(s));
+        if (!from_inside || c.states[t.source].initial_transition == t.order) continue;
+        for (int target : t.targets) {
+          if (target != static_cast<int>(s) && !c.IsDescendant(target, static_cast<int>(s))) way_out = true;
+        }
+      }
+      // Transitions on ancestors leave it too.
+      for (int a = st.parent; a > 0 && !way_out; a = c.states[a].parent) {
+        way_out = !c.states[a].transitions.empty();
+      }
+      if (!way_out) Warn(st.line, "compound state '" + st.id + "' has no way out (no final child, no transition out)");
+    }
+    // In('x') naming a state that does not exist.
+    auto check_expr = [&](const Expression& e, int line) {
+      for (const auto& id : e.StatesReferenced()) {
+        if (c.Find(id) < 0) Warn(line, "In('" + id + "') names no state");
+      }
+    };
+    for (const Transition& t : c.transitions) check_expr(t.cond, t.line);
+  }
+
+  std::string_view text_;
+  std::vector<Diagnostic>* problems_;
+  const std::vector<std::string>& invoke_types_;
+  std::vector<size_t> line_starts_;
+  std::shared_ptr<Chart> chart_;
+  std::vector<Diagnostic> errors_;
+  std::vector<std::pair<int, std::string>> raw_targets_;
+  std::map<int, std::pair<std::string, int>> initial_elements_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<const Chart>> ReadScxml(std::string_view text,
+                                               std::vector<Diagnostic>* problems,
+                                               const std::vector<std::string>& known_invoke_types) {
+  Reader r(text, problems, known_invoke_types);
+  return r.Read();
+}
+
+Result<int64_t> ParseDelay(std::string_view t) {
+  const std::string text(t);
+  auto bad = [&]() {
+    return InvalidArgument("'" + text +
+                           "' is not a delay: use 500ms, 30s, 10min, 2h, 14d or an ISO 8601 "
+                           "duration such as P14D or PT2H");
+  };
+  if (text.empty()) return bad();
+  if (text[0] == 'P') {
+    // PnW | PnDTnHnMnS (no months or years).
+    int64_t ms = 0;
+    bool in_time = false, any = false;
+    size_t i = 1;
+    while (i < text.size()) {
+      if (text[i] == 'T') {
+        in_time = true;
+        ++i;
+        continue;
+      }
+      size_t j = i;
+      while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.')) ++j;
+      if (j == i || j >= text.size()) return bad();
+      const double n = std::strtod(text.substr(i, j - i).c_str(), nullptr);
+      const char unit = text[j];
+      double factor = 0;
+      if (!in_time && unit == 'W') factor = 7 * 86400e3;
+      else if (!in_time && unit == 'D') factor = 86400e3;
+      else if (in_time && unit == 'H') factor = 3600e3;
+      else if (in_time && unit == 'M') factor = 60e3;
+      else if (in_time && unit == 'S') factor = 1e3;
+      else if (unit == 'Y' || (!in_time && unit == 'M')) {
+        return InvalidArgument("'" + text + "': months and years are not accepted in delays (their length varies); use days");
+      } else {
+        return bad();
+      }
+      ms += static_cast<int64_t>(std::llround(n * factor));
+      any = true;
+      i = j + 1;
+    }
+    if (!any) return bad();
+    return ms;
+  }
+  size_t j = 0;
+  while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.')) ++j;
+  if (j == 0) return bad();
+  const double n = std::strtod(text.substr(0, j).c_str(), nullptr);
+  const std::string unit = text.substr(j);
+  double factor = 0;
+  if (unit == "ms") factor = 1;
+  else if (unit == "s") factor = 1e3;
+  else if (unit == "min" || unit == "m") factor = 60e3;
+  else if (unit == "h") factor = 3600e3;
+  else if (unit == "d") factor = 86400e3;
+  else return bad();
+  return static_cast<int64_t>(std::llround(n * factor));
+}
+
+}  // namespace enrol::sc

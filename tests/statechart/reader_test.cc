@@ -1,0 +1,89 @@
+#include <gtest/gtest.h>
+
+#include "engine/statechart/model.h"
+
+namespace enrol::sc {
+namespace {
+
+std::string Doc(const std::string& body) {
+  return "<scxml xmlns=\"http://www.w3.org/2005/07/scxml\" version=\"1.0\">\n" + body + "\n</scxml>";
+}
+
+TEST(ScxmlReaderTest, UnknownTargetIsReportedWithItsLine) {
+  auto c = ReadScxml(Doc("<state id=\"a\">\n<transition event=\"go\" target=\"nowhere\"/>\n</state>"), nullptr);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("line 3: transition target 'nowhere' is not a state"), std::string::npos)
+      << c.error().message;
+}
+
+TEST(ScxmlReaderTest, ReportsEveryErrorNotJustTheFirst) {
+  std::vector<Diagnostic> problems;
+  auto c = ReadScxml(Doc("<state id=\"a\">\n<transition target=\"x\"/>\n<transition cond=\"1 +\" target=\"a\"/>\n"
+                         "<frobnicate/>\n</state>\n<state id=\"a\"/>"),
+                     &problems);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(problems.size(), 4u) << c.error().message;
+}
+
+TEST(ScxmlReaderTest, BadXml) {
+  auto c = ReadScxml("<scxml><state id='a'></scxml>", nullptr);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("not well-formed"), std::string::npos);
+  EXPECT_FALSE(ReadScxml("<statechart/>", nullptr));
+  EXPECT_FALSE(ReadScxml("<scxml/>", nullptr));
+}
+
+TEST(ScxmlReaderTest, UnknownInvokeType) {
+  auto c = ReadScxml(Doc("<state id=\"a\"><invoke type=\"fax\"/></state>"), nullptr, {"archive", "letters"});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("unknown invoke type 'fax' (known: archive, letters)"), std::string::npos);
+}
+
+TEST(ScxmlReaderTest, SendToAnotherTargetIsRefused) {
+  auto c = ReadScxml(Doc("<state id=\"a\"><onentry><send event=\"x\" target=\"http://x\"/></onentry></state>"), nullptr);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("<invoke>"), std::string::npos);
+}
+
+TEST(ScxmlReaderTest, WarnsAboutUnreachableStatesAndTraps) {
+  std::vector<Diagnostic> problems;
+  auto c = ReadScxml(Doc("<state id=\"a\"><transition event=\"go\" target=\"trap\"/></state>\n"
+                         "<state id=\"trap\"><state id=\"t1\"/></state>\n<state id=\"island\"/>\n"
+                         "<state id=\"b\"><transition cond=\"In('ghost')\" target=\"a\"/></state>"),
+                     &problems);
+  ASSERT_TRUE(c) << c.error().message;
+  std::string all;
+  for (const auto& p : problems) all += std::to_string(p.line) + ": " + p.message + "\n";
+  EXPECT_NE(all.find("'island' cannot be reached"), std::string::npos) << all;
+  EXPECT_NE(all.find("'trap' has no way out"), std::string::npos) << all;
+  EXPECT_NE(all.find("In('ghost') names no state"), std::string::npos) << all;
+}
+
+TEST(ScxmlReaderTest, HashIsTheVersion) {
+  auto a = ReadScxml(Doc("<state id=\"a\"/>"), nullptr);
+  auto b = ReadScxml(Doc("<state id=\"a\"/> "), nullptr);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ((*a)->hash.size(), 64u);
+  EXPECT_NE((*a)->hash, (*b)->hash);
+}
+
+TEST(DelayTest, ParsesScxmlAndIsoDurations) {
+  EXPECT_EQ(*ParseDelay("500ms"), 500);
+  EXPECT_EQ(*ParseDelay("2s"), 2000);
+  EXPECT_EQ(*ParseDelay("1.5min"), 90000);
+  EXPECT_EQ(*ParseDelay("3h"), 3 * 3600000);
+  EXPECT_EQ(*ParseDelay("14d"), 14LL * 86400000);
+  EXPECT_EQ(*ParseDelay("P14D"), 14LL * 86400000);
+  EXPECT_EQ(*ParseDelay("P1W"), 7LL * 86400000);
+  EXPECT_EQ(*ParseDelay("PT2H30M"), 9000000);
+  EXPECT_EQ(*ParseDelay("P1DT12H"), 36LL * 3600000);
+  EXPECT_EQ(*ParseDelay("PT0.5S"), 500);
+  EXPECT_FALSE(ParseDelay("P1M"));
+  EXPECT_NE(ParseDelay("P1Y").error().message.find("months and years"), std::string::npos);
+  EXPECT_FALSE(ParseDelay("soon"));
+  EXPECT_FALSE(ParseDelay("P"));
+  EXPECT_FALSE(ParseDelay("5 weeks"));
+}
+
+}  // namespace
+}  // namespace enrol::sc
