@@ -76,6 +76,10 @@ class ProductionServices final : public cli::Services {
 
   app::Clock& Clock() override { return clock_; }
 
+  std::vector<std::string> InvokeTypes() override {
+    return {"letters", "dispatch", "student_system", "archive"};
+  }
+
  private:
   Status OpenDatabase() {
     if (db_) return {};

@@ -2,6 +2,8 @@
 // The configuration the use cases run with (loaded by engine/config).
 
 #include <map>
+
+#include <boost/json/value.hpp>
 #include <string>
 
 #include "engine/core/municipality.h"
@@ -16,6 +18,9 @@ struct Settings {
   // Shares of special cases for `gen-extract` (name -> fraction of children),
   // from the config's "extract_generator.shares"; empty means the defaults.
   std::map<std::string, double> extract_shares;
+  // The "workflow" section of the config, given to workflows as `config`
+  // (e.g. config.reminder_after); an object, or null when absent.
+  boost::json::value workflow_config;
 };
 
 }  // namespace enrol::app

@@ -65,6 +65,23 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   ex->add_option("--school-year", explain.school_year, "school year Y; default the next intake");
   ex->add_option("--grade", explain.grade, "grade; default the grade the child enters by age");
 
+  auto* workflow = app.add_subcommand("workflow", "workflow definitions (SCXML)");
+  workflow->require_subcommand(1);
+  WorkflowArgs check_args;
+  auto* wcheck = workflow->add_subcommand("check", "report every problem in a definition, with its line");
+  wcheck->add_option("FILE", check_args.file, "SCXML file")->required();
+  WorkflowArgs graph_args;
+  auto* wgraph = workflow->add_subcommand("graph", "print the statechart as Graphviz DOT");
+  wgraph->add_option("FILE", graph_args.file, "SCXML file")->required();
+  SimulateArgs sim;
+  auto* wsim = workflow->add_subcommand(
+      "simulate", "run a definition in memory on a virtual clock (no case, no connectors)");
+  wsim->add_option("FILE", sim.file, "SCXML file")->required();
+  wsim->add_option("--event", sim.events, "an event to feed, NAME or NAME=JSON (repeatable, in order)");
+  wsim->add_option("--data", sim.data, "initial case data, a JSON object");
+  wsim->add_flag("--invoke-ok", sim.invoke_ok,
+                 "let every invoke succeed at once (default: error.communication)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -72,6 +89,9 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
     return code == 0 ? 0 : 2;
   }
 
+  if (*wcheck) return RunWorkflowCheck(g, s, check_args);
+  if (*wgraph) return RunWorkflowGraph(g, s, graph_args);
+  if (*wsim) return RunWorkflowSimulate(g, s, sim);
   if (*init) return RunInit(g, s);
   if (*imp) return RunImport(g, s, import_args);
   if (*imports) return RunImports(g, s);

@@ -32,6 +32,19 @@ struct ExplainArgs {
   int grade = 0;
 };
 
+struct WorkflowArgs {
+  std::string file;
+};
+struct SimulateArgs {
+  std::string file;
+  std::vector<std::string> events;  // NAME or NAME=JSON
+  std::string data;                 // JSON object
+  bool invoke_ok = false;
+};
+
+int RunWorkflowCheck(const GlobalOptions& g, Services& s, const WorkflowArgs& a);
+int RunWorkflowGraph(const GlobalOptions& g, Services& s, const WorkflowArgs& a);
+int RunWorkflowSimulate(const GlobalOptions& g, Services& s, const SimulateArgs& a);
 int RunInit(const GlobalOptions& g, Services& s);
 int RunImport(const GlobalOptions& g, Services& s, const ImportArgs& a);
 int RunImports(const GlobalOptions& g, Services& s);

@@ -27,6 +27,8 @@ class Services {
   [[nodiscard]] virtual Result<const app::Settings*> Settings() = 0;
   [[nodiscard]] virtual Result<app::ExtractOpener*> Opener() = 0;
   virtual app::Clock& Clock() = 0;
+  // The invoke types (connector names) workflows may use.
+  [[nodiscard]] virtual std::vector<std::string> InvokeTypes() = 0;
 };
 
 // Parses the command line and runs the command. Returns the exit code:

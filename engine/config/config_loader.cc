@@ -251,6 +251,11 @@ Result<app::Settings> LoadSettings(const std::string& path) {
     }
   }
 
+  if (const json::value* w = o.if_contains("workflow")) {
+    if (!w->is_object()) return r.Bad("workflow", "must be an object");
+    s.workflow_config = *w;
+  }
+
   const json::array* schools = o.if_contains("schools") ? o.at("schools").if_array() : nullptr;
   if (!schools || schools->empty()) return r.Bad("schools", "missing (a non-empty array is required)");
   std::set<std::string> ids;

@@ -173,6 +173,11 @@ class Run {
     json::object d;
     d["message"] = message;
     if (line) d["line"] = line;
+    Effect fx;
+    fx.kind = Effect::kError;
+    fx.name = "error.execution";
+    fx.data = d;
+    out_.effects.push_back(std::move(fx));
     e.data = std::move(d);
     internal_.push_back(std::move(e));
   }
@@ -635,7 +640,8 @@ class Run {
       for (const auto& block : S(s).onexit) Execute(block);
       CancelInvokesOf(s);
     }
-    config_.clear();
+    // The last configuration stays visible (a finished case shows its final
+    // state); `running` false marks the end.
     internal_.clear();
     Effect e;
     e.kind = Effect::kFinished;

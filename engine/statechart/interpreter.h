@@ -46,6 +46,7 @@ struct Effect {
     kCancelInvoke,    // cancel invoke `id`
     kLog,             // name: label, data: value
     kFinished,        // a top-level final state was reached
+    kError,           // error.execution was raised (data: message, line)
   } kind = kLog;
   std::string id;
   std::string name;
