@@ -4,10 +4,17 @@
 #include <iostream>
 #include <memory>
 
+#include <fstream>
+#include <sstream>
+
+#include <boost/json.hpp>
+
 #include "connectors/register/freg_reader.h"
+#include "connectors/simulators/simulated_systems.h"
 #include "engine/cli/services.h"
 #include "engine/config/config_loader.h"
 #include "engine/store/sqlite.h"
+#include "engine/store/sqlite_case_store.h"
 #include "engine/store/sqlite_person_store.h"
 
 namespace {
@@ -76,6 +83,36 @@ class ProductionServices final : public cli::Services {
 
   app::Clock& Clock() override { return clock_; }
 
+  Result<app::CaseStore*> Cases() override {
+    if (!case_store_) {
+      ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());  // opens and checks the database
+      (void)persons;
+      ENROL_ASSIGN_OR_RETURN(case_store_, store::SqliteCaseStore::Create(*db_));
+    }
+    return case_store_.get();
+  }
+
+  Result<app::CaseEngine*> Engine() override {
+    if (engine_) return engine_.get();
+    ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());
+    ENROL_ASSIGN_OR_RETURN(app::CaseStore* cases, Cases());
+    ENROL_ASSIGN_OR_RETURN(const app::Settings* settings, Settings());
+    ENROL_ASSIGN_OR_RETURN(auto connectors, Connectors(*settings));
+    const std::string file = settings->workflow_file.empty() ? "workflows/enrolment.scxml" : settings->workflow_file;
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      return InvalidArgument("cannot read the workflow definition " + file +
+                             " (set workflow.definition in the configuration)");
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto engine = std::make_unique<app::CaseEngine>(*cases, *persons, clock_, *settings, std::move(connectors));
+    auto st = engine->LoadWorkflow(text.str());
+    if (!st) return tl::unexpected(st.error().WithContext(file));
+    engine_ = std::move(engine);
+    return engine_.get();
+  }
+
   std::vector<std::string> InvokeTypes() override {
     return {"letters", "dispatch", "student_system", "archive"};
   }
@@ -87,12 +124,36 @@ class ProductionServices final : public cli::Services {
     return {};
   }
 
+  // Which adapter serves each invoke type. Only the simulators exist yet;
+  // they are used when the configuration asks for them by name.
+  Result<std::map<std::string, app::Connector*>> Connectors(const app::Settings& settings) {
+    const boost::json::object* c = settings.connectors_config.if_object();
+    const boost::json::value* mode = c ? c->if_contains("mode") : nullptr;
+    if (!mode || *mode != "simulator") {
+      return FailedPrecondition(
+          "no connector is configured for letters, dispatch, student_system and archive: the real "
+          "connectors are not built yet; set \"connectors\": {\"mode\": \"simulator\"} in " +
+          settings.source + " to run with the simulators");
+    }
+    sim::SimulatorOptions o;
+    if (const auto* db = c->if_contains("simulator_db"); db && db->is_string()) o.db_path = std::string(db->get_string());
+    if (const auto* f = c->if_contains("simulator_fail_first_attempts"); f && f->is_int64()) {
+      o.fail_first_attempts = static_cast<int>(f->get_int64());
+    }
+    if (const auto* f = c->if_contains("simulator_fail_always"); f && f->is_bool()) o.fail_always = f->get_bool();
+    ENROL_ASSIGN_OR_RETURN(simulators_, sim::SimulatedSystems::Open(o));
+    return simulators_->All();
+  }
+
   const cli::GlobalOptions& g_;
   SystemClock clock_;
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<store::SqlitePersonStore> person_store_;
   std::unique_ptr<app::Settings> settings_;
   std::unique_ptr<freg::FregExtractOpener> opener_;
+  std::unique_ptr<store::SqliteCaseStore> case_store_;
+  std::unique_ptr<sim::SimulatedSystems> simulators_;
+  std::unique_ptr<app::CaseEngine> engine_;
 };
 
 }  // namespace

@@ -21,6 +21,11 @@ struct Settings {
   // The "workflow" section of the config, given to workflows as `config`
   // (e.g. config.reminder_after); an object, or null when absent.
   boost::json::value workflow_config;
+  // The workflow definition new cases start with (workflow.definition,
+  // resolved against the config file's folder).
+  std::string workflow_file;
+  // The "connectors" section: which adapter serves each invoke type.
+  boost::json::value connectors_config;
 };
 
 }  // namespace enrol::app

@@ -111,7 +111,7 @@ SimulationResult SimulateWorkflow(const sc::Interpreter& interp, const Simulatio
       break;
     }
     if (!next.send_id.empty()) by_send_id.erase(next.send_id);
-    auto out = interp.Apply(inst, next);
+    auto out = interp.Apply(inst, next, o.config.is_null() ? nullptr : &o.config);
     record(next.name, out);
   }
   result.finished = !inst.running;

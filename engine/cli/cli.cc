@@ -82,6 +82,77 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   wsim->add_flag("--invoke-ok", sim.invoke_ok,
                  "let every invoke succeed at once (default: error.communication)");
 
+  IntakeArgs intake;
+  auto* in = app.add_subcommand("intake",
+                                "create the cases for a school year from the imported register, then run "
+                                "until every case waits for a person or an external system");
+  in->add_option("--school-year", intake.school_year, "school year Y, for Y/Y+1")->required()
+      ->check(CLI::Range(1990, 2200));
+  in->add_option("--grades", intake.grades, "grades, e.g. 1,5,8 (default all three)")->delimiter(',');
+
+  RunArgs run;
+  auto* rn = app.add_subcommand("run", "the worker: fire timers, run connector jobs and retries until stopped "
+                                       "(SIGINT/SIGTERM stop it between transactions)");
+  rn->add_flag("--until-idle", run.until_idle, "stop when nothing is due now");
+  rn->add_option("--poll-ms", run.poll_ms, "longest sleep between checks")->check(CLI::Range(10, 60000));
+
+  auto* cs = app.add_subcommand("case", "cases");
+  cs->require_subcommand(1);
+  CaseArgs case_args;
+  auto add_filters = [&](CLI::App* c) {
+    c->add_option("--school", case_args.filter.school, "school id");
+    c->add_option("--grade", case_args.filter.grade, "grade");
+    c->add_option("--state", case_args.filter.state, "an active state, e.g. awaiting_approval");
+  };
+  auto* clist = cs->add_subcommand("list", "list cases");
+  add_filters(clist);
+  clist->add_option("--status", case_args.filter.status, "active, completed or closed");
+  clist->add_option("--school-year", case_args.filter.school_year, "school year");
+  clist->add_option("--limit", case_args.filter.limit, "at most this many");
+  auto* cshow = cs->add_subcommand("show", "one case: state, data, jobs, receipts, timers, history");
+  cshow->add_option("CASE", case_args.ref, "case number or key (2027/1/P12)")->required();
+  auto* cevent = cs->add_subcommand("event", "send an event to one case, or to a selection (e.g. approve "
+                                             "every letter of a school)");
+  std::vector<std::string> event_words;
+  cevent->add_option("[CASE] EVENT", event_words,
+                     "case number or key, then the event (approve, reject, reassign, deferred, "
+                     "manual.resolved, ...); without a case, select with --school/--grade/--state")
+      ->required()
+      ->expected(1, 2);
+  add_filters(cevent);
+  cevent->add_option("--data", case_args.data, "event data, a JSON object (e.g. {\"reason\":\"...\"})");
+  cevent->add_option("--as", case_args.as, "who acts (default $USER), for the audit log");
+
+  IncidentArgs inc;
+  auto* incidents = app.add_subcommand("incidents", "connector work that ran out of attempts");
+  incidents->require_subcommand(1);
+  auto add_inc = [&](CLI::App* c, const char* action) {
+    c->callback([&inc, action] { inc.action = action; });
+    c->add_option("ID", inc.filter.ids, "incident ids");
+    c->add_flag("--all", inc.all, "every open incident (list: also the resolved ones)");
+    c->add_option("--school", inc.filter.school, "select by school");
+    c->add_option("--grade", inc.filter.grade, "select by grade");
+    c->add_option("--state", inc.filter.state, "select by the case's state");
+    c->add_option("--error", inc.filter.error, "select by text in the error");
+    c->add_option("--as", inc.as, "who acts (default $USER)");
+  };
+  add_inc(incidents->add_subcommand("list", "list open incidents"), "list");
+  add_inc(incidents->add_subcommand("retry", "run the jobs again with fresh attempts"), "retry");
+  auto* iskip = incidents->add_subcommand("skip", "complete the jobs without the system (the case goes on)");
+  add_inc(iskip, "skip");
+  iskip->add_option("--reason", inc.reason, "why (kept in the audit log)");
+  auto* icancel = incidents->add_subcommand("cancel", "give the work up (the case gets error.communication)");
+  add_inc(icancel, "cancel");
+  icancel->add_option("--reason", inc.reason, "why (kept in the audit log)");
+
+  auto* audit = app.add_subcommand("audit", "the audit log");
+  audit->require_subcommand(1);
+  auto* averify = audit->add_subcommand("verify", "check that no row of the hash-chained log was changed or removed");
+
+  auto* wmigrate = workflow->add_subcommand(
+      "migrate", "move running cases to the current workflow version where their states exist in it");
+  wmigrate->add_option("--as", inc.as, "who acts (default $USER)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -89,6 +160,18 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
     return code == 0 ? 0 : 2;
   }
 
+  if (*in) return RunIntake(g, s, intake);
+  if (*rn) return RunWorker(g, s, run);
+  if (*clist) return RunCaseList(g, s, case_args);
+  if (*cshow) return RunCaseShow(g, s, case_args);
+  if (*cevent) {
+    if (event_words.size() == 2) case_args.ref = event_words[0];
+    case_args.event = event_words.back();
+    return RunCaseEvent(g, s, case_args);
+  }
+  if (*incidents) return RunIncidents(g, s, inc);
+  if (*averify) return RunAuditVerify(g, s);
+  if (*wmigrate) return RunWorkflowMigrate(g, s, inc);
   if (*wcheck) return RunWorkflowCheck(g, s, check_args);
   if (*wgraph) return RunWorkflowGraph(g, s, graph_args);
   if (*wsim) return RunWorkflowSimulate(g, s, sim);

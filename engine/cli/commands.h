@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/app/case_ports.h"
 #include "engine/cli/services.h"
 
 namespace enrol::cli {
@@ -42,6 +43,37 @@ struct SimulateArgs {
   bool invoke_ok = false;
 };
 
+struct IntakeArgs {
+  int school_year = 0;
+  std::vector<int> grades;
+};
+struct RunArgs {
+  bool until_idle = false;
+  int64_t poll_ms = 1000;
+};
+struct CaseArgs {
+  std::string ref;  // case number or key
+  app::CaseFilter filter;
+  std::string event;
+  std::string data;
+  std::string as;
+};
+struct IncidentArgs {
+  std::string action;  // list | retry | skip | cancel
+  app::IncidentFilter filter;
+  bool all = false;
+  std::string reason;
+  std::string as;
+};
+
+int RunIntake(const GlobalOptions& g, Services& s, const IntakeArgs& a);
+int RunWorker(const GlobalOptions& g, Services& s, const RunArgs& a);
+int RunCaseList(const GlobalOptions& g, Services& s, const CaseArgs& a);
+int RunCaseShow(const GlobalOptions& g, Services& s, const CaseArgs& a);
+int RunCaseEvent(const GlobalOptions& g, Services& s, const CaseArgs& a);
+int RunIncidents(const GlobalOptions& g, Services& s, const IncidentArgs& a);
+int RunAuditVerify(const GlobalOptions& g, Services& s);
+int RunWorkflowMigrate(const GlobalOptions& g, Services& s, const IncidentArgs& a);
 int RunWorkflowCheck(const GlobalOptions& g, Services& s, const WorkflowArgs& a);
 int RunWorkflowGraph(const GlobalOptions& g, Services& s, const WorkflowArgs& a);
 int RunWorkflowSimulate(const GlobalOptions& g, Services& s, const SimulateArgs& a);

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "engine/app/case_engine.h"
 #include "engine/app/ports.h"
 #include "engine/app/settings.h"
 
@@ -27,6 +28,9 @@ class Services {
   [[nodiscard]] virtual Result<const app::Settings*> Settings() = 0;
   [[nodiscard]] virtual Result<app::ExtractOpener*> Opener() = 0;
   virtual app::Clock& Clock() = 0;
+  // The case engine with its workflow loaded and connectors wired.
+  [[nodiscard]] virtual Result<app::CaseEngine*> Engine() = 0;
+  [[nodiscard]] virtual Result<app::CaseStore*> Cases() = 0;
   // The invoke types (connector names) workflows may use.
   [[nodiscard]] virtual std::vector<std::string> InvokeTypes() = 0;
 };

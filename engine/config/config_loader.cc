@@ -254,6 +254,16 @@ Result<app::Settings> LoadSettings(const std::string& path) {
   if (const json::value* w = o.if_contains("workflow")) {
     if (!w->is_object()) return r.Bad("workflow", "must be an object");
     s.workflow_config = *w;
+    if (const auto* def = w->get_object().if_contains("definition")) {
+      if (!def->is_string()) return r.Bad("workflow.definition", "must be a file name");
+      std::filesystem::path f(std::string(def->get_string()));
+      if (f.is_relative()) f = std::filesystem::path(path).parent_path() / f;
+      s.workflow_file = f.lexically_normal().string();
+    }
+  }
+  if (const json::value* c = o.if_contains("connectors")) {
+    if (!c->is_object()) return r.Bad("connectors", "must be an object");
+    s.connectors_config = *c;
   }
 
   const json::array* schools = o.if_contains("schools") ? o.at("schools").if_array() : nullptr;

@@ -279,6 +279,9 @@ const json::value* Lookup(const Expression::Scope& scope, const std::vector<std:
   if (path[0] == "_event") {
     v = scope.event;
     i = 1;
+  } else if (path[0] == "config" && scope.config) {
+    v = scope.config;
+    i = 1;
   } else if (scope.data) {
     v = scope.data->if_contains(path[0]);
     i = 1;

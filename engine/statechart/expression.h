@@ -37,6 +37,7 @@ class Expression {
   struct Scope {
     const boost::json::object* data = nullptr;   // the case's data model
     const boost::json::value* event = nullptr;   // _event, or null
+    const boost::json::value* config = nullptr;  // config (read-only), or null
     std::function<bool(std::string_view)> in_state;
   };
   [[nodiscard]] Result<boost::json::value> Evaluate(const Scope& scope) const;

@@ -97,7 +97,8 @@ using StateSet = std::set<int>;  // ordered by index = document order
 
 class Run {
  public:
-  Run(const Chart& chart, Instance& inst) : c_(chart), inst_(inst) {}
+  Run(const Chart& chart, Instance& inst, const json::value* config)
+      : c_(chart), inst_(inst), config_value_(config) {}
 
   StepOutcome Start(const json::object& input, const json::value* config) {
     inst_ = Instance{};
@@ -112,7 +113,7 @@ class Run {
       }
     }
     for (const auto& [k, v] : input) inst_.data[k] = v;
-    if (config) inst_.data["config"] = *config;
+    (void)config;
     const Transition& initial = c_.transitions[c_.states[0].initial_transition];
     EnterStates({&initial});
     Macrostep();
@@ -150,6 +151,7 @@ class Run {
     Expression::Scope scope;
     scope.data = &inst_.data;
     scope.event = event_.is_null() ? nullptr : &event_;
+    scope.config = config_value_;
     scope.in_state = [this](std::string_view id) {
       const int s = c_.Find(std::string(id));
       return s >= 0 && Active(s);
@@ -658,6 +660,7 @@ class Run {
   StateSet to_invoke_;
   std::deque<Event> internal_;
   json::value event_;
+  const json::value* config_value_;
   StepOutcome out_;
 };
 
@@ -665,12 +668,12 @@ class Run {
 
 StepOutcome Interpreter::Start(Instance& inst, const json::object& input,
                                const json::value* config) const {
-  Run run(*chart_, inst);
+  Run run(*chart_, inst, config);
   return run.Start(input, config);
 }
 
-StepOutcome Interpreter::Apply(Instance& inst, const Event& event) const {
-  Run run(*chart_, inst);
+StepOutcome Interpreter::Apply(Instance& inst, const Event& event, const json::value* config) const {
+  Run run(*chart_, inst, config);
   run.Load();
   return run.Apply(event);
 }

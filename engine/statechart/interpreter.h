@@ -82,13 +82,16 @@ class Interpreter {
  public:
   explicit Interpreter(std::shared_ptr<const Chart> chart) : chart_(std::move(chart)) {}
 
-  // Initialises the data model (<data>, then `input` over it; `config` is set
-  // as the top-level "config" value when given) and runs to a stable state.
+  // Initialises the data model (<data>, then `input` over it) and runs to a
+  // stable state. `config`, when given, is readable as `config.*` in
+  // expressions; it is not stored in the instance, so a changed configuration
+  // applies from the next step on.
   [[nodiscard]] StepOutcome Start(Instance& inst, const boost::json::object& input,
                                   const boost::json::value* config = nullptr) const;
   // Applies one external event, then runs to a stable state. Events for a
   // finished instance, and events from cancelled invokes, are dropped.
-  [[nodiscard]] StepOutcome Apply(Instance& inst, const Event& event) const;
+  [[nodiscard]] StepOutcome Apply(Instance& inst, const Event& event,
+                                  const boost::json::value* config = nullptr) const;
 
   [[nodiscard]] const Chart& chart() const { return *chart_; }
 

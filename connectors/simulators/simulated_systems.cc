@@ -1,0 +1,154 @@
+#include "connectors/simulators/simulated_systems.h"
+
+#include <boost/json.hpp>
+
+#include "engine/store/sqlite.h"
+
+namespace enrol::sim {
+namespace json = boost::json;
+
+struct SimulatedSystems::Impl {
+  SimulatorOptions options;
+  std::unique_ptr<store::Database> db;
+};
+
+namespace {
+
+class SystemConnector final : public app::Connector {
+ public:
+  SystemConnector(SimulatedSystems* owner, std::string type) : owner_(owner), type_(std::move(type)) {}
+  app::JobOutcome Execute(const app::JobRequest& r) override { return owner_->Execute(type_, r); }
+
+ private:
+  SimulatedSystems* owner_;
+  std::string type_;
+};
+
+uint64_t Fnv(std::string_view s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  return h;
+}
+
+json::object Receipt(const std::string& type, const app::JobRequest& r, int64_t serial) {
+  char id[32];
+  std::snprintf(id, sizeof id, "%012llx", static_cast<unsigned long long>(Fnv(r.idempotency_key) & 0xffffffffffffULL));
+  json::object o{{"system", type}, {"simulated", true}, {"serial", serial}};
+  if (type == "letters") {
+    o["letter_id"] = std::string("L-") + id;
+    o["template"] = "simulated";
+  } else if (type == "dispatch") {
+    o["shipment_id"] = std::string("S-") + id;
+    o["channel"] = "paper";
+  } else if (type == "student_system") {
+    o["pupil_id"] = std::string("E-") + id;
+  } else if (type == "archive") {
+    o["journalpost_id"] = std::string("J-") + id;
+    o["saksnr"] = "2027/" + std::to_string(serial);
+  }
+  return o;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SimulatedSystems>> SimulatedSystems::Open(const SimulatorOptions& options) {
+  std::unique_ptr<SimulatedSystems> s(new SimulatedSystems());
+  s->impl_ = std::make_unique<Impl>();
+  s->impl_->options = options;
+  ENROL_ASSIGN_OR_RETURN(s->impl_->db, store::Database::Open(options.db_path.empty() ? ":memory:" : options.db_path));
+  ENROL_RETURN_IF_ERROR(s->impl_->db->Exec(
+      "CREATE TABLE IF NOT EXISTS effects(system TEXT NOT NULL, key TEXT NOT NULL, serial INTEGER "
+      "PRIMARY KEY, receipt TEXT NOT NULL, applied INTEGER NOT NULL DEFAULT 1, UNIQUE(system, key));"
+      "CREATE TABLE IF NOT EXISTS calls(system TEXT NOT NULL, key TEXT NOT NULL, attempts INTEGER NOT NULL, "
+      "PRIMARY KEY(system, key)) WITHOUT ROWID;"));
+  for (const char* type : {"letters", "dispatch", "student_system", "archive"}) {
+    s->connectors_[type] = std::make_unique<SystemConnector>(s.get(), type);
+  }
+  return s;
+}
+
+SimulatedSystems::~SimulatedSystems() = default;
+
+app::Connector* SimulatedSystems::Get(const std::string& type) {
+  auto it = connectors_.find(type);
+  return it == connectors_.end() ? nullptr : it->second.get();
+}
+
+std::map<std::string, app::Connector*> SimulatedSystems::All() {
+  std::map<std::string, app::Connector*> out;
+  for (auto& [k, v] : connectors_) out[k] = v.get();
+  return out;
+}
+
+app::JobOutcome SimulatedSystems::Execute(const std::string& type, const app::JobRequest& r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  store::Database& db = *impl_->db;
+  auto fail = [](std::string e) { return app::JobOutcome{false, nullptr, std::move(e), true}; };
+  auto tx = store::Transaction::Begin(db);
+  if (!tx) return fail("simulator store: " + tx.error().message);
+  auto calls = db.Prepare(
+      "INSERT INTO calls(system, key, attempts) VALUES(?,?,1) "
+      "ON CONFLICT(system, key) DO UPDATE SET attempts=attempts+1 RETURNING attempts");
+  if (!calls) return fail(calls.error().message);
+  calls->Bind(1, type).Bind(2, r.idempotency_key);
+  auto row = calls->Step();
+  if (!row || !*row) return fail("simulator store: cannot count calls");
+  const int64_t attempts = calls->ColumnInt(0);
+  calls->Reset();
+  const SimulatorOptions& o = impl_->options;
+  int fail_first = o.fail_first_attempts;
+  if (auto it = o.fail_first_by_type.find(type); it != o.fail_first_by_type.end()) fail_first = it->second;
+  if (o.fail_always || attempts <= fail_first) {
+    (void)tx->Commit();
+    return fail(type + " (simulated) is unavailable (HTTP 503)");
+  }
+  auto existing = db.Prepare("SELECT receipt FROM effects WHERE system=? AND key=?");
+  if (!existing) return fail(existing.error().message);
+  existing->Bind(1, type).Bind(2, r.idempotency_key);
+  auto found = existing->Step();
+  if (!found) return fail(found.error().message);
+  if (*found) {
+    // Already applied: the same receipt again, no second effect.
+    json::value receipt = json::parse(existing->ColumnView(0));
+    existing->Reset();
+    (void)tx->Commit();
+    return app::JobOutcome{true, receipt, "", true};
+  }
+  existing->Reset();
+  auto serial_q = db.Prepare("SELECT COALESCE(MAX(serial), 0) + 1 FROM effects");
+  if (!serial_q || !*serial_q->Step()) return fail("simulator store: cannot number the effect");
+  const int64_t serial = serial_q->ColumnInt(0);
+  serial_q->Reset();
+  const json::object receipt = Receipt(type, r, serial);
+  auto ins = db.Prepare("INSERT INTO effects(system, key, serial, receipt) VALUES(?,?,?,?)");
+  if (!ins) return fail(ins.error().message);
+  auto st = ins->Bind(1, type).Bind(2, r.idempotency_key).Bind(3, serial).Bind(4, json::serialize(receipt)).Run();
+  if (!st) return fail(st.error().message);
+  auto committed = tx->Commit();
+  if (!committed) return fail(committed.error().message);
+  return app::JobOutcome{true, receipt, "", true};
+}
+
+Result<int64_t> SimulatedSystems::EffectCount(const std::string& type) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ENROL_ASSIGN_OR_RETURN(store::Statement q, impl_->db->Prepare("SELECT COUNT(*) FROM effects WHERE system=?"));
+  q.Bind(1, type);
+  ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+  return row ? q.ColumnInt(0) : 0;
+}
+
+Result<std::map<std::string, int>> SimulatedSystems::EffectsPerCase(const std::string& type) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ENROL_ASSIGN_OR_RETURN(store::Statement q, impl_->db->Prepare("SELECT key FROM effects WHERE system=?"));
+  q.Bind(1, type);
+  std::map<std::string, int> out;
+  for (;;) {
+    ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    const std::string key = q.ColumnText(0);
+    ++out[key.substr(0, key.rfind('/'))];
+  }
+  return out;
+}
+
+}  // namespace enrol::sim

@@ -1,0 +1,347 @@
+// intake, run, case list|show|event, incidents, audit verify, workflow migrate.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <thread>
+
+#include <boost/json.hpp>
+
+#include "engine/app/case_engine.h"
+#include "engine/cli/commands.h"
+#include "engine/cli/output.h"
+
+namespace enrol::cli {
+namespace json = boost::json;
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void OnStopSignal(int) { g_stop = true; }
+
+std::string Actor(const std::string& as) {
+  if (!as.empty()) return "person:" + as;
+  const char* user = std::getenv("USER");
+  return std::string("person:") + (user && *user ? user : "unknown");
+}
+
+Result<std::vector<int64_t>> SelectCases(app::CaseStore& cases, const std::string& ref, const app::CaseFilter& f) {
+  std::vector<int64_t> ids;
+  if (!ref.empty()) {
+    if (ref.find_first_not_of("0123456789") == std::string::npos) {
+      ENROL_ASSIGN_OR_RETURN(std::optional<app::CaseRecord> c, cases.FindCase(std::stoll(ref)));
+      if (!c) return NotFound("no case " + ref);
+      ids.push_back(c->id);
+    } else {
+      ENROL_ASSIGN_OR_RETURN(std::optional<app::CaseRecord> c, cases.FindCaseByKey(ref));
+      if (!c) return NotFound("no case " + ref + " (give a case number or a key such as 2027/1/P12)");
+      ids.push_back(c->id);
+    }
+    return ids;
+  }
+  if (f.school.empty() && !f.grade && f.state.empty()) {
+    return InvalidArgument("say which cases: a case number or key, or --school, --grade and/or --state");
+  }
+  ENROL_ASSIGN_OR_RETURN(std::vector<app::CaseRecord> list, cases.ListCases(f));
+  for (const auto& c : list) ids.push_back(c.id);
+  return ids;
+}
+
+json::object CaseJson(const app::CaseRecord& c) {
+  return json::object{{"id", c.id},         {"key", c.key},         {"school_year", c.school_year},
+                      {"grade", c.grade},   {"school", c.school},   {"state", c.state},
+                      {"status", c.status}, {"workflow", c.workflow.substr(0, 12)},
+                      {"updated_at", c.updated_at}};
+}
+
+void PrintWorker(const app::WorkerStats& w) {
+  std::cout << "worker: " << w.jobs_done << " connector jobs done, " << w.jobs_retried << " retried, "
+            << w.timers_fired << " timers fired, " << w.incidents << " new incidents\n";
+}
+
+}  // namespace
+
+int RunIntake(const GlobalOptions& g, Services& s, const IntakeArgs& a) {
+  auto engine = s.Engine();
+  if (!engine) return ReportError(engine.error());
+  std::vector<int> grades;
+  for (int grade : a.grades) {
+    if (grade != 1 && grade != 5 && grade != 8) {
+      return ReportError(Error{ErrorCode::kInvalidArgument, "--grades takes 1, 5 and/or 8"});
+    }
+    grades.push_back(grade);
+  }
+  if (grades.empty()) grades = {1, 5, 8};
+  const bool tty = !g.json && isatty(STDERR_FILENO);
+  auto progress = [&](int done, int total) {
+    if (!tty) return;
+    const int width = 40;
+    const int filled = total ? done * width / total : width;
+    std::cerr << "\r  [" << std::string(filled, '#') << std::string(width - filled, ' ') << "] " << done << "/"
+              << total << std::flush;
+  };
+  auto summary = (*engine)->Intake(a.school_year, grades, progress);
+  if (tty) std::cerr << "\n";
+  if (!summary) return ReportError(summary.error());
+  if (g.json) {
+    json::array rows;
+    for (const auto& [school, state, n] : summary->by_school_state) {
+      rows.push_back(json::object{{"school", school}, {"state", state}, {"cases", n}});
+    }
+    PrintJson(json::object{{"school_year", a.school_year},
+                           {"created", summary->created},
+                           {"existing", summary->existing},
+                           {"register_events", summary->register_events},
+                           {"closed_as_excluded", summary->closed_as_excluded},
+                           {"jobs_done", summary->worker.jobs_done},
+                           {"incidents", summary->worker.incidents},
+                           {"by_school_state", std::move(rows)}});
+    return 0;
+  }
+  std::cout << "intake " << a.school_year << "/" << a.school_year + 1 << ": " << summary->created
+            << " cases created, " << summary->existing << " already there, " << summary->register_events
+            << " register changes applied, " << summary->closed_as_excluded << " closed (left or died)\n";
+  PrintWorker(summary->worker);
+  std::map<std::string, std::map<std::string, int>> table;
+  std::map<std::string, int> totals;
+  for (const auto& [school, state, n] : summary->by_school_state) {
+    table[school.empty() ? "(none)" : school][state] += n;
+    totals[state] += n;
+  }
+  std::cout << "cases by school and state:\n";
+  for (const auto& [school, states] : table) {
+    std::cout << "  " << Pad(school, 8);
+    for (const auto& [state, n] : states) std::cout << state << "=" << n << "  ";
+    std::cout << "\n";
+  }
+  std::cout << "  " << Pad("all", 8);
+  for (const auto& [state, n] : totals) std::cout << state << "=" << n << "  ";
+  std::cout << "\n";
+  return 0;
+}
+
+int RunWorker(const GlobalOptions& g, Services& s, const RunArgs& a) {
+  auto engine = s.Engine();
+  if (!engine) return ReportError(engine.error());
+  std::signal(SIGINT, OnStopSignal);
+  std::signal(SIGTERM, OnStopSignal);
+  app::WorkerStats total;
+  while (!g_stop) {
+    auto stats = (*engine)->RunDue();
+    if (!stats) return ReportError(stats.error());
+    total.jobs_done += stats->jobs_done;
+    total.jobs_retried += stats->jobs_retried;
+    total.timers_fired += stats->timers_fired;
+    total.incidents += stats->incidents;
+    const bool worked = stats->jobs_done + stats->jobs_retried + stats->timers_fired + stats->incidents > 0;
+    if (worked) continue;
+    if (a.until_idle) break;
+    auto next = (*engine)->NextDueIn();
+    if (!next) return ReportError(next.error());
+    // Sleep until the next due item (at most a poll interval), in short
+    // steps so that a signal stops the loop promptly.
+    int64_t wait = next->value_or(a.poll_ms);
+    wait = std::min<int64_t>(wait, a.poll_ms);
+    for (int64_t slept = 0; slept < wait && !g_stop; slept += 50) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(50, wait - slept)));
+    }
+  }
+  if (g.json) {
+    PrintJson(json::object{{"jobs_done", total.jobs_done}, {"jobs_retried", total.jobs_retried},
+                           {"timers_fired", total.timers_fired}, {"incidents", total.incidents},
+                           {"stopped_by_signal", g_stop.load()}});
+  } else {
+    PrintWorker(total);
+    if (g_stop) std::cout << "stopped by signal between transactions\n";
+  }
+  return 0;
+}
+
+int RunCaseList(const GlobalOptions& g, Services& s, const CaseArgs& a) {
+  auto cases = s.Cases();
+  if (!cases) return ReportError(cases.error());
+  auto list = (*cases)->ListCases(a.filter);
+  if (!list) return ReportError(list.error());
+  if (g.json) {
+    json::array arr;
+    for (const auto& c : *list) arr.push_back(CaseJson(c));
+    PrintJson(arr);
+    return 0;
+  }
+  std::cout << Pad("ID", 7) << Pad("CASE", 16) << Pad("SCHOOL", 8) << Pad("STATUS", 11) << "STATE\n";
+  for (const auto& c : *list) {
+    std::cout << Pad(std::to_string(c.id), 7) << Pad(c.key, 16) << Pad(c.school.empty() ? "-" : c.school, 8)
+              << Pad(c.status, 11) << c.state << "\n";
+  }
+  std::cout << list->size() << " case(s)\n";
+  return 0;
+}
+
+int RunCaseShow(const GlobalOptions& g, Services& s, const CaseArgs& a) {
+  auto cases = s.Cases();
+  if (!cases) return ReportError(cases.error());
+  auto ids = SelectCases(**cases, a.ref, {});
+  if (!ids) return ReportError(ids.error());
+  auto c = (*cases)->FindCase(ids->front());
+  if (!c || !*c) return ReportError(c ? Error{ErrorCode::kNotFound, "no such case"} : c.error());
+  auto jobs = (*cases)->JobsOf((*c)->id);
+  auto timers = (*cases)->TimersOf((*c)->id);
+  auto audit = (*cases)->AuditOf((*c)->id);
+  if (!jobs || !timers || !audit) return ReportError(Error{ErrorCode::kInternal, "cannot read the case's records"});
+  const json::value data = (*c)->instance.contains("data") ? (*c)->instance.at("data") : json::value();
+  if (g.json) {
+    json::object o = CaseJson(**c);
+    o["data"] = data;
+    json::array ja, ta, aa;
+    for (const auto& j : *jobs) {
+      ja.push_back(json::object{{"id", j.id}, {"type", j.type}, {"invoke", j.invoke_id}, {"status", j.status},
+                                {"attempts", j.attempts}, {"last_error", j.last_error}, {"receipt", j.result}});
+    }
+    for (const auto& t : *timers) ta.push_back(json::object{{"id", t.send_id}, {"event", t.event}, {"due_ms", t.due_ms}});
+    for (const auto& [at, e] : *audit) {
+      aa.push_back(json::object{{"at", at}, {"actor", e.actor}, {"kind", e.kind}, {"detail", e.detail}});
+    }
+    o["jobs"] = std::move(ja);
+    o["timers"] = std::move(ta);
+    o["history"] = std::move(aa);
+    PrintJson(o);
+    return 0;
+  }
+  const app::CaseRecord& r = **c;
+  std::cout << "case " << r.id << "  " << r.key << "  (grade " << r.grade << ", " << r.school_year << "/"
+            << r.school_year + 1 << ")\n";
+  std::cout << "status: " << r.status << "   state: " << r.state << "   school: " << (r.school.empty() ? "-" : r.school)
+            << "   workflow: " << r.workflow.substr(0, 12) << "\n";
+  std::cout << "data: " << json::serialize(data) << "\n";
+  std::cout << "jobs:\n";
+  for (const auto& j : *jobs) {
+    std::cout << "  " << Pad(j.type, 15) << Pad(j.status, 10) << "attempts " << j.attempts
+              << (j.last_error.empty() ? "" : "  last error: " + j.last_error)
+              << (j.result.is_null() ? "" : "  receipt: " + json::serialize(j.result)) << "\n";
+  }
+  std::cout << "timers:\n";
+  for (const auto& t : *timers) std::cout << "  " << t.send_id << " -> " << t.event << " at " << t.due_ms << " ms\n";
+  std::cout << "history:\n";
+  for (const auto& [at, e] : *audit) std::cout << "  " << at << "  " << Pad(e.actor, 24) << e.detail << "\n";
+  return 0;
+}
+
+int RunCaseEvent(const GlobalOptions& g, Services& s, const CaseArgs& a) {
+  auto engine = s.Engine();
+  if (!engine) return ReportError(engine.error());
+  auto cases = s.Cases();
+  if (!cases) return ReportError(cases.error());
+  auto ids = SelectCases(**cases, a.ref, a.filter);
+  if (!ids) return ReportError(ids.error());
+  sc::Event ev;
+  ev.name = a.event;
+  if (!a.data.empty()) {
+    boost::system::error_code ec;
+    ev.data = json::parse(a.data, ec);
+    if (ec || !ev.data.is_object()) return ReportError(Error{ErrorCode::kInvalidArgument, "--data must be a JSON object"});
+  }
+  const std::string actor = Actor(a.as);
+  const std::string stamp = std::to_string((*engine)->NowMs());
+  int applied = 0, refused = 0;
+  Error last;
+  for (int64_t id : *ids) {
+    auto r = (*engine)->ApplyPersonEvent(id, "person/" + stamp + "/" + std::to_string(id) + "/" + ev.name, ev, actor);
+    if (r) {
+      ++applied;
+      if (!g.json && ids->size() == 1) std::cout << "case " << id << ": " << r->from << " -> " << r->to << "\n";
+    } else {
+      ++refused;
+      last = r.error();
+      if (!g.json && ids->size() <= 20) std::cerr << "case " << id << ": " << r.error().message << "\n";
+    }
+  }
+  auto worker = (*engine)->RunUntilIdle();
+  if (!worker) return ReportError(worker.error());
+  if (g.json) {
+    PrintJson(json::object{{"event", ev.name}, {"applied", applied}, {"refused", refused},
+                           {"jobs_done", worker->jobs_done}});
+  } else if (ids->size() != 1 || refused == 0) {
+    std::cout << ev.name << ": applied to " << applied << " case(s), refused by " << refused << "\n";
+  }
+  if (applied == 0 && refused > 0) return ExitCodeFor(last);
+  return 0;
+}
+
+int RunIncidents(const GlobalOptions& g, Services& s, const IncidentArgs& a) {
+  auto engine = s.Engine();
+  if (!engine) return ReportError(engine.error());
+  auto cases = s.Cases();
+  if (!cases) return ReportError(cases.error());
+  app::IncidentFilter f = a.filter;
+  if (a.action != "list") {
+    if (!a.all && f.ids.empty() && f.school.empty() && !f.grade && f.state.empty() && f.error.empty()) {
+      return ReportError(Error{ErrorCode::kInvalidArgument,
+                               "say which incidents: ids, --all, or --school/--grade/--state/--error"});
+    }
+    if ((a.action == "skip" || a.action == "cancel") && a.reason.empty()) {
+      return ReportError(Error{ErrorCode::kInvalidArgument, a.action + " needs --reason"});
+    }
+    Result<int> n = a.action == "retry"  ? (*engine)->RetryIncidents(f, Actor(a.as))
+                    : a.action == "skip" ? (*engine)->SkipIncidents(f, Actor(a.as), a.reason)
+                                         : (*engine)->CancelIncidents(f, Actor(a.as), a.reason);
+    if (!n) return ReportError(n.error());
+    auto worker = (*engine)->RunUntilIdle();
+    if (!worker) return ReportError(worker.error());
+    if (g.json) {
+      PrintJson(json::object{{"action", a.action}, {"incidents", *n}, {"new_incidents", worker->incidents}});
+    } else {
+      std::cout << a.action << ": " << *n << " incident(s); " << worker->jobs_done << " jobs then done, "
+                << worker->incidents << " new incident(s)\n";
+    }
+    return 0;
+  }
+  f.open_only = !a.all;
+  auto list = (*cases)->ListIncidents(f);
+  if (!list) return ReportError(list.error());
+  if (g.json) {
+    json::array arr;
+    for (const auto& i : *list) {
+      arr.push_back(json::object{{"id", i.id}, {"case", i.case_key}, {"school", i.school}, {"grade", i.grade},
+                                 {"state", i.state}, {"type", i.job_type}, {"error", i.error},
+                                 {"status", i.status}, {"created_at", i.created_at}});
+    }
+    PrintJson(arr);
+    return 0;
+  }
+  for (const auto& i : *list) {
+    std::cout << Pad(std::to_string(i.id), 6) << Pad(i.case_key, 16) << Pad(i.school, 6) << Pad(i.job_type, 15)
+              << Pad(i.status, 10) << i.error << "\n";
+  }
+  std::cout << list->size() << " incident(s)\n";
+  return 0;
+}
+
+int RunAuditVerify(const GlobalOptions& g, Services& s) {
+  auto cases = s.Cases();
+  if (!cases) return ReportError(cases.error());
+  auto v = (*cases)->VerifyAudit();
+  if (!v) return ReportError(v.error());
+  if (g.json) {
+    PrintJson(json::object{{"rows", v->rows}, {"ok", v->ok}, {"problem", v->problem}});
+  } else if (v->ok) {
+    std::cout << "audit log intact: " << v->rows << " rows, every hash links\n";
+  } else {
+    std::cout << "audit log BROKEN: " << v->problem << "\n";
+  }
+  return v->ok ? 0 : 1;
+}
+
+int RunWorkflowMigrate(const GlobalOptions& g, Services& s, const IncidentArgs& a) {
+  auto engine = s.Engine();
+  if (!engine) return ReportError(engine.error());
+  auto n = (*engine)->MigrateCases(Actor(a.as));
+  if (!n) return ReportError(n.error());
+  if (g.json) {
+    PrintJson(json::object{{"migrated", *n}, {"workflow", (*engine)->current_workflow()}});
+  } else {
+    std::cout << *n << " active case(s) moved to workflow " << (*engine)->current_workflow().substr(0, 12) << "\n";
+  }
+  return 0;
+}
+
+}  // namespace enrol::cli

@@ -1,0 +1,493 @@
+#include "engine/store/sqlite_case_store.h"
+
+#include <openssl/evp.h>
+
+#include <boost/json.hpp>
+
+namespace enrol::store {
+namespace json = boost::json;
+namespace {
+
+constexpr const char* kCaseColumns =
+    "id, case_key, person_id, school_year, grade, school, workflow, state, status, instance, "
+    "seen_import, created_at, updated_at";
+constexpr const char* kJobColumns =
+    "id, case_id, invoke_id, type, params, idempotency_key, status, attempts, next_ms, last_error, result";
+
+json::value Parse(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  return ec ? json::value() : v;
+}
+
+std::string Hex(const unsigned char* md, unsigned len) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string AuditHash(const std::string& prev, int64_t seq, const std::string& at,
+                      const app::AuditEntry& e) {
+  // Fields are length-prefixed so that no two rows serialise alike.
+  std::string buf;
+  for (const std::string& f : {prev, std::to_string(seq), at, std::to_string(e.case_id), e.actor,
+                               e.kind, e.detail}) {
+    buf += std::to_string(f.size()) + ":" + f + ";";
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(buf.data(), buf.size(), md, &len, EVP_sha256(), nullptr);
+  return Hex(md, len);
+}
+
+Result<std::unique_ptr<SqliteCaseStore>> SqliteCaseStore::Create(Database& db) {
+  std::unique_ptr<SqliteCaseStore> s(new SqliteCaseStore(db));
+  ENROL_ASSIGN_OR_RETURN(s->insert_case_, db.Prepare(
+      "INSERT INTO cases(case_key, person_id, school_year, grade, school, workflow, state, status, "
+      "instance, seen_import, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"));
+  ENROL_ASSIGN_OR_RETURN(s->update_case_, db.Prepare(
+      "UPDATE cases SET school=?, workflow=?, state=?, status=?, instance=?, seen_import=?, "
+      "updated_at=? WHERE id=?"));
+  ENROL_ASSIGN_OR_RETURN(s->find_case_, db.Prepare(
+      std::string("SELECT ") + kCaseColumns + " FROM cases WHERE id=?"));
+  ENROL_ASSIGN_OR_RETURN(s->mark_event_, db.Prepare(
+      "INSERT OR IGNORE INTO case_events(event_id, case_id, name, applied_at) VALUES(?,?,?,?)"));
+  ENROL_ASSIGN_OR_RETURN(s->put_timer_, db.Prepare(
+      "INSERT OR REPLACE INTO timers(case_id, send_id, event, data, due_ms) VALUES(?,?,?,?,?)"));
+  ENROL_ASSIGN_OR_RETURN(s->delete_timer_, db.Prepare("DELETE FROM timers WHERE case_id=? AND send_id=?"));
+  ENROL_ASSIGN_OR_RETURN(s->insert_job_, db.Prepare(
+      "INSERT INTO jobs(case_id, invoke_id, type, params, idempotency_key, status, attempts, next_ms, "
+      "last_error, result, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?) "
+      "ON CONFLICT(idempotency_key) DO NOTHING"));
+  ENROL_ASSIGN_OR_RETURN(s->update_job_, db.Prepare(
+      "UPDATE jobs SET status=?, attempts=?, next_ms=?, last_error=?, result=?, updated_at=? WHERE id=?"));
+  ENROL_ASSIGN_OR_RETURN(s->insert_audit_, db.Prepare(
+      "INSERT INTO audit(seq, at, case_id, actor, kind, detail, prev_hash, hash) VALUES(?,?,?,?,?,?,?,?)"));
+  return s;
+}
+
+Status SqliteCaseStore::Begin() {
+  if (tx_) return FailedPrecondition("a transaction is already open");
+  ENROL_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
+  tx_.emplace(std::move(tx));
+  savepoints_ = 0;
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"));
+  ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+  audit_seq_ = row ? q.ColumnInt(0) : 0;
+  audit_hash_ = row ? q.ColumnText(1) : std::string(64, '0');
+  return {};
+}
+
+Status SqliteCaseStore::Commit() {
+  if (!tx_) return FailedPrecondition("no transaction is open");
+  auto st = tx_->Commit();
+  tx_.reset();
+  return st;
+}
+
+void SqliteCaseStore::Rollback() { tx_.reset(); }
+
+Status SqliteCaseStore::Savepoint() {
+  ++savepoints_;
+  return db_.Exec("SAVEPOINT case_event");
+}
+Status SqliteCaseStore::Release() {
+  --savepoints_;
+  return db_.Exec("RELEASE case_event");
+}
+Status SqliteCaseStore::RollbackToSavepoint() {
+  --savepoints_;
+  ENROL_RETURN_IF_ERROR(db_.Exec("ROLLBACK TO case_event; RELEASE case_event"));
+  // The audit rows written since the savepoint are gone: re-read the head.
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"));
+  ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+  audit_seq_ = row ? q.ColumnInt(0) : 0;
+  audit_hash_ = row ? q.ColumnText(1) : std::string(64, '0');
+  return {};
+}
+
+Status SqliteCaseStore::SaveWorkflow(const std::string& hash, const std::string& name,
+                                     const std::string& source, const std::string& at) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+      "INSERT OR IGNORE INTO workflow_versions(hash, name, source, loaded_at) VALUES(?,?,?,?)"));
+  return q.Bind(1, hash).Bind(2, name).Bind(3, source).Bind(4, at).Run();
+}
+
+Result<std::optional<std::string>> SqliteCaseStore::WorkflowSource(const std::string& hash) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare("SELECT source FROM workflow_versions WHERE hash=?"));
+  q.Bind(1, hash);
+  ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(q.ColumnText(0));
+}
+
+Result<int64_t> SqliteCaseStore::InsertCase(const app::CaseRecord& c) {
+  ENROL_RETURN_IF_ERROR(insert_case_->Bind(1, c.key).Bind(2, c.person_id).Bind(3, c.school_year)
+                            .Bind(4, c.grade).Bind(5, c.school).Bind(6, c.workflow).Bind(7, c.state)
+                            .Bind(8, c.status).Bind(9, json::serialize(c.instance))
+                            .Bind(10, c.seen_import).Bind(11, c.created_at).Bind(12, c.updated_at)
+                            .Run());
+  return db_.LastInsertRowId();
+}
+
+Status SqliteCaseStore::UpdateCase(const app::CaseRecord& c) {
+  return update_case_->Bind(1, c.school).Bind(2, c.workflow).Bind(3, c.state).Bind(4, c.status)
+      .Bind(5, json::serialize(c.instance)).Bind(6, c.seen_import).Bind(7, c.updated_at)
+      .Bind(8, c.id).Run();
+}
+
+Result<std::vector<app::CaseRecord>> SqliteCaseStore::Cases(Statement& q) {
+  std::vector<app::CaseRecord> out;
+  for (;;) {
+    auto row = q.Step();
+    if (!row) {
+      q.Reset();
+      return tl::unexpected(row.error());
+    }
+    if (!*row) break;
+    app::CaseRecord c;
+    c.id = q.ColumnInt(0);
+    c.key = q.ColumnText(1);
+    c.person_id = q.ColumnInt(2);
+    c.school_year = static_cast<int>(q.ColumnInt(3));
+    c.grade = static_cast<int>(q.ColumnInt(4));
+    c.school = q.ColumnText(5);
+    c.workflow = q.ColumnText(6);
+    c.state = q.ColumnText(7);
+    c.status = q.ColumnText(8);
+    json::value inst = Parse(q.ColumnView(9));
+    if (inst.is_object()) c.instance = std::move(inst.get_object());
+    c.seen_import = q.ColumnInt(10);
+    c.created_at = q.ColumnText(11);
+    c.updated_at = q.ColumnText(12);
+    out.push_back(std::move(c));
+  }
+  q.Reset();
+  return out;
+}
+
+Result<std::optional<app::CaseRecord>> SqliteCaseStore::FindCase(int64_t id) {
+  find_case_->Bind(1, id);
+  ENROL_ASSIGN_OR_RETURN(auto list, Cases(*find_case_));
+  if (list.empty()) return std::optional<app::CaseRecord>();
+  return std::optional<app::CaseRecord>(std::move(list.front()));
+}
+
+Result<std::optional<app::CaseRecord>> SqliteCaseStore::FindCaseByKey(const std::string& key) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(std::string("SELECT ") + kCaseColumns +
+                                                  " FROM cases WHERE case_key=?"));
+  q.Bind(1, key);
+  ENROL_ASSIGN_OR_RETURN(auto list, Cases(q));
+  if (list.empty()) return std::optional<app::CaseRecord>();
+  return std::optional<app::CaseRecord>(std::move(list.front()));
+}
+
+Result<std::vector<app::CaseRecord>> SqliteCaseStore::ListCases(const app::CaseFilter& f) {
+  std::string sql = std::string("SELECT ") + kCaseColumns + " FROM cases WHERE 1=1";
+  if (!f.school.empty()) sql += " AND school=?1";
+  if (f.grade) sql += " AND grade=?2";
+  if (!f.state.empty()) sql += " AND (' ' || state || ' ') LIKE ('% ' || ?3 || ' %')";
+  if (!f.status.empty()) sql += " AND status=?4";
+  if (f.school_year) sql += " AND school_year=?5";
+  sql += " ORDER BY id";
+  if (f.limit >= 0) sql += " LIMIT " + std::to_string(f.limit);
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(sql));
+  if (!f.school.empty()) q.Bind(1, f.school);
+  if (f.grade) q.Bind(2, f.grade);
+  if (!f.state.empty()) q.Bind(3, f.state);
+  if (!f.status.empty()) q.Bind(4, f.status);
+  if (f.school_year) q.Bind(5, f.school_year);
+  return Cases(q);
+}
+
+Result<std::vector<std::tuple<std::string, std::string, int>>> SqliteCaseStore::CountCases(int year) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+      "SELECT school, CASE WHEN status='active' THEN state ELSE status END, COUNT(*) FROM cases "
+      "WHERE school_year=? GROUP BY 1, 2 ORDER BY 1, 2"));
+  q.Bind(1, year);
+  std::vector<std::tuple<std::string, std::string, int>> out;
+  for (;;) {
+    ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.emplace_back(q.ColumnText(0), q.ColumnText(1), static_cast<int>(q.ColumnInt(2)));
+  }
+  return out;
+}
+
+Result<bool> SqliteCaseStore::MarkEventApplied(const std::string& event_id, int64_t case_id,
+                                               const std::string& name, const std::string& at) {
+  ENROL_RETURN_IF_ERROR(mark_event_->Bind(1, event_id).Bind(2, case_id).Bind(3, name).Bind(4, at).Run());
+  return db_.Changes() == 1;
+}
+
+Status SqliteCaseStore::PutTimer(const app::TimerRecord& t) {
+  return put_timer_->Bind(1, t.case_id).Bind(2, t.send_id).Bind(3, t.event)
+      .Bind(4, json::serialize(t.data)).Bind(5, t.due_ms).Run();
+}
+
+Result<bool> SqliteCaseStore::DeleteTimer(int64_t case_id, const std::string& send_id) {
+  ENROL_RETURN_IF_ERROR(delete_timer_->Bind(1, case_id).Bind(2, send_id).Run());
+  return db_.Changes() == 1;
+}
+
+Result<std::vector<app::TimerRecord>> SqliteCaseStore::Timers(Statement& q) {
+  std::vector<app::TimerRecord> out;
+  for (;;) {
+    ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    app::TimerRecord t;
+    t.case_id = q.ColumnInt(0);
+    t.send_id = q.ColumnText(1);
+    t.event = q.ColumnText(2);
+    t.data = Parse(q.ColumnView(3));
+    t.due_ms = q.ColumnInt(4);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Result<std::vector<app::TimerRecord>> SqliteCaseStore::DueTimers(int64_t now_ms, int limit) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+      "SELECT case_id, send_id, event, data, due_ms FROM timers WHERE due_ms<=? "
+      "ORDER BY due_ms, case_id LIMIT ?"));
+  q.Bind(1, now_ms).Bind(2, limit);
+  return Timers(q);
+}
+
+Result<std::optional<int64_t>> SqliteCaseStore::NextTimerDue() {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare("SELECT MIN(due_ms) FROM timers"));
+  ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row || q.ColumnIsNull(0)) return std::optional<int64_t>();
+  return std::optional<int64_t>(q.ColumnInt(0));
+}
+
+Result<std::vector<app::TimerRecord>> SqliteCaseStore::TimersOf(int64_t case_id) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+      "SELECT case_id, send_id, event, data, due_ms FROM timers WHERE case_id=? ORDER BY due_ms"));
+  q.Bind(1, case_id);
+  return Timers(q);
+}
+
+Result<int64_t> SqliteCaseStore::InsertJob(const app::JobRecord& j, const std::string& at) {
+  ENROL_RETURN_IF_ERROR(insert_job_->Bind(1, j.case_id).Bind(2, j.invoke_id).Bind(3, j.type)
+                            .Bind(4, json::serialize(j.params)).Bind(5, j.key).Bind(6, j.status)
+                            .Bind(7, j.attempts).Bind(8, j.next_ms).Bind(9, j.last_error)
+                            .Bind(10, json::serialize(j.result)).Bind(11, at).Bind(12, at).Run());
+  if (db_.Changes() == 1) return db_.LastInsertRowId();
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare("SELECT id FROM jobs WHERE idempotency_key=?"));
+  q.Bind(1, j.key);
+  ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Internal("job vanished after a key conflict");
+  return q.ColumnInt(0);
+}
+
+Status SqliteCaseStore::UpdateJob(const app::JobRecord& j, const std::string& at) {
+  return update_job_->Bind(1, j.status).Bind(2, j.attempts).Bind(3, j.next_ms).Bind(4, j.last_error)
+      .Bind(5, json::serialize(j.result)).Bind(6, at).Bind(7, j.id).Run();
+}
+
+Result<std::vector<app::JobRecord>> SqliteCaseStore::Jobs(Statement& q) {
+  std::vector<app::JobRecord> out;
+  for (;;) {
+    ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    app::JobRecord j;
+    j.id = q.ColumnInt(0);
+    j.case_id = q.ColumnInt(1);
+    j.invoke_id = q.ColumnText(2);
+    j.type = q.ColumnText(3);
+    json::value p = Parse(q.ColumnView(4));
+    if (p.is_object()) j.params = std::move(p.get_object());
+    j.key = q.ColumnText(5);
+    j.status = q.ColumnText(6);
+    j.attempts = static_cast<int>(q.ColumnInt(7));
+    j.next_ms = q.ColumnInt(8);
+    j.last_error = q.ColumnText(9);
+    j.result = Parse(q.ColumnView(10));
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+Result<std::optional<app::JobRecord>> SqliteCaseStore::FindJob(int64_t id) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id=?"));
+  q.Bind(1, id);
+  ENROL_ASSIGN_OR_RETURN(auto list, Jobs(q));
+  if (list.empty()) return std::optional<app::JobRecord>();
+  return std::optional<app::JobRecord>(std::move(list.front()));
+}
+
+Result<std::optional<app::JobRecord>> SqliteCaseStore::FindJobByInvoke(int64_t case_id,
+                                                                     const std::string& invoke_id) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(std::string("SELECT ") + kJobColumns +
+                                                  " FROM jobs WHERE case_id=? AND invoke_id=?"));
+  q.Bind(1, case_id).Bind(2, invoke_id);
+  ENROL_ASSIGN_OR_RETURN(auto list, Jobs(q));
+  if (list.empty()) return std::optional<app::JobRecord>();
+  return std::optional<app::JobRecord>(std::move(list.front()));
+}
+
+Result<std::vector<app::JobRecord>> SqliteCaseStore::DueJobs(int64_t now_ms, int limit) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(std::string("SELECT ") + kJobColumns +
+                                                  " FROM jobs WHERE status='queued' AND next_ms<=? "
+                                                  "ORDER BY next_ms, id LIMIT ?"));
+  q.Bind(1, now_ms).Bind(2, limit);
+  return Jobs(q);
+}
+
+Result<std::optional<int64_t>> SqliteCaseStore::NextJobDue() {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare("SELECT MIN(next_ms) FROM jobs WHERE status='queued'"));
+  ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row || q.ColumnIsNull(0)) return std::optional<int64_t>();
+  return std::optional<int64_t>(q.ColumnInt(0));
+}
+
+Result<std::vector<app::JobRecord>> SqliteCaseStore::JobsOf(int64_t case_id) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(std::string("SELECT ") + kJobColumns +
+                                                  " FROM jobs WHERE case_id=? ORDER BY id"));
+  q.Bind(1, case_id);
+  return Jobs(q);
+}
+
+Result<int64_t> SqliteCaseStore::InsertIncident(const app::IncidentRecord& i) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+      "INSERT INTO incidents(job_id, case_id, error, status, resolution, created_at, resolved_at) "
+      "VALUES(?,?,?,'open','',?,'')"));
+  ENROL_RETURN_IF_ERROR(q.Bind(1, i.job_id).Bind(2, i.case_id).Bind(3, i.error).Bind(4, i.created_at).Run());
+  return db_.LastInsertRowId();
+}
+
+Status SqliteCaseStore::ResolveIncident(int64_t id, const std::string& status,
+                                        const std::string& resolution, const std::string& at) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+      "UPDATE incidents SET status=?, resolution=?, resolved_at=? WHERE id=? AND status='open'"));
+  return q.Bind(1, status).Bind(2, resolution).Bind(3, at).Bind(4, id).Run();
+}
+
+Result<std::vector<app::IncidentRecord>> SqliteCaseStore::ListIncidents(const app::IncidentFilter& f) {
+  std::string sql =
+      "SELECT i.id, i.job_id, i.case_id, i.error, i.status, i.resolution, i.created_at, c.case_key, "
+      "c.school, c.state, j.type, c.grade FROM incidents i JOIN cases c ON c.id=i.case_id "
+      "JOIN jobs j ON j.id=i.job_id WHERE 1=1";
+  if (f.open_only) sql += " AND i.status='open'";
+  if (!f.school.empty()) sql += " AND c.school=?1";
+  if (f.grade) sql += " AND c.grade=?2";
+  if (!f.state.empty()) sql += " AND (' ' || c.state || ' ') LIKE ('% ' || ?3 || ' %')";
+  if (!f.error.empty()) sql += " AND instr(i.error, ?4) > 0";
+  if (!f.ids.empty()) {
+    sql += " AND i.id IN (";
+    for (size_t k = 0; k < f.ids.size(); ++k) sql += (k ? "," : "") + std::to_string(f.ids[k]);
+    sql += ")";
+  }
+  sql += " ORDER BY i.id";
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(sql));
+  if (!f.school.empty()) q.Bind(1, f.school);
+  if (f.grade) q.Bind(2, f.grade);
+  if (!f.state.empty()) q.Bind(3, f.state);
+  if (!f.error.empty()) q.Bind(4, f.error);
+  std::vector<app::IncidentRecord> out;
+  for (;;) {
+    ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    app::IncidentRecord i;
+    i.id = q.ColumnInt(0);
+    i.job_id = q.ColumnInt(1);
+    i.case_id = q.ColumnInt(2);
+    i.error = q.ColumnText(3);
+    i.status = q.ColumnText(4);
+    i.resolution = q.ColumnText(5);
+    i.created_at = q.ColumnText(6);
+    i.case_key = q.ColumnText(7);
+    i.school = q.ColumnText(8);
+    i.state = q.ColumnText(9);
+    i.job_type = q.ColumnText(10);
+    i.grade = static_cast<int>(q.ColumnInt(11));
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+Status SqliteCaseStore::AppendAudit(const app::AuditEntry& e, const std::string& at) {
+  if (!tx_) return FailedPrecondition("audit rows are written inside a transaction");
+  const int64_t seq = audit_seq_ + 1;
+  const std::string hash = AuditHash(audit_hash_, seq, at, e);
+  ENROL_RETURN_IF_ERROR(insert_audit_->Bind(1, seq).Bind(2, at).Bind(3, e.case_id).Bind(4, e.actor)
+                            .Bind(5, e.kind).Bind(6, e.detail).Bind(7, audit_hash_).Bind(8, hash).Run());
+  audit_seq_ = seq;
+  audit_hash_ = hash;
+  return {};
+}
+
+Result<std::vector<std::pair<std::string, app::AuditEntry>>> SqliteCaseStore::AuditOf(int64_t case_id) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+      "SELECT at, case_id, actor, kind, detail FROM audit WHERE case_id=? ORDER BY seq"));
+  q.Bind(1, case_id);
+  std::vector<std::pair<std::string, app::AuditEntry>> out;
+  for (;;) {
+    ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.emplace_back(q.ColumnText(0), app::AuditEntry{q.ColumnInt(1), q.ColumnText(2), q.ColumnText(3),
+                                                      q.ColumnText(4)});
+  }
+  return out;
+}
+
+Result<app::AuditVerification> SqliteCaseStore::VerifyAudit() {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+      "SELECT seq, at, case_id, actor, kind, detail, prev_hash, hash FROM audit ORDER BY seq"));
+  app::AuditVerification v;
+  std::string prev(64, '0');
+  int64_t expected_seq = 1;
+  for (;;) {
+    ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    ++v.rows;
+    const int64_t seq = q.ColumnInt(0);
+    const app::AuditEntry e{q.ColumnInt(2), q.ColumnText(3), q.ColumnText(4), q.ColumnText(5)};
+    if (seq != expected_seq) {
+      v.ok = false;
+      v.problem = "row " + std::to_string(expected_seq) + " is missing (next row is " + std::to_string(seq) + ")";
+      return v;
+    }
+    if (q.ColumnText(6) != prev) {
+      v.ok = false;
+      v.problem = "row " + std::to_string(seq) + " does not link to the row before it";
+      return v;
+    }
+    const std::string hash = AuditHash(prev, seq, q.ColumnText(1), e);
+    if (hash != q.ColumnText(7)) {
+      v.ok = false;
+      v.problem = "row " + std::to_string(seq) + " was changed after it was written (hash mismatch)";
+      return v;
+    }
+    prev = hash;
+    ++expected_seq;
+  }
+  return v;
+}
+
+Status SqliteCaseStore::AddDeferral(int64_t person_id, int to_year, int64_t case_id) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+      "INSERT OR IGNORE INTO deferrals(person_id, to_year, case_id) VALUES(?,?,?)"));
+  return q.Bind(1, person_id).Bind(2, to_year).Bind(3, case_id).Run();
+}
+
+Result<std::vector<int64_t>> SqliteCaseStore::DeferredTo(int year) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare("SELECT person_id FROM deferrals WHERE to_year=?"));
+  q.Bind(1, year);
+  std::vector<int64_t> out;
+  for (;;) {
+    ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(q.ColumnInt(0));
+  }
+  return out;
+}
+
+}  // namespace enrol::store

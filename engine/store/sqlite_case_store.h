@@ -1,0 +1,84 @@
+#pragma once
+// CaseStore on SQLite (schemas/migrations/0002_cases.sql).
+
+#include <memory>
+#include <optional>
+
+#include "engine/app/case_ports.h"
+#include "engine/store/sqlite.h"
+
+namespace enrol::store {
+
+class SqliteCaseStore final : public app::CaseStore {
+ public:
+  // `db` must be migrated and outlive the store.
+  [[nodiscard]] static Result<std::unique_ptr<SqliteCaseStore>> Create(Database& db);
+
+  Status Begin() override;
+  Status Commit() override;
+  void Rollback() override;
+  Status Savepoint() override;
+  Status Release() override;
+  Status RollbackToSavepoint() override;
+
+  Status SaveWorkflow(const std::string& hash, const std::string& name, const std::string& source,
+                      const std::string& at) override;
+  Result<std::optional<std::string>> WorkflowSource(const std::string& hash) override;
+
+  Result<int64_t> InsertCase(const app::CaseRecord& c) override;
+  Status UpdateCase(const app::CaseRecord& c) override;
+  Result<std::optional<app::CaseRecord>> FindCase(int64_t id) override;
+  Result<std::optional<app::CaseRecord>> FindCaseByKey(const std::string& key) override;
+  Result<std::vector<app::CaseRecord>> ListCases(const app::CaseFilter& f) override;
+  Result<std::vector<std::tuple<std::string, std::string, int>>> CountCases(int school_year) override;
+
+  Result<bool> MarkEventApplied(const std::string& event_id, int64_t case_id, const std::string& name,
+                                const std::string& at) override;
+
+  Status PutTimer(const app::TimerRecord& t) override;
+  Result<bool> DeleteTimer(int64_t case_id, const std::string& send_id) override;
+  Result<std::vector<app::TimerRecord>> DueTimers(int64_t now_ms, int limit) override;
+  Result<std::optional<int64_t>> NextTimerDue() override;
+  Result<std::vector<app::TimerRecord>> TimersOf(int64_t case_id) override;
+
+  Result<int64_t> InsertJob(const app::JobRecord& j, const std::string& at) override;
+  Status UpdateJob(const app::JobRecord& j, const std::string& at) override;
+  Result<std::optional<app::JobRecord>> FindJob(int64_t id) override;
+  Result<std::optional<app::JobRecord>> FindJobByInvoke(int64_t case_id, const std::string& invoke_id) override;
+  Result<std::vector<app::JobRecord>> DueJobs(int64_t now_ms, int limit) override;
+  Result<std::optional<int64_t>> NextJobDue() override;
+  Result<std::vector<app::JobRecord>> JobsOf(int64_t case_id) override;
+
+  Result<int64_t> InsertIncident(const app::IncidentRecord& i) override;
+  Status ResolveIncident(int64_t id, const std::string& status, const std::string& resolution,
+                         const std::string& at) override;
+  Result<std::vector<app::IncidentRecord>> ListIncidents(const app::IncidentFilter& f) override;
+
+  Status AppendAudit(const app::AuditEntry& e, const std::string& at) override;
+  Result<std::vector<std::pair<std::string, app::AuditEntry>>> AuditOf(int64_t case_id) override;
+  Result<app::AuditVerification> VerifyAudit() override;
+
+  Status AddDeferral(int64_t person_id, int to_year, int64_t case_id) override;
+  Result<std::vector<int64_t>> DeferredTo(int year) override;
+
+ private:
+  explicit SqliteCaseStore(Database& db) : db_(db) {}
+  Result<std::vector<app::CaseRecord>> Cases(Statement& q);
+  Result<std::vector<app::JobRecord>> Jobs(Statement& q);
+  Result<std::vector<app::TimerRecord>> Timers(Statement& q);
+
+  Database& db_;
+  std::optional<Transaction> tx_;
+  int savepoints_ = 0;
+  // Chain head, read at Begin(): the last row's seq and hash.
+  int64_t audit_seq_ = 0;
+  std::string audit_hash_;
+  std::optional<Statement> insert_case_, update_case_, find_case_, mark_event_, put_timer_,
+      delete_timer_, insert_job_, update_job_, insert_audit_;
+};
+
+// The hash of one audit row given the previous row's hash.
+std::string AuditHash(const std::string& prev_hash, int64_t seq, const std::string& at,
+                      const app::AuditEntry& e);
+
+}  // namespace enrol::store
