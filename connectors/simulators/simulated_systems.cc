@@ -9,7 +9,11 @@ namespace json = boost::json;
 
 struct SimulatedSystems::Impl {
   SimulatorOptions options;
-  std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::Database> db;  // null: kept in memory only
+  // In memory: (system, key) -> receipt, and calls per (system, key).
+  std::map<std::pair<std::string, std::string>, json::value> effects;
+  std::map<std::pair<std::string, std::string>, int64_t> calls;
+  int64_t serial = 0;
 };
 
 namespace {
@@ -55,15 +59,19 @@ Result<std::unique_ptr<SimulatedSystems>> SimulatedSystems::Open(const Simulator
   std::unique_ptr<SimulatedSystems> s(new SimulatedSystems());
   s->impl_ = std::make_unique<Impl>();
   s->impl_->options = options;
-  ENROL_ASSIGN_OR_RETURN(s->impl_->db, store::Database::Open(options.db_path.empty() ? ":memory:" : options.db_path));
+  for (const char* type : {"letters", "dispatch", "student_system", "archive"}) {
+    s->connectors_[type] = std::make_unique<SystemConnector>(s.get(), type);
+  }
+  if (options.db_path.empty()) return s;  // in memory: instant, nothing survives the process
+  ENROL_ASSIGN_OR_RETURN(s->impl_->db, store::Database::Open(options.db_path));
+  // One process owns the simulators' store: an exclusive lock saves the
+  // file-lock calls of every transaction.
+  ENROL_RETURN_IF_ERROR(s->impl_->db->Exec("PRAGMA locking_mode=EXCLUSIVE"));
   ENROL_RETURN_IF_ERROR(s->impl_->db->Exec(
       "CREATE TABLE IF NOT EXISTS effects(system TEXT NOT NULL, key TEXT NOT NULL, serial INTEGER "
       "PRIMARY KEY, receipt TEXT NOT NULL, applied INTEGER NOT NULL DEFAULT 1, UNIQUE(system, key));"
       "CREATE TABLE IF NOT EXISTS calls(system TEXT NOT NULL, key TEXT NOT NULL, attempts INTEGER NOT NULL, "
       "PRIMARY KEY(system, key)) WITHOUT ROWID;"));
-  for (const char* type : {"letters", "dispatch", "student_system", "archive"}) {
-    s->connectors_[type] = std::make_unique<SystemConnector>(s.get(), type);
-  }
   return s;
 }
 
@@ -82,8 +90,19 @@ std::map<std::string, app::Connector*> SimulatedSystems::All() {
 
 app::JobOutcome SimulatedSystems::Execute(const std::string& type, const app::JobRequest& r) {
   std::lock_guard<std::mutex> lock(mu_);
-  store::Database& db = *impl_->db;
   auto fail = [](std::string e) { return app::JobOutcome{false, nullptr, std::move(e), true}; };
+  const SimulatorOptions& opts = impl_->options;
+  int fail_first_n = opts.fail_first_attempts;
+  if (auto it = opts.fail_first_by_type.find(type); it != opts.fail_first_by_type.end()) fail_first_n = it->second;
+  if (!impl_->db) {
+    const auto id = std::make_pair(type, r.idempotency_key);
+    const int64_t n = ++impl_->calls[id];
+    if (opts.fail_always || n <= fail_first_n) return fail(type + " (simulated) is unavailable (HTTP 503)");
+    auto [it, inserted] = impl_->effects.try_emplace(id);
+    if (inserted) it->second = Receipt(type, r, ++impl_->serial);
+    return app::JobOutcome{true, it->second, "", true};
+  }
+  store::Database& db = *impl_->db;
   auto tx = store::Transaction::Begin(db);
   if (!tx) return fail("simulator store: " + tx.error().message);
   auto calls = db.Prepare(
@@ -131,6 +150,11 @@ app::JobOutcome SimulatedSystems::Execute(const std::string& type, const app::Jo
 
 Result<int64_t> SimulatedSystems::EffectCount(const std::string& type) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (!impl_->db) {
+    int64_t n = 0;
+    for (const auto& [k, v] : impl_->effects) n += k.first == type;
+    return n;
+  }
   ENROL_ASSIGN_OR_RETURN(store::Statement q, impl_->db->Prepare("SELECT COUNT(*) FROM effects WHERE system=?"));
   q.Bind(1, type);
   ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -139,6 +163,13 @@ Result<int64_t> SimulatedSystems::EffectCount(const std::string& type) {
 
 Result<std::map<std::string, int>> SimulatedSystems::EffectsPerCase(const std::string& type) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (!impl_->db) {
+    std::map<std::string, int> out;
+    for (const auto& [k, v] : impl_->effects) {
+      if (k.first == type) ++out[k.second.substr(0, k.second.rfind('/'))];
+    }
+    return out;
+  }
   ENROL_ASSIGN_OR_RETURN(store::Statement q, impl_->db->Prepare("SELECT key FROM effects WHERE system=?"));
   q.Bind(1, type);
   std::map<std::string, int> out;

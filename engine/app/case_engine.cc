@@ -210,7 +210,7 @@ Result<ApplyResult> CaseEngine::Apply(CaseRecord& c, const std::string& event_id
     return r;
   }
   ENROL_ASSIGN_OR_RETURN(std::shared_ptr<const sc::Chart> chart, Chart(c.workflow));
-  ENROL_ASSIGN_OR_RETURN(sc::Instance inst, sc::Instance::FromJson(*chart, c.instance));
+  ENROL_ASSIGN_OR_RETURN(sc::Instance inst, sc::Instance::FromJson(*chart, std::move(c.instance)));
   r.from = c.state;
   sc::Interpreter interp(chart);
   const sc::StepOutcome out = interp.Apply(inst, event, &settings_.workflow_config);
@@ -219,22 +219,19 @@ Result<ApplyResult> CaseEngine::Apply(CaseRecord& c, const std::string& event_id
     return InvalidArgument("event '" + event.name + "' does not apply to case " + c.key + " in state '" +
                            c.state + "'");
   }
-  c.instance = inst.ToJson(*chart);
   c.state = Join(inst.AtomicStateIds(*chart));
   c.status = FinalStatus(inst, *chart);
   if (const auto* school = inst.data.if_contains("school"); school && school->is_string()) {
     c.school = std::string(school->get_string());
   }
+  const bool deferred = !inst.running && inst.data.contains("closed_because") &&
+                        inst.data.at("closed_because") == "deferred";
+  c.instance = std::move(inst).TakeJson(*chart);
   c.updated_at = at;
   r.to = c.state;
   ENROL_RETURN_IF_ERROR(cases_.AppendAudit(AuditEntry{c.id, actor, "event", Describe(event.name, r.from, r.to, out)}, at));
   ENROL_RETURN_IF_ERROR(CarryOut(c, out, actor));
-  ENROL_RETURN_IF_ERROR(cases_.UpdateCase(c));
-  if (!inst.running) {
-    if (const auto* why = inst.data.if_contains("closed_because"); why && *why == "deferred") {
-      ENROL_RETURN_IF_ERROR(cases_.AddDeferral(c.person_id, c.school_year + 1, c.id));
-    }
-  }
+  if (deferred) ENROL_RETURN_IF_ERROR(cases_.AddDeferral(c.person_id, c.school_year + 1, c.id));
   return r;
 }
 
@@ -250,9 +247,47 @@ Result<ApplyResult> CaseEngine::ApplyPersonEvent(int64_t case_id, const std::str
   if (!*c) return fail(Error{ErrorCode::kNotFound, "no case " + std::to_string(case_id)});
   auto r = Apply(**c, event_id, event, actor, true);
   if (!r) return fail(r.error());
+  if (!r->duplicate) {
+    auto up = cases_.UpdateCase(**c);
+    if (!up) return fail(up.error());
+  }
   auto st = cases_.Commit();
   if (!st) return tl::unexpected(st.error());
   return r;
+}
+
+Result<std::vector<Result<ApplyResult>>> CaseEngine::ApplyPersonEventToMany(
+    const std::vector<int64_t>& ids, const std::string& prefix, const sc::Event& event,
+    const std::string& actor) {
+  std::vector<Result<ApplyResult>> out;
+  out.reserve(ids.size());
+  constexpr size_t kGroup = 256;
+  for (size_t start = 0; start < ids.size(); start += kGroup) {
+    ENROL_RETURN_IF_ERROR(cases_.Begin());
+    const size_t end = std::min(ids.size(), start + kGroup);
+    for (size_t i = start; i < end; ++i) {
+      auto st = cases_.Savepoint();
+      if (!st) {
+        cases_.Rollback();
+        return tl::unexpected(st.error());
+      }
+      Result<ApplyResult> r = [&]() -> Result<ApplyResult> {
+        ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(ids[i]));
+        if (!c) return NotFound("no case " + std::to_string(ids[i]));
+        ENROL_ASSIGN_OR_RETURN(ApplyResult ar, Apply(*c, prefix + std::to_string(ids[i]), event, actor, true));
+        if (!ar.duplicate) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
+        return ar;
+      }();
+      st = r ? cases_.Release() : cases_.RollbackToSavepoint();
+      if (!st) {
+        cases_.Rollback();
+        return tl::unexpected(st.error());
+      }
+      out.push_back(std::move(r));
+    }
+    ENROL_RETURN_IF_ERROR(cases_.Commit());
+  }
+  return out;
 }
 
 json::object CaseEngine::CaseData(const CohortReport& report, const core::CohortEntry& e,
@@ -442,12 +477,21 @@ Result<WorkerStats> CaseEngine::RunDue(int batch) {
   }
 
   ENROL_RETURN_IF_ERROR(cases_.Begin());
+  // The batch's cases are read once and written once, before the commit: the
+  // three dispatch jobs of a case usually finish in the same batch.
+  std::map<int64_t, CaseRecord> batch_cases;
+  auto load = [&](int64_t id) -> Result<CaseRecord*> {
+    if (auto it = batch_cases.find(id); it != batch_cases.end()) return &it->second;
+    ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(id));
+    if (!c) return static_cast<CaseRecord*>(nullptr);
+    return &batch_cases.emplace(id, std::move(*c)).first->second;
+  };
   auto body = [&]() -> Status {
     const std::string at = NowText();
     for (const TimerRecord& t : timers) {
       ENROL_ASSIGN_OR_RETURN(bool deleted, cases_.DeleteTimer(t.case_id, t.send_id));
       if (!deleted) continue;
-      ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(t.case_id));
+      ENROL_ASSIGN_OR_RETURN(CaseRecord* c, load(t.case_id));
       if (!c) continue;
       sc::Event ev{t.event, t.data, "", t.send_id};
       ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "timer/" + std::to_string(t.case_id) + "/" + t.send_id + "/" +
@@ -460,7 +504,7 @@ Result<WorkerStats> CaseEngine::RunDue(int batch) {
       ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> cur, cases_.FindJob(jobs[k].id));
       if (!cur || cur->status != "queued") continue;  // cancelled meanwhile
       const JobOutcome& o = outcomes[k];
-      ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(cur->case_id));
+      ENROL_ASSIGN_OR_RETURN(CaseRecord* c, load(cur->case_id));
       if (!c) continue;
       if (o.ok) {
         cur->status = "done";
@@ -503,6 +547,7 @@ Result<WorkerStats> CaseEngine::RunDue(int batch) {
         stats.incidents += 1;
       }
     }
+    for (auto& [id, c] : batch_cases) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(c));
     return {};
   }();
   if (!body) {
@@ -587,7 +632,7 @@ Result<int> CaseEngine::SkipIncidents(const IncidentFilter& f, const std::string
     if (!c) return {};
     sc::Event ev{"done.invoke." + j->invoke_id, j->result, j->invoke_id, ""};
     ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "incident/" + std::to_string(i.id) + "/skip", ev, actor, false));
-    (void)r;
+    if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
     return {};
   });
 }
@@ -606,7 +651,7 @@ Result<int> CaseEngine::CancelIncidents(const IncidentFilter& f, const std::stri
     if (!c) return {};
     sc::Event ev{"error.communication", json::object{{"reason", reason}, {"error", i.error}}, j->invoke_id, ""};
     ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "incident/" + std::to_string(i.id) + "/cancel", ev, actor, false));
-    (void)r;
+    if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
     return {};
   });
 }
@@ -616,7 +661,7 @@ Result<int> CaseEngine::MigrateCases(const std::string& actor) {
   ENROL_ASSIGN_OR_RETURN(std::shared_ptr<const sc::Chart> target, Chart(current_));
   CaseFilter f;
   f.status = "active";
-  ENROL_ASSIGN_OR_RETURN(std::vector<CaseRecord> active, cases_.ListCases(f));
+  ENROL_ASSIGN_OR_RETURN(std::vector<CaseRecord> active, cases_.ListCases(f));  // instances needed
   std::vector<std::string> refused;
   std::vector<CaseRecord*> movable;
   for (CaseRecord& c : active) {

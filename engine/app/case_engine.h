@@ -75,6 +75,13 @@ class CaseEngine {
   [[nodiscard]] Result<ApplyResult> ApplyPersonEvent(int64_t case_id, const std::string& event_id,
                                                      const sc::Event& event, const std::string& actor);
 
+  // Applies the same person event to many cases: groups of cases share a
+  // transaction, each case has its own savepoint, so a case the event does
+  // not apply to is refused alone. One result per id, in order.
+  [[nodiscard]] Result<std::vector<Result<ApplyResult>>> ApplyPersonEventToMany(
+      const std::vector<int64_t>& case_ids, const std::string& event_id_prefix, const sc::Event& event,
+      const std::string& actor);
+
   // Fires due timers and runs due connector jobs, a batch at a time, each
   // batch recorded in one transaction. Returns what it did.
   [[nodiscard]] Result<WorkerStats> RunDue(int batch = 256);
@@ -101,6 +108,8 @@ class CaseEngine {
   [[nodiscard]] std::string NowText();
 
  private:
+  // Applies an event to `c` (in memory) and writes its audit row, timers
+  // and jobs; the caller writes the case row (UpdateCase) before commit.
   Result<ApplyResult> Apply(CaseRecord& c, const std::string& event_id, const sc::Event& event,
                             const std::string& actor, bool must_apply);
   Status CarryOut(CaseRecord& c, const sc::StepOutcome& out, const std::string& actor);

@@ -117,6 +117,8 @@ class CaseStore {
   [[nodiscard]] virtual Result<std::optional<CaseRecord>> FindCase(int64_t id) = 0;
   [[nodiscard]] virtual Result<std::optional<CaseRecord>> FindCaseByKey(const std::string& key) = 0;
   [[nodiscard]] virtual Result<std::vector<CaseRecord>> ListCases(const CaseFilter& f) = 0;
+  // The ids only (no instance is read): for selecting cases to act on.
+  [[nodiscard]] virtual Result<std::vector<int64_t>> ListCaseIds(const CaseFilter& f) = 0;
   // Counts by (school, status, state) for summaries.
   [[nodiscard]] virtual Result<std::vector<std::tuple<std::string, std::string, int>>> CountCases(
       int school_year) = 0;

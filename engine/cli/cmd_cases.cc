@@ -42,9 +42,7 @@ Result<std::vector<int64_t>> SelectCases(app::CaseStore& cases, const std::strin
   if (f.school.empty() && !f.grade && f.state.empty()) {
     return InvalidArgument("say which cases: a case number or key, or --school, --grade and/or --state");
   }
-  ENROL_ASSIGN_OR_RETURN(std::vector<app::CaseRecord> list, cases.ListCases(f));
-  for (const auto& c : list) ids.push_back(c.id);
-  return ids;
+  return cases.ListCaseIds(f);
 }
 
 json::object CaseJson(const app::CaseRecord& c) {
@@ -244,15 +242,17 @@ int RunCaseEvent(const GlobalOptions& g, Services& s, const CaseArgs& a) {
   const std::string stamp = std::to_string((*engine)->NowMs());
   int applied = 0, refused = 0;
   Error last;
-  for (int64_t id : *ids) {
-    auto r = (*engine)->ApplyPersonEvent(id, "person/" + stamp + "/" + std::to_string(id) + "/" + ev.name, ev, actor);
+  auto results = (*engine)->ApplyPersonEventToMany(*ids, "person/" + stamp + "/" + ev.name + "/", ev, actor);
+  if (!results) return ReportError(results.error());
+  for (size_t i = 0; i < ids->size(); ++i) {
+    const auto& r = (*results)[i];
     if (r) {
       ++applied;
-      if (!g.json && ids->size() == 1) std::cout << "case " << id << ": " << r->from << " -> " << r->to << "\n";
+      if (!g.json && ids->size() == 1) std::cout << "case " << (*ids)[i] << ": " << r->from << " -> " << r->to << "\n";
     } else {
       ++refused;
       last = r.error();
-      if (!g.json && ids->size() <= 20) std::cerr << "case " << id << ": " << r.error().message << "\n";
+      if (!g.json && ids->size() <= 20) std::cerr << "case " << (*ids)[i] << ": " << r.error().message << "\n";
     }
   }
   auto worker = (*engine)->RunUntilIdle();

@@ -22,6 +22,25 @@ std::vector<std::string> Instance::AtomicStateIds(const Chart& chart) const {
   return out;
 }
 
+json::object Instance::TakeJson(const Chart& chart) && {
+  json::object data_taken = std::move(data);
+  data = json::object();
+  json::object o = ToJson(chart);
+  o["data"] = std::move(data_taken);
+  return o;
+}
+
+Result<Instance> Instance::FromJson(const Chart& chart, json::object&& o) {
+  json::value data_taken;
+  if (auto* d = o.if_contains("data"); d && d->is_object()) {
+    data_taken = std::move(*d);
+    *d = json::object();
+  }
+  ENROL_ASSIGN_OR_RETURN(Instance inst, FromJson(chart, static_cast<const json::object&>(o)));
+  if (data_taken.is_object()) inst.data = std::move(data_taken.get_object());
+  return inst;
+}
+
 json::object Instance::ToJson(const Chart& chart) const {
   json::object o;
   json::array conf;

@@ -67,7 +67,11 @@ struct Instance {
 
   [[nodiscard]] bool Active(int state) const;
   [[nodiscard]] boost::json::object ToJson(const Chart& chart) const;
+  // Like ToJson, but moves the data out instead of copying it.
+  [[nodiscard]] boost::json::object TakeJson(const Chart& chart) &&;
   [[nodiscard]] static Result<Instance> FromJson(const Chart& chart, const boost::json::object& o);
+  // Like FromJson, but takes the data over instead of copying it.
+  [[nodiscard]] static Result<Instance> FromJson(const Chart& chart, boost::json::object&& o);
   // Ids of the active atomic states, in document order.
   [[nodiscard]] std::vector<std::string> AtomicStateIds(const Chart& chart) const;
 };

@@ -72,15 +72,25 @@ Result<std::unique_ptr<SqliteCaseStore>> SqliteCaseStore::Create(Database& db) {
   return s;
 }
 
+Result<Statement*> SqliteCaseStore::Cached(std::optional<Statement>& slot, const char* sql) {
+  if (!slot) {
+    ENROL_ASSIGN_OR_RETURN(Statement st, db_.Prepare(sql));
+    slot.emplace(std::move(st));
+  }
+  slot->Reset();
+  return &*slot;
+}
+
 Status SqliteCaseStore::Begin() {
   if (tx_) return FailedPrecondition("a transaction is already open");
   ENROL_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
   tx_.emplace(std::move(tx));
   savepoints_ = 0;
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"));
-  ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
-  audit_seq_ = row ? q.ColumnInt(0) : 0;
-  audit_hash_ = row ? q.ColumnText(1) : std::string(64, '0');
+  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(audit_head_, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"));
+  ENROL_ASSIGN_OR_RETURN(bool row, q->Step());
+  audit_seq_ = row ? q->ColumnInt(0) : 0;
+  audit_hash_ = row ? q->ColumnText(1) : std::string(64, '0');
+  q->Reset();
   return {};
 }
 
@@ -180,16 +190,16 @@ Result<std::optional<app::CaseRecord>> SqliteCaseStore::FindCase(int64_t id) {
 }
 
 Result<std::optional<app::CaseRecord>> SqliteCaseStore::FindCaseByKey(const std::string& key) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(std::string("SELECT ") + kCaseColumns +
-                                                  " FROM cases WHERE case_key=?"));
-  q.Bind(1, key);
-  ENROL_ASSIGN_OR_RETURN(auto list, Cases(q));
+  static const std::string kSql = std::string("SELECT ") + kCaseColumns + " FROM cases WHERE case_key=?";
+  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(find_case_key_, kSql.c_str()));
+  q->Bind(1, key);
+  ENROL_ASSIGN_OR_RETURN(auto list, Cases(*q));
   if (list.empty()) return std::optional<app::CaseRecord>();
   return std::optional<app::CaseRecord>(std::move(list.front()));
 }
 
-Result<std::vector<app::CaseRecord>> SqliteCaseStore::ListCases(const app::CaseFilter& f) {
-  std::string sql = std::string("SELECT ") + kCaseColumns + " FROM cases WHERE 1=1";
+Result<Statement> SqliteCaseStore::FilterQuery(const std::string& columns, const app::CaseFilter& f) {
+  std::string sql = "SELECT " + columns + " FROM cases WHERE 1=1";
   if (!f.school.empty()) sql += " AND school=?1";
   if (f.grade) sql += " AND grade=?2";
   if (!f.state.empty()) sql += " AND (' ' || state || ' ') LIKE ('% ' || ?3 || ' %')";
@@ -203,7 +213,23 @@ Result<std::vector<app::CaseRecord>> SqliteCaseStore::ListCases(const app::CaseF
   if (!f.state.empty()) q.Bind(3, f.state);
   if (!f.status.empty()) q.Bind(4, f.status);
   if (f.school_year) q.Bind(5, f.school_year);
+  return q;
+}
+
+Result<std::vector<app::CaseRecord>> SqliteCaseStore::ListCases(const app::CaseFilter& f) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, FilterQuery(kCaseColumns, f));
   return Cases(q);
+}
+
+Result<std::vector<int64_t>> SqliteCaseStore::ListCaseIds(const app::CaseFilter& f) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, FilterQuery("id", f));
+  std::vector<int64_t> out;
+  for (;;) {
+    ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(q.ColumnInt(0));
+  }
+  return out;
 }
 
 Result<std::vector<std::tuple<std::string, std::string, int>>> SqliteCaseStore::CountCases(int year) {
@@ -253,11 +279,13 @@ Result<std::vector<app::TimerRecord>> SqliteCaseStore::Timers(Statement& q) {
 }
 
 Result<std::vector<app::TimerRecord>> SqliteCaseStore::DueTimers(int64_t now_ms, int limit) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(due_timers_,
       "SELECT case_id, send_id, event, data, due_ms FROM timers WHERE due_ms<=? "
       "ORDER BY due_ms, case_id LIMIT ?"));
-  q.Bind(1, now_ms).Bind(2, limit);
-  return Timers(q);
+  q->Bind(1, now_ms).Bind(2, limit);
+  auto out = Timers(*q);
+  q->Reset();
+  return out;
 }
 
 Result<std::optional<int64_t>> SqliteCaseStore::NextTimerDue() {
@@ -316,29 +344,36 @@ Result<std::vector<app::JobRecord>> SqliteCaseStore::Jobs(Statement& q) {
 }
 
 Result<std::optional<app::JobRecord>> SqliteCaseStore::FindJob(int64_t id) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id=?"));
-  q.Bind(1, id);
-  ENROL_ASSIGN_OR_RETURN(auto list, Jobs(q));
+  static const std::string kSql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id=?";
+  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(find_job_, kSql.c_str()));
+  q->Bind(1, id);
+  auto jobs = Jobs(*q);
+  q->Reset();
+  ENROL_ASSIGN_OR_RETURN(auto list, std::move(jobs));
   if (list.empty()) return std::optional<app::JobRecord>();
   return std::optional<app::JobRecord>(std::move(list.front()));
 }
 
 Result<std::optional<app::JobRecord>> SqliteCaseStore::FindJobByInvoke(int64_t case_id,
                                                                      const std::string& invoke_id) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(std::string("SELECT ") + kJobColumns +
-                                                  " FROM jobs WHERE case_id=? AND invoke_id=?"));
-  q.Bind(1, case_id).Bind(2, invoke_id);
-  ENROL_ASSIGN_OR_RETURN(auto list, Jobs(q));
+  static const std::string kSql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE case_id=? AND invoke_id=?";
+  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(find_job_invoke_, kSql.c_str()));
+  q->Bind(1, case_id).Bind(2, invoke_id);
+  auto jobs = Jobs(*q);
+  q->Reset();
+  ENROL_ASSIGN_OR_RETURN(auto list, std::move(jobs));
   if (list.empty()) return std::optional<app::JobRecord>();
   return std::optional<app::JobRecord>(std::move(list.front()));
 }
 
 Result<std::vector<app::JobRecord>> SqliteCaseStore::DueJobs(int64_t now_ms, int limit) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(std::string("SELECT ") + kJobColumns +
-                                                  " FROM jobs WHERE status='queued' AND next_ms<=? "
-                                                  "ORDER BY next_ms, id LIMIT ?"));
-  q.Bind(1, now_ms).Bind(2, limit);
-  return Jobs(q);
+  static const std::string kSql = std::string("SELECT ") + kJobColumns +
+                                  " FROM jobs WHERE status='queued' AND next_ms<=? ORDER BY next_ms, id LIMIT ?";
+  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(due_jobs_, kSql.c_str()));
+  q->Bind(1, now_ms).Bind(2, limit);
+  auto out = Jobs(*q);
+  q->Reset();
+  return out;
 }
 
 Result<std::optional<int64_t>> SqliteCaseStore::NextJobDue() {

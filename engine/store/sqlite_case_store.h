@@ -30,6 +30,7 @@ class SqliteCaseStore final : public app::CaseStore {
   Result<std::optional<app::CaseRecord>> FindCase(int64_t id) override;
   Result<std::optional<app::CaseRecord>> FindCaseByKey(const std::string& key) override;
   Result<std::vector<app::CaseRecord>> ListCases(const app::CaseFilter& f) override;
+  Result<std::vector<int64_t>> ListCaseIds(const app::CaseFilter& f) override;
   Result<std::vector<std::tuple<std::string, std::string, int>>> CountCases(int school_year) override;
 
   Result<bool> MarkEventApplied(const std::string& event_id, int64_t case_id, const std::string& name,
@@ -63,6 +64,7 @@ class SqliteCaseStore final : public app::CaseStore {
 
  private:
   explicit SqliteCaseStore(Database& db) : db_(db) {}
+  Result<Statement> FilterQuery(const std::string& columns, const app::CaseFilter& f);
   Result<std::vector<app::CaseRecord>> Cases(Statement& q);
   Result<std::vector<app::JobRecord>> Jobs(Statement& q);
   Result<std::vector<app::TimerRecord>> Timers(Statement& q);
@@ -73,6 +75,10 @@ class SqliteCaseStore final : public app::CaseStore {
   // Chain head, read at Begin(): the last row's seq and hash.
   int64_t audit_seq_ = 0;
   std::string audit_hash_;
+  // Prepared once: the hot paths of intake and the worker.
+  Result<Statement*> Cached(std::optional<Statement>& slot, const char* sql);
+  std::optional<Statement> find_case_key_, find_job_, due_jobs_, due_timers_, audit_head_, jobs_of_,
+      find_job_invoke_;
   std::optional<Statement> insert_case_, update_case_, find_case_, mark_event_, put_timer_,
       delete_timer_, insert_job_, update_job_, insert_audit_;
 };

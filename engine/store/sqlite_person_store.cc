@@ -14,6 +14,8 @@ Result<std::unique_ptr<SqlitePersonStore>> SqlitePersonStore::Create(Database& d
   ENROL_ASSIGN_OR_RETURN(s->update_, db.Prepare(
       "UPDATE persons SET birth_year=?, record=?, last_import=? WHERE id=?"));
   ENROL_ASSIGN_OR_RETURN(s->touch_, db.Prepare("UPDATE persons SET last_import=? WHERE id=?"));
+  ENROL_ASSIGN_OR_RETURN(s->by_nin_, db.Prepare("SELECT id, record FROM persons WHERE nin=?"));
+  ENROL_ASSIGN_OR_RETURN(s->by_key_, db.Prepare("SELECT id, record FROM persons WHERE id=?"));
   ENROL_ASSIGN_OR_RETURN(s->change_, db.Prepare(
       "INSERT OR IGNORE INTO person_changes(import_id, person_id, kind) VALUES(?,?,?)"));
   return s;
@@ -172,15 +174,19 @@ Result<std::vector<app::StoredPerson>> SqlitePersonStore::PersonsBornIn(int year
 }
 
 Result<std::optional<app::StoredPerson>> SqlitePersonStore::FindByKey(int64_t key) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare("SELECT id, record FROM persons WHERE id=?"));
-  q.Bind(1, key);
-  return FindOne(q);
+  by_key_->Reset();
+  by_key_->Bind(1, key);
+  auto p = FindOne(*by_key_);
+  by_key_->Reset();
+  return p;
 }
 
 Result<std::optional<app::StoredPerson>> SqlitePersonStore::FindByNin(std::string_view nin) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare("SELECT id, record FROM persons WHERE nin=?"));
-  q.Bind(1, nin);
-  return FindOne(q);
+  by_nin_->Reset();
+  by_nin_->Bind(1, nin);
+  auto p = FindOne(*by_nin_);
+  by_nin_->Reset();
+  return p;
 }
 
 Result<std::vector<app::ImportInfo>> SqlitePersonStore::Imports() {

@@ -41,7 +41,7 @@ class SqlitePersonStore final : public app::PersonStore {
 
   Database& db_;
   std::optional<Transaction> tx_;
-  std::optional<Statement> find_nin_, insert_, update_, touch_, change_;
+  std::optional<Statement> find_nin_, insert_, update_, touch_, change_, by_nin_, by_key_;
 };
 
 }  // namespace enrol::store

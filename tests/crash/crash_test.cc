@@ -1,0 +1,177 @@
+// Crash test: the engine is killed with SIGKILL at random moments while it
+// runs an intake, the approvals and the worker, and restarted each time. At
+// the end every case must be completed, every expected effect applied exactly
+// once at the connector simulators (which keep their own store, apart from
+// the engine's, and dedup by the key they are given), and the audit chain
+// must verify.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "engine/store/sqlite.h"
+#include "tests/support/test_support.h"
+
+extern char** environ;
+
+namespace enrol {
+namespace {
+
+namespace json = boost::json;
+
+class CrashTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // The demo municipality without manual cases (so every case can
+    // complete), the simulators' store in the test folder, quick retries,
+    // and the simulators failing each key's first call to force retries.
+    json::value cfg = json::parse(testing::ReadFile(testing::DemoConfig()));
+    json::object& o = cfg.as_object();
+    o["address_table"] = testing::SourceDir() + "/config/demo/addresses.csv";
+    o["workflow"].as_object()["definition"] = testing::SourceDir() + "/workflows/enrolment.scxml";
+    o["workflow"].as_object()["retry"] =
+        json::object{{"attempts", 20}, {"backoff", "PT0.02S"}, {"max_backoff", "PT0.1S"}};
+    o["connectors"] = json::object{{"mode", "simulator"},
+                                   {"simulator_db", dir_.File("simulated-systems.db")},
+                                   {"simulator_fail_first_attempts", 1}};
+    for (auto& [k, v] : o["extract_generator"].as_object()["shares"].as_object()) {
+      if (k != "one_guardian" && k != "guardians_apart" && k != "twins" && k != "with_history") v = 0;
+    }
+    testing::WriteFile(dir_.File("config.json"), json::serialize(cfg));
+  }
+
+  // Runs enrol to completion; returns its exit code.
+  int Enrol(const std::string& args) {
+    return testing::Run(Command(args) + " >/dev/null").exit_code;
+  }
+
+  std::string Command(const std::string& args) {
+    return "cd " + dir_.path().string() + " && ENROL_CONFIG=" + dir_.File("config.json") + " " +
+           testing::EnrolBinary() + " " + args;
+  }
+
+  // Starts enrol, kills it with SIGKILL after a random delay unless it ends
+  // first. Returns true when it ended by itself with exit code 0.
+  bool RunOrKill(const std::vector<std::string>& args, int max_delay_ms) {
+    std::vector<std::string> argv_s = {testing::EnrolBinary()};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, dir_.File("stderr.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addchdir_np(&fa, dir_.path().c_str());
+    const std::string env_config = "ENROL_CONFIG=" + dir_.File("config.json");
+    std::vector<char*> env = {const_cast<char*>(env_config.c_str()), nullptr};
+    pid_t pid = 0;
+    EXPECT_EQ(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), env.data()), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(std::uniform_int_distribution<int>(1, max_delay_ms)(rng_));
+    int status = 0;
+    for (;;) {
+      const pid_t done = waitpid(pid, &status, WNOHANG);
+      if (done == pid) return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        ++kills_;
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+  }
+
+  // Repeats a step, killing it at random, until it completes by itself.
+  void UntilDone(const std::vector<std::string>& args) {
+    for (int attempt = 0; attempt < 400; ++attempt) {
+      // The window grows so that the step finishes eventually.
+      if (RunOrKill(args, 20 + attempt * 15)) return;
+    }
+    FAIL() << "step never completed: " << args[0];
+  }
+
+  int64_t Sql(const std::string& db, const std::string& sql) {
+    auto d = store::Database::Open(db);
+    EXPECT_TRUE(d) << d.error().message;
+    auto q = (*d)->Prepare(sql);
+    EXPECT_TRUE(q) << q.error().message;
+    EXPECT_TRUE(*q->Step());
+    return q->ColumnInt(0);
+  }
+
+  testing::TempDir dir_;
+  std::mt19937 rng_{20261123};
+  int kills_ = 0;
+};
+
+TEST_F(CrashTest, KilledAtRandomTheIntakeStillCompletesExactlyOnce) {
+  ASSERT_EQ(Enrol("gen-extract --municipality 5099 --children 2500 --seed 5 --school-year 2027 --out x.json"), 0);
+  ASSERT_EQ(Enrol("init"), 0);
+  ASSERT_EQ(Enrol("import x.json"), 0);
+
+  UntilDone({"intake", "--school-year", "2027"});
+  UntilDone({"case", "event", "--state", "awaiting_approval", "approve", "--as", "crash-test"});
+  // Some approvals may have been refused mid-way by a kill: approve again
+  // until none waits, and run the worker until no job or retry is left.
+  const std::string db = dir_.File("enrol.db");
+  for (int round = 0; round < 200; ++round) {
+    const int64_t waiting = Sql(db, "SELECT COUNT(*) FROM cases WHERE state='awaiting_approval'");
+    const int64_t open_jobs = Sql(db, "SELECT COUNT(*) FROM jobs WHERE status='queued'");
+    const int64_t drafting = Sql(db, "SELECT COUNT(*) FROM cases WHERE status='active' AND state!='awaiting_approval'");
+    if (waiting == 0 && open_jobs == 0 && drafting == 0) break;
+    if (waiting > 0) {
+      RunOrKill({"case", "event", "--state", "awaiting_approval", "approve", "--as", "crash-test"}, 300);
+    } else {
+      RunOrKill({"run", "--until-idle"}, 300);
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));  // let retries fall due
+    }
+  }
+  EXPECT_GE(kills_, 20) << "the engine was not killed often enough to mean anything";
+
+  const int64_t cases = Sql(db, "SELECT COUNT(*) FROM cases");
+  EXPECT_GT(cases, 800);
+  EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM cases WHERE status='completed'"), cases);
+  EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM incidents"), 0);
+
+  // Every expected effect exactly once at the simulators: one per case and
+  // system, under the keys the engine gave, none missing.
+  const std::string sims = dir_.File("simulated-systems.db");
+  auto sim_db = store::Database::Open(sims);
+  ASSERT_TRUE(sim_db);
+  std::map<std::string, std::map<std::string, int>> per_case;  // system -> case key -> effects
+  auto q = (*sim_db)->Prepare("SELECT system, key FROM effects");
+  ASSERT_TRUE(q);
+  while (*q->Step()) {
+    const std::string key = q->ColumnText(1);
+    ++per_case[q->ColumnText(0)][key.substr(0, key.rfind('/'))];
+  }
+  for (const char* system : {"letters", "dispatch", "student_system", "archive"}) {
+    EXPECT_EQ(static_cast<int64_t>(per_case[system].size()), cases) << system << ": a case is missing";
+    for (const auto& [case_key, n] : per_case[system]) {
+      EXPECT_EQ(n, 1) << system << " applied " << n << " effects for " << case_key;
+    }
+  }
+  // Retries happened (each key's first call fails), yet no duplicate effects.
+  EXPECT_GT(Sql(sims, "SELECT COUNT(*) FROM calls WHERE attempts > 1"), 0);
+  // The engine's jobs match the simulators' effects one to one.
+  EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM jobs WHERE status='done'"), 4 * cases);
+
+  auto verify = testing::Run(Command("audit verify"));
+  EXPECT_EQ(verify.exit_code, 0) << verify.out;
+  EXPECT_NE(verify.out.find("intact"), std::string::npos);
+  std::cout << "[ crash    ] " << kills_ << " SIGKILLs, " << cases << " cases completed, effects exactly once\n";
+}
+
+}  // namespace
+}  // namespace enrol
