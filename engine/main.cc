@@ -9,6 +9,7 @@
 
 #include <boost/json.hpp>
 
+#include "connectors/http/http_json_connector.h"
 #include "connectors/register/freg_reader.h"
 #include "connectors/simulators/simulated_systems.h"
 #include "engine/cli/services.h"
@@ -129,6 +130,20 @@ class ProductionServices final : public cli::Services {
   Result<std::map<std::string, app::Connector*>> Connectors(const app::Settings& settings) {
     const boost::json::object* c = settings.connectors_config.if_object();
     const boost::json::value* mode = c ? c->if_contains("mode") : nullptr;
+    if (mode && *mode == "http") {
+      // Every invoke type at <base_url>/<type>; today that is the simulated
+      // systems served by `enrol simulate-systems`, tomorrow the gateways.
+      const boost::json::value* base = c->if_contains("base_url");
+      if (!base || !base->is_string()) {
+        return InvalidArgument(settings.source + ": connectors.base_url is required with mode \"http\"");
+      }
+      std::map<std::string, app::Connector*> out;
+      for (const char* type : {"letters", "dispatch", "student_system", "archive"}) {
+        http_connectors_.push_back(std::make_unique<http::HttpJsonConnector>(std::string(base->get_string()), type));
+        out[type] = http_connectors_.back().get();
+      }
+      return out;
+    }
     if (!mode || *mode != "simulator") {
       return FailedPrecondition(
           "no connector is configured for letters, dispatch, student_system and archive: the real "
@@ -153,6 +168,7 @@ class ProductionServices final : public cli::Services {
   std::unique_ptr<freg::FregExtractOpener> opener_;
   std::unique_ptr<store::SqliteCaseStore> case_store_;
   std::unique_ptr<sim::SimulatedSystems> simulators_;
+  std::vector<std::unique_ptr<http::HttpJsonConnector>> http_connectors_;
   std::unique_ptr<app::CaseEngine> engine_;
 };
 

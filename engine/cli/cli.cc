@@ -145,6 +145,15 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   add_inc(icancel, "cancel");
   icancel->add_option("--reason", inc.reason, "why (kept in the audit log)");
 
+  SimulateSystemsArgs sys;
+  auto* ssys = app.add_subcommand("simulate-systems",
+                                  "serve the simulated external systems over HTTP from this process "
+                                  "(tests and demos: connectors.mode \"http\" points at it)");
+  ssys->add_option("--listen", sys.listen, "ADDRESS:PORT (port 0: any free port)");
+  ssys->add_option("--db", sys.db, "the simulators' own SQLite file (default: memory)");
+  ssys->add_option("--fail-first", sys.fail_first, "fail each key's first N calls (HTTP 503)");
+  ssys->add_flag("--fail-always", sys.fail_always, "fail every call");
+
   auto* audit = app.add_subcommand("audit", "the audit log");
   audit->require_subcommand(1);
   auto* averify = audit->add_subcommand("verify", "check that no row of the hash-chained log was changed or removed");
@@ -160,6 +169,7 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
     return code == 0 ? 0 : 2;
   }
 
+  if (*ssys) return RunSimulateSystems(g, s, sys);
   if (*in) return RunIntake(g, s, intake);
   if (*rn) return RunWorker(g, s, run);
   if (*clist) return RunCaseList(g, s, case_args);

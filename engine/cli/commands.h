@@ -66,6 +66,13 @@ struct IncidentArgs {
   std::string as;
 };
 
+struct SimulateSystemsArgs {
+  std::string listen = "127.0.0.1:0";
+  std::string db;
+  int fail_first = 0;
+  bool fail_always = false;
+};
+int RunSimulateSystems(const GlobalOptions& g, Services& s, const SimulateSystemsArgs& a);
 int RunIntake(const GlobalOptions& g, Services& s, const IntakeArgs& a);
 int RunWorker(const GlobalOptions& g, Services& s, const RunArgs& a);
 int RunCaseList(const GlobalOptions& g, Services& s, const CaseArgs& a);

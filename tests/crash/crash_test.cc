@@ -1,9 +1,11 @@
 // Crash test: the engine is killed with SIGKILL at random moments while it
-// runs an intake, the approvals and the worker, and restarted each time. At
-// the end every case must be completed, every expected effect applied exactly
-// once at the connector simulators (which keep their own store, apart from
-// the engine's, and dedup by the key they are given), and the audit chain
-// must verify.
+// runs an intake, the approvals and the worker, and restarted each time. The
+// external systems are simulated by another process (`enrol simulate-systems`,
+// reached over HTTP, keeping its own store and deduplicating by the key it is
+// given, like the real systems); it is never killed. At the end every case
+// must be completed, every expected effect applied exactly once with none
+// missing, and the audit chain must verify. A second run keeps the
+// simulators in the engine's process (their store still apart).
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -27,8 +29,37 @@ namespace {
 
 namespace json = boost::json;
 
-class CrashTest : public ::testing::Test {
+class CrashTest : public ::testing::TestWithParam<bool> {
  protected:
+  void TearDown() override {
+    if (server_pid_ > 0) {
+      kill(server_pid_, SIGKILL);
+      waitpid(server_pid_, nullptr, 0);
+    }
+  }
+
+  // Starts `enrol simulate-systems` and returns its base URL.
+  std::string StartSystemsServer() {
+    const std::string out = dir_.File("server.out");
+    std::string cmd = testing::EnrolBinary() + " simulate-systems --listen 127.0.0.1:0 --db " +
+                      dir_.File("simulated-systems.db") + " --fail-first 1";
+    std::vector<std::string> argv_s = {"/bin/sh", "-c", "exec " + cmd + " > " + out + " 2>&1"};
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    EXPECT_EQ(posix_spawn(&server_pid_, "/bin/sh", nullptr, nullptr, argv.data(), environ), 0);
+    for (int i = 0; i < 200; ++i) {
+      const std::string text = testing::ReadFile(out);
+      const size_t at = text.find("http://");
+      if (at != std::string::npos && text.find('\n', at) != std::string::npos) {
+        return text.substr(at, text.find('\n', at) - at);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ADD_FAILURE() << "the simulated systems server did not start: " << testing::ReadFile(out);
+    return "";
+  }
+
   void SetUp() override {
     // The demo municipality without manual cases (so every case can
     // complete), the simulators' store in the test folder, quick retries,
@@ -39,9 +70,13 @@ class CrashTest : public ::testing::Test {
     o["workflow"].as_object()["definition"] = testing::SourceDir() + "/workflows/enrolment.scxml";
     o["workflow"].as_object()["retry"] =
         json::object{{"attempts", 20}, {"backoff", "PT0.02S"}, {"max_backoff", "PT0.1S"}};
-    o["connectors"] = json::object{{"mode", "simulator"},
-                                   {"simulator_db", dir_.File("simulated-systems.db")},
-                                   {"simulator_fail_first_attempts", 1}};
+    if (GetParam()) {
+      o["connectors"] = json::object{{"mode", "http"}, {"base_url", StartSystemsServer()}};
+    } else {
+      o["connectors"] = json::object{{"mode", "simulator"},
+                                     {"simulator_db", dir_.File("simulated-systems.db")},
+                                     {"simulator_fail_first_attempts", 1}};
+    }
     for (auto& [k, v] : o["extract_generator"].as_object()["shares"].as_object()) {
       if (k != "one_guardian" && k != "guardians_apart" && k != "twins" && k != "with_history") v = 0;
     }
@@ -113,9 +148,10 @@ class CrashTest : public ::testing::Test {
   testing::TempDir dir_;
   std::mt19937 rng_{20261123};
   int kills_ = 0;
+  pid_t server_pid_ = 0;
 };
 
-TEST_F(CrashTest, KilledAtRandomTheIntakeStillCompletesExactlyOnce) {
+TEST_P(CrashTest, KilledAtRandomTheIntakeStillCompletesExactlyOnce) {
   ASSERT_EQ(Enrol("gen-extract --municipality 5099 --children 2500 --seed 5 --school-year 2027 --out x.json"), 0);
   ASSERT_EQ(Enrol("init"), 0);
   ASSERT_EQ(Enrol("import x.json"), 0);
@@ -146,6 +182,11 @@ TEST_F(CrashTest, KilledAtRandomTheIntakeStillCompletesExactlyOnce) {
 
   // Every expected effect exactly once at the simulators: one per case and
   // system, under the keys the engine gave, none missing.
+  if (server_pid_ > 0) {  // stop the systems before reading their store
+    kill(server_pid_, SIGKILL);
+    waitpid(server_pid_, nullptr, 0);
+    server_pid_ = 0;
+  }
   const std::string sims = dir_.File("simulated-systems.db");
   auto sim_db = store::Database::Open(sims);
   ASSERT_TRUE(sim_db);
@@ -170,8 +211,12 @@ TEST_F(CrashTest, KilledAtRandomTheIntakeStillCompletesExactlyOnce) {
   auto verify = testing::Run(Command("audit verify"));
   EXPECT_EQ(verify.exit_code, 0) << verify.out;
   EXPECT_NE(verify.out.find("intact"), std::string::npos);
-  std::cout << "[ crash    ] " << kills_ << " SIGKILLs, " << cases << " cases completed, effects exactly once\n";
+  std::cout << "[ crash    ] " << (GetParam() ? "systems in another process (HTTP): " : "systems in-process: ")
+            << kills_ << " SIGKILLs, " << cases << " cases completed, effects exactly once\n";
 }
+
+INSTANTIATE_TEST_SUITE_P(Systems, CrashTest, ::testing::Values(true, false),
+                         [](const auto& info) { return info.param ? "OverHttpInAnotherProcess" : "InProcess"; });
 
 }  // namespace
 }  // namespace enrol

@@ -1,0 +1,79 @@
+#include "connectors/simulators/systems_server.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+
+#include <thread>
+
+namespace enrol::sim {
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+namespace json = boost::json;
+using tcp = net::ip::tcp;
+
+HttpReply HandleSystemsRequest(SimulatedSystems& systems, const std::string& method, const std::string& target,
+                               const std::string& body) {
+  auto error = [](int status, const std::string& message) {
+    return HttpReply{status, json::serialize(json::object{{"error", message}})};
+  };
+  if (method != "POST") return error(405, "only POST");
+  const std::string type = target.size() > 1 ? target.substr(1) : "";
+  app::Connector* connector = systems.Get(type);
+  if (!connector) return error(404, "no simulated system at " + target);
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec || !v.is_object()) return error(400, "the body must be a JSON object");
+  const json::object& o = v.get_object();
+  const json::value* key = o.if_contains("idempotency_key");
+  if (!key || !key->is_string() || key->get_string().empty()) return error(400, "idempotency_key is required");
+  app::JobRequest req;
+  req.type = type;
+  req.idempotency_key = std::string(key->get_string());
+  if (const auto* p = o.if_contains("params"); p && p->is_object()) req.params = p->get_object();
+  if (const auto* a = o.if_contains("attempt"); a && a->is_int64()) req.attempt = static_cast<int>(a->get_int64());
+  const app::JobOutcome out = connector->Execute(req);
+  if (!out.ok) return error(503, out.error);
+  return HttpReply{200, json::serialize(out.receipt)};
+}
+
+Status ServeSystems(SimulatedSystems& systems, const std::string& address, int port,
+                    const std::function<void(int)>& on_listening) {
+  try {
+    net::io_context ioc;
+    tcp::acceptor acceptor(ioc, tcp::endpoint(net::ip::make_address(address), static_cast<unsigned short>(port)));
+    if (on_listening) on_listening(acceptor.local_endpoint().port());
+    for (;;) {
+      tcp::socket accepted(ioc);
+      acceptor.accept(accepted);
+      // One thread per connection: a client keeps a connection per system
+      // alive, and must not wait for another connection's turn.
+      std::thread([&systems, socket = std::move(accepted)]() mutable {
+      beast::flat_buffer buffer;
+      for (;;) {
+        bhttp::request<bhttp::string_body> req;
+        beast::error_code ec;
+        bhttp::read(socket, buffer, req, ec);
+        if (ec) break;  // the client went away (or was killed)
+        const HttpReply reply = HandleSystemsRequest(systems, std::string(req.method_string()),
+                                                     std::string(req.target()), req.body());
+        bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(reply.status), req.version()};
+        res.set(bhttp::field::content_type, "application/json");
+        res.keep_alive(req.keep_alive());
+        res.body() = reply.body;
+        res.prepare_payload();
+        bhttp::write(socket, res, ec);
+        if (ec || !res.keep_alive()) break;
+      }
+      beast::error_code ignored;
+      socket.shutdown(tcp::socket::shutdown_both, ignored);
+      }).detach();
+    }
+  } catch (const std::exception& e) {
+    return Unavailable(std::string("simulated systems server: ") + e.what());
+  }
+}
+
+}  // namespace enrol::sim

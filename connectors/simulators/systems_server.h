@@ -1,0 +1,30 @@
+#pragma once
+// An HTTP server that plays the external systems from a process of its own:
+// POST /<type> with {"idempotency_key", "attempt", "params"} is handled by
+// SimulatedSystems and answered with the receipt (200), or 503 when the
+// simulator fails the call. For tests and demos (e.g. the crash test, where
+// the engine is killed and the systems are not).
+
+#include <functional>
+#include <string>
+
+#include "connectors/simulators/simulated_systems.h"
+#include "engine/core/result.h"
+
+namespace enrol::sim {
+
+struct HttpReply {
+  int status = 200;
+  std::string body;
+};
+
+// The pure part: one request to one reply (no sockets).
+HttpReply HandleSystemsRequest(SimulatedSystems& systems, const std::string& method,
+                               const std::string& target, const std::string& body);
+
+// Serves on `address`:`port` (0: any free port) until the process ends;
+// `on_listening` gets the port once accepting.
+[[nodiscard]] Status ServeSystems(SimulatedSystems& systems, const std::string& address, int port,
+                                  const std::function<void(int)>& on_listening);
+
+}  // namespace enrol::sim
