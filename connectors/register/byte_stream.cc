@@ -1,5 +1,7 @@
 #include "connectors/register/byte_stream.h"
 
+#include "engine/core/sha256.h"
+
 #include <openssl/evp.h>
 
 #include <cerrno>
@@ -66,11 +68,7 @@ std::string ByteStream::Sha256Hex() const {
     EVP_MD_CTX_copy_ex(copy, sha_);
     EVP_DigestFinal_ex(copy, md, &len);
     EVP_MD_CTX_free(copy);
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (unsigned i = 0; i < len; ++i) {
-      digest_ += kHex[md[i] >> 4];
-      digest_ += kHex[md[i] & 15];
-    }
+    digest_ = core::ToHex(md, len);
   }
   return digest_;
 }

@@ -1,5 +1,3 @@
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -8,6 +6,7 @@
 
 #include <pugixml.hpp>
 
+#include "engine/core/sha256.h"
 #include "engine/statechart/model.h"
 
 namespace enrol::sc {
@@ -27,19 +26,6 @@ std::vector<std::string> Words(std::string_view s) {
     while (j < s.size() && !std::isspace(static_cast<unsigned char>(s[j]))) ++j;
     if (j > i) out.emplace_back(s.substr(i, j - i));
     i = j;
-  }
-  return out;
-}
-
-std::string Sha256(std::string_view text) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
   }
   return out;
 }
@@ -69,7 +55,7 @@ class Reader {
     }
     chart_ = std::make_shared<Chart>();
     chart_->name = root.attribute("name").as_string();
-    chart_->hash = Sha256(text_);
+    chart_->hash = core::Sha256Hex(text_);
     State r;
     r.id = "scxml";
     r.kind = StateKind::kRoot;

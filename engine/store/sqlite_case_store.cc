@@ -1,8 +1,9 @@
 #include "engine/store/sqlite_case_store.h"
 
-#include <openssl/evp.h>
 
 #include <boost/json.hpp>
+
+#include "engine/core/sha256.h"
 
 namespace enrol::store {
 namespace json = boost::json;
@@ -20,16 +21,6 @@ json::value Parse(std::string_view text) {
   return ec ? json::value() : v;
 }
 
-std::string Hex(const unsigned char* md, unsigned len) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string AuditHash(const std::string& prev, int64_t seq, const std::string& at,
@@ -40,10 +31,7 @@ std::string AuditHash(const std::string& prev, int64_t seq, const std::string& a
                                e.kind, e.detail}) {
     buf += std::to_string(f.size()) + ":" + f + ";";
   }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(buf.data(), buf.size(), md, &len, EVP_sha256(), nullptr);
-  return Hex(md, len);
+  return core::Sha256Hex(buf);
 }
 
 Result<std::unique_ptr<SqliteCaseStore>> SqliteCaseStore::Create(Database& db) {
@@ -288,11 +276,15 @@ Result<std::vector<app::TimerRecord>> SqliteCaseStore::DueTimers(int64_t now_ms,
   return out;
 }
 
-Result<std::optional<int64_t>> SqliteCaseStore::NextTimerDue() {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare("SELECT MIN(due_ms) FROM timers"));
+Result<std::optional<int64_t>> SqliteCaseStore::NullableInt(const char* sql) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(sql));
   ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row || q.ColumnIsNull(0)) return std::optional<int64_t>();
   return std::optional<int64_t>(q.ColumnInt(0));
+}
+
+Result<std::optional<int64_t>> SqliteCaseStore::NextTimerDue() {
+  return NullableInt("SELECT MIN(due_ms) FROM timers");
 }
 
 Result<std::vector<app::TimerRecord>> SqliteCaseStore::TimersOf(int64_t case_id) {
@@ -377,10 +369,7 @@ Result<std::vector<app::JobRecord>> SqliteCaseStore::DueJobs(int64_t now_ms, int
 }
 
 Result<std::optional<int64_t>> SqliteCaseStore::NextJobDue() {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare("SELECT MIN(next_ms) FROM jobs WHERE status='queued'"));
-  ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row || q.ColumnIsNull(0)) return std::optional<int64_t>();
-  return std::optional<int64_t>(q.ColumnInt(0));
+  return NullableInt("SELECT MIN(next_ms) FROM jobs WHERE status='queued'");
 }
 
 Result<std::vector<app::JobRecord>> SqliteCaseStore::JobsOf(int64_t case_id) {

@@ -66,6 +66,8 @@ class SqliteCaseStore final : public app::CaseStore {
   explicit SqliteCaseStore(Database& db) : db_(db) {}
   Result<Statement> FilterQuery(const std::string& columns, const app::CaseFilter& f);
   Result<std::vector<app::CaseRecord>> Cases(Statement& q);
+  // The single integer a query returns, or nullopt for NULL / no row.
+  Result<std::optional<int64_t>> NullableInt(const char* sql);
   Result<std::vector<app::JobRecord>> Jobs(Statement& q);
   Result<std::vector<app::TimerRecord>> Timers(Statement& q);
 
