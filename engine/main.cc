@@ -12,10 +12,13 @@
 #include "connectors/http/http_json_connector.h"
 #include "connectors/register/freg_reader.h"
 #include "connectors/simulators/simulated_systems.h"
+#include "engine/app/letter_service.h"
+#include "engine/letters/template_renderer.h"
 #include "engine/cli/services.h"
 #include "engine/config/config_loader.h"
 #include "engine/store/sqlite.h"
 #include "engine/store/sqlite_case_store.h"
+#include "engine/store/sqlite_letter_store.h"
 #include "engine/store/sqlite_person_store.h"
 
 namespace {
@@ -93,6 +96,30 @@ class ProductionServices final : public cli::Services {
     return case_store_.get();
   }
 
+  Result<app::LetterRenderer*> Renderer() override {
+    if (!renderer_) {
+      ENROL_ASSIGN_OR_RETURN(const app::Settings* settings, Settings());
+      const core::Municipality& m = settings->municipality;
+      letters::Letterhead head{m.name, m.office_name, m.address, m.postnummer + " " + m.poststed,
+                               m.org_number, m.phone, m.email, ""};
+      if (const auto* l = settings->letters_config.if_object()) {
+        if (const auto* logo = l->if_contains("logo"); logo && logo->is_string()) head.logo_png = std::string(logo->get_string());
+      }
+      const std::string folder = settings->letter_templates.empty() ? "workflows/letters" : settings->letter_templates;
+      ENROL_ASSIGN_OR_RETURN(renderer_, letters::TemplateLetterRenderer::Open(folder, head));
+    }
+    return renderer_.get();
+  }
+
+  Result<app::LetterStore*> Letters() override {
+    if (!letter_store_) {
+      ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());
+      (void)persons;
+      letter_store_ = std::make_unique<store::SqliteLetterStore>(*db_);
+    }
+    return letter_store_.get();
+  }
+
   Result<app::CaseEngine*> Engine() override {
     if (engine_) return engine_.get();
     ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());
@@ -157,7 +184,17 @@ class ProductionServices final : public cli::Services {
     }
     if (const auto* f = c->if_contains("simulator_fail_always"); f && f->is_bool()) o.fail_always = f->get_bool();
     ENROL_ASSIGN_OR_RETURN(simulators_, sim::SimulatedSystems::Open(o));
-    return simulators_->All();
+    std::map<std::string, app::Connector*> out = simulators_->All();
+    if (const auto* l = c->if_contains("letters"); l && *l == "renderer") {
+      // The letters are real: the workflow's letters invoke renders them.
+      ENROL_ASSIGN_OR_RETURN(app::LetterRenderer* renderer, Renderer());
+      ENROL_ASSIGN_OR_RETURN(app::LetterStore* letters, Letters());
+      ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());
+      ENROL_ASSIGN_OR_RETURN(app::CaseStore* cases, Cases());
+      letter_service_ = std::make_unique<app::LetterService>(*persons, *cases, *letters, *renderer, settings, clock_);
+      out["letters"] = letter_service_.get();
+    }
+    return out;
   }
 
   const cli::GlobalOptions& g_;
@@ -167,6 +204,9 @@ class ProductionServices final : public cli::Services {
   std::unique_ptr<app::Settings> settings_;
   std::unique_ptr<freg::FregExtractOpener> opener_;
   std::unique_ptr<store::SqliteCaseStore> case_store_;
+  std::unique_ptr<letters::TemplateLetterRenderer> renderer_;
+  std::unique_ptr<store::SqliteLetterStore> letter_store_;
+  std::unique_ptr<app::LetterService> letter_service_;
   std::unique_ptr<sim::SimulatedSystems> simulators_;
   std::vector<std::unique_ptr<http::HttpJsonConnector>> http_connectors_;
   std::unique_ptr<app::CaseEngine> engine_;

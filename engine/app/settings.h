@@ -24,6 +24,10 @@ struct Settings {
   // The workflow definition new cases start with (workflow.definition,
   // resolved against the config file's folder).
   std::string workflow_file;
+  // The "letters" section (first_school_day, reply_days, legal_basis,
+  // signature, logo) and the template folder, resolved against the config.
+  boost::json::value letters_config;
+  std::string letter_templates;
   // The "connectors" section: which adapter serves each invoke type.
   boost::json::value connectors_config;
 };

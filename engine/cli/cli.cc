@@ -154,6 +154,21 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   ssys->add_option("--fail-first", sys.fail_first, "fail each key's first N calls (HTTP 503)");
   ssys->add_flag("--fail-always", sys.fail_always, "fail every call");
 
+  auto* letters = app.add_subcommand("letters", "decision letters");
+  letters->require_subcommand(1);
+  LetterArgs letter_args;
+  auto* lcheck = letters->add_subcommand("check", "check every letter template: syntax (with line), unknown fields");
+  auto* lpreview = letters->add_subcommand("preview", "write a case's current letter as PDF");
+  lpreview->add_option("CASE", letter_args.ref, "case number or key")->required();
+  lpreview->add_option("--out", letter_args.out, "output PDF file")->required();
+  lpreview->add_flag("--archive-copy", letter_args.archive_copy, "the PDF/A-1b archive copy");
+  lpreview->add_option("--copy", letter_args.copy, "which copy (guardians at different addresses get one each)");
+  lpreview->add_option("--version", letter_args.version, "an older version (default: the current one)");
+  auto* lbatch = letters->add_subcommand("print-batch",
+                                         "one PDF with a cover sheet and a school's approved letters, for printing");
+  lbatch->add_option("--school", letter_args.school, "school id")->required();
+  lbatch->add_option("--out", letter_args.out, "output PDF file")->required();
+
   auto* audit = app.add_subcommand("audit", "the audit log");
   audit->require_subcommand(1);
   auto* averify = audit->add_subcommand("verify", "check that no row of the hash-chained log was changed or removed");
@@ -169,6 +184,9 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
     return code == 0 ? 0 : 2;
   }
 
+  if (*lcheck) return RunLettersCheck(g, s);
+  if (*lpreview) return RunLettersPreview(g, s, letter_args);
+  if (*lbatch) return RunLettersPrintBatch(g, s, letter_args);
   if (*ssys) return RunSimulateSystems(g, s, sys);
   if (*in) return RunIntake(g, s, intake);
   if (*rn) return RunWorker(g, s, run);

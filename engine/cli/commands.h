@@ -73,6 +73,17 @@ struct SimulateSystemsArgs {
   bool fail_always = false;
 };
 int RunSimulateSystems(const GlobalOptions& g, Services& s, const SimulateSystemsArgs& a);
+struct LetterArgs {
+  std::string ref;     // case
+  std::string out;
+  bool archive_copy = false;
+  int copy = 1;
+  int version = 0;     // 0: current
+  std::string school;
+};
+int RunLettersCheck(const GlobalOptions& g, Services& s);
+int RunLettersPreview(const GlobalOptions& g, Services& s, const LetterArgs& a);
+int RunLettersPrintBatch(const GlobalOptions& g, Services& s, const LetterArgs& a);
 int RunIntake(const GlobalOptions& g, Services& s, const IntakeArgs& a);
 int RunWorker(const GlobalOptions& g, Services& s, const RunArgs& a);
 int RunCaseList(const GlobalOptions& g, Services& s, const CaseArgs& a);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/app/case_engine.h"
+#include "engine/app/letter_ports.h"
 #include "engine/app/ports.h"
 #include "engine/app/settings.h"
 
@@ -31,6 +32,9 @@ class Services {
   // The case engine with its workflow loaded and connectors wired.
   [[nodiscard]] virtual Result<app::CaseEngine*> Engine() = 0;
   [[nodiscard]] virtual Result<app::CaseStore*> Cases() = 0;
+  // The letter templates and renderer, and the stored letters.
+  [[nodiscard]] virtual Result<app::LetterRenderer*> Renderer() = 0;
+  [[nodiscard]] virtual Result<app::LetterStore*> Letters() = 0;
   // The invoke types (connector names) workflows may use.
   [[nodiscard]] virtual std::vector<std::string> InvokeTypes() = 0;
 };

@@ -7,6 +7,8 @@
 
 #include <boost/json.hpp>
 
+#include "engine/core/date.h"
+
 namespace enrol::config {
 namespace json = boost::json;
 namespace {
@@ -259,6 +261,29 @@ Result<app::Settings> LoadSettings(const std::string& path) {
       std::filesystem::path f(std::string(def->get_string()));
       if (f.is_relative()) f = std::filesystem::path(path).parent_path() / f;
       s.workflow_file = f.lexically_normal().string();
+    }
+  }
+  if (const json::value* l = o.if_contains("letters")) {
+    if (!l->is_object()) return r.Bad("letters", "must be an object");
+    s.letters_config = *l;
+    auto resolve = [&](const char* key) -> Result<std::string> {
+      const json::value* v = l->get_object().if_contains(key);
+      if (!v) return std::string();
+      if (!v->is_string()) return r.Bad(std::string("letters.") + key, "must be a file or folder name");
+      std::filesystem::path f(std::string(v->get_string()));
+      if (f.is_relative()) f = std::filesystem::path(path).parent_path() / f;
+      return f.lexically_normal().string();
+    };
+    ENROL_ASSIGN_OR_RETURN(s.letter_templates, resolve("templates"));
+    ENROL_ASSIGN_OR_RETURN(std::string logo, resolve("logo"));
+    if (!logo.empty()) s.letters_config.get_object()["logo"] = logo;
+    if (const auto* d = l->get_object().if_contains("first_school_day")) {
+      if (!d->is_string() || !core::ParseIsoDate(std::string(d->get_string()))) {
+        return r.Bad("letters.first_school_day", "must be a date (YYYY-MM-DD)");
+      }
+    }
+    if (const auto* n = l->get_object().if_contains("reply_days"); n && !n->is_int64()) {
+      return r.Bad("letters.reply_days", "must be a whole number of days");
     }
   }
   if (const json::value* c = o.if_contains("connectors")) {

@@ -40,6 +40,13 @@ std::string Date::ToNorwegian() const {
   return buf;
 }
 
+std::string Date::ToNorwegianLong() const {
+  static constexpr const char* kMonths[] = {"januar", "februar", "mars",      "april",   "mai",      "juni",
+                                            "juli",   "august",  "september", "oktober", "november", "desember"};
+  if (month < 1 || month > 12) return ToString();
+  return std::to_string(day) + ". " + kMonths[month - 1] + " " + std::to_string(year);
+}
+
 // Howard Hinnant's days_from_civil: exact for the whole proleptic calendar.
 long Date::DaysSinceEpoch() const {
   const int y = year - (month <= 2 ? 1 : 0);

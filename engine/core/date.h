@@ -19,6 +19,8 @@ struct Date {
   [[nodiscard]] std::string ToString() const;
   // Norwegian display form "14.03.2020".
   [[nodiscard]] std::string ToNorwegian() const;
+  // Norwegian long form "16. august 2027" (the same in bokmål and nynorsk).
+  [[nodiscard]] std::string ToNorwegianLong() const;
   // Days since 1970-01-01 (negative before).
   [[nodiscard]] long DaysSinceEpoch() const;
   [[nodiscard]] static Date FromDaysSinceEpoch(long days);

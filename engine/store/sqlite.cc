@@ -103,6 +103,10 @@ Statement& Statement::BindUnowned(int i, std::string_view t) {
   sqlite3_bind_text(stmt_, i, t.data(), static_cast<int>(t.size()), SQLITE_STATIC);
   return *this;
 }
+Statement& Statement::BindBlob(int i, std::string_view b) {
+  sqlite3_bind_blob(stmt_, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
+  return *this;
+}
 Statement& Statement::BindNull(int i) {
   sqlite3_bind_null(stmt_, i);
   return *this;
@@ -132,6 +136,10 @@ void Statement::Reset() {
 int64_t Statement::ColumnInt(int c) const { return sqlite3_column_int64(stmt_, c); }
 std::string Statement::ColumnText(int c) const { return std::string(ColumnView(c)); }
 std::string_view Statement::ColumnView(int c) const {
+  if (sqlite3_column_type(stmt_, c) == SQLITE_BLOB) {
+    const auto* b = static_cast<const char*>(sqlite3_column_blob(stmt_, c));
+    return b ? std::string_view(b, static_cast<size_t>(sqlite3_column_bytes(stmt_, c))) : std::string_view();
+  }
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
   if (!p) return {};
   return std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, c)));

@@ -55,6 +55,8 @@ class Statement {
   Statement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
   Statement& Bind(int index, const std::string& text) { return Bind(index, std::string_view(text)); }
   Statement& BindNull(int index);
+  // Binds bytes as a BLOB (copied by SQLite).
+  Statement& BindBlob(int index, std::string_view bytes);
   // Binds text without copying it: `text` must stay valid and unchanged until
   // the statement is reset (Run() resets).
   Statement& BindUnowned(int index, std::string_view text);

@@ -1,0 +1,220 @@
+#include "engine/app/letter_service.h"
+
+#include <map>
+
+#include <boost/json.hpp>
+
+#include "engine/app/cohort_report.h"
+#include "engine/core/cohort.h"
+#include "engine/core/sha256.h"
+
+namespace enrol::app {
+namespace json = boost::json;
+
+namespace {
+
+std::string ConfigText(const json::value& cfg, const char* key, const std::string& fallback) {
+  const json::object* o = cfg.if_object();
+  const json::value* v = o ? o->if_contains(key) : nullptr;
+  return v && v->is_string() ? std::string(v->get_string()) : fallback;
+}
+
+// Phone numbers keep together on a line.
+std::string NoBreak(std::string s) {
+  std::string out;
+  for (char c : s) {
+    if (c == ' ') out += "\u00a0";
+    else out += c;
+  }
+  return out;
+}
+
+std::string AddressKey(const core::Address& a) {
+  return a.kommunenummer + "|" + a.StreetLine() + "|" + a.bruksenhetsnummer + "|" + a.postnummer;
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string s;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i) s += i + 1 == names.size() ? " og " : ", ";
+    s += names[i];
+  }
+  return s;
+}
+
+JobOutcome Fail(std::string error, bool retryable) { return JobOutcome{false, nullptr, std::move(error), retryable}; }
+
+}  // namespace
+
+json::object LetterReceipt(const std::vector<StoredLetter>& copies) {
+  json::array hashes;
+  for (const auto& c : copies) hashes.push_back(json::string(c.pdf_sha256));
+  const StoredLetter& first = copies.front();
+  return json::object{{"letter_version", first.version}, {"copies", first.copies},
+                      {"template", first.template_name},  {"template_version", first.template_version.substr(0, 12)},
+                      {"pdf_sha256", std::move(hashes)},   {"pdfa_sha256", first.pdfa_sha256}};
+}
+
+Result<std::vector<LetterRequest>> LetterService::Prepare(const CaseRecord& c) {
+  const core::Municipality& m = settings_.municipality;
+  ENROL_ASSIGN_OR_RETURN(StoredPerson child, FindPerson(persons_, PersonRef(c.person_id)));
+  std::map<std::string, StoredPerson> guardians;
+  for (const auto& r : child.person.responsibility) {
+    if (r.guardian_id.empty()) continue;
+    ENROL_ASSIGN_OR_RETURN(std::optional<StoredPerson> g, persons_.FindByNin(r.guardian_id));
+    if (g) guardians.emplace(r.guardian_id, std::move(*g));
+  }
+  auto lookup = [&](std::string_view id) -> const core::Person* {
+    auto it = guardians.find(std::string(id));
+    return it == guardians.end() ? nullptr : &it->second.person;
+  };
+  const core::CohortEntry entry = core::EvaluateChild(child.person, c.school_year, c.grade, m, lookup);
+  if (core::IsProtected(child.person.EffectiveProtection())) {
+    return FailedPrecondition("the child has a protected address: no automatic letter (handle by hand)");
+  }
+  for (const core::Guardian& g : entry.guardians) {
+    if (g.protected_address) {
+      return FailedPrecondition("a guardian has a protected address: no automatic letter (handle by hand)");
+    }
+  }
+  const core::School* school = m.FindSchool(c.school);
+  if (!school) return FailedPrecondition("case " + c.key + " has no school ('" + c.school + "') to write from");
+
+  // Households: guardians with a register document and a usable address.
+  std::vector<std::pair<std::string, std::vector<const core::Person*>>> households;
+  for (const core::Guardian& g : entry.guardians) {
+    if (!g.person || !g.person->home || g.person->home->kind == core::AddressKind::kUkjentBosted) continue;
+    const std::string key = AddressKey(*g.person->home);
+    auto it = std::find_if(households.begin(), households.end(), [&](const auto& h) { return h.first == key; });
+    if (it == households.end()) {
+      households.push_back({key, {g.person}});
+    } else {
+      it->second.push_back(g.person);
+    }
+  }
+  if (households.empty()) {
+    return FailedPrecondition("no guardian of case " + c.key + " has an address in the register to write to");
+  }
+
+  const std::string lang = school->language == core::LanguageForm::kNynorsk ? "nn" : "nb";
+  const auto now = clock_.Now();
+  const std::string today_iso = FormatUtc(now).substr(0, 10);
+  const core::Date today = *core::ParseIsoDate(today_iso);
+  const json::object* lcfg = settings_.letters_config.if_object();
+  int64_t reply_days = 14;
+  if (lcfg) {
+    if (const auto* d = lcfg->if_contains("reply_days"); d && d->is_int64()) reply_days = d->get_int64();
+  }
+  std::string start_date;
+  if (const std::string first = ConfigText(settings_.letters_config, "first_school_day", ""); !first.empty()) {
+    start_date = core::ParseIsoDate(first)->ToNorwegianLong();
+  }
+  const core::Date reply_by = core::Date::FromDaysSinceEpoch(today.DaysSinceEpoch() + reply_days);
+  const std::string school_postal = school->postnummer + " " + school->poststed;
+
+  json::object base;
+  base["municipality"] = json::object{{"name", m.name},         {"office", m.office_name}, {"address", m.address},
+                                      {"postnummer", m.postnummer}, {"poststed", m.poststed},
+                                      {"org_number", m.org_number}, {"phone", NoBreak(m.phone)}, {"email", m.email}};
+  base["school"] = json::object{{"name", school->name}, {"address", school->address}, {"postnummer", school->postnummer},
+                                {"poststed", school->poststed}, {"phone", NoBreak(school->phone)},
+                                {"email", school->email}};
+  base["child"] = json::object{{"name", child.person.name.Full()},
+                               {"first_name", child.person.name.fornavn},
+                               {"birth_date", child.person.birth_date ? child.person.birth_date->ToNorwegian() : ""}};
+  base["grade"] = std::to_string(c.grade);
+  base["previous_grade"] = std::to_string(c.grade - 1);
+  base["school_year"] = std::to_string(c.school_year) + "/" + std::to_string(c.school_year + 1);
+  base["start_year"] = std::to_string(c.school_year);
+  base["start_date"] = start_date;
+  base["reply_by"] = reply_by.ToNorwegianLong();
+  base["letter_date"] = today.ToNorwegian();
+  base["case_ref"] = c.key;
+  base["archive_ref"] = "";
+  base["legal_basis"] = ConfigText(settings_.letters_config, "legal_basis", "");
+  base["appeal_body"] = "Statsforvalteren";
+  base["signature"] = ConfigText(settings_.letters_config, "signature", "rektor") + ", " + school->name;
+
+  std::vector<LetterRequest> out;
+  for (size_t h = 0; h < households.size(); ++h) {
+    LetterRequest req;
+    req.template_name = "grade" + std::to_string(c.grade) + "." + lang;
+    req.language = lang;
+    req.case_ref = c.key;
+    req.sender_unit = school->name;
+    req.created = FormatUtc(now).substr(0, 19) + "+00:00";
+    std::vector<std::string> names;
+    for (const core::Person* p : households[h].second) names.push_back(p->name.Full());
+    std::vector<std::string> others;
+    for (size_t o = 0; o < households.size(); ++o) {
+      if (o == h) continue;
+      for (const core::Person* p : households[o].second) others.push_back(p->name.Full());
+    }
+    const core::Address& a = *households[h].second.front()->home;
+    req.recipient = names;
+    req.recipient.push_back(a.StreetLine());
+    std::string poststed = a.poststed;
+    for (char& ch : poststed) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    req.recipient.push_back(a.postnummer + " " + poststed);
+    req.return_address = school->name + ", " + school->address + ", " + school_postal;
+    req.info = {{lang == "nn" ? "Dato" : "Dato", today.ToNorwegian()},
+                {"Vår ref.", c.key},
+                {lang == "nn" ? "Sakshandsamar" : "Saksbehandler", school->name},
+                {"Telefon", NoBreak(school->phone)}};
+    req.data = base;
+    req.data["recipients"] = JoinNames(names);
+    req.data["copy_to"] = JoinNames(others);
+    out.push_back(std::move(req));
+  }
+  return out;
+}
+
+JobOutcome LetterService::Execute(const JobRequest& r) {
+  auto existing = letters_.ByJobKey(r.idempotency_key);
+  if (!existing) return Fail("letter store: " + existing.error().message, true);
+  if (!existing->empty()) return JobOutcome{true, LetterReceipt(*existing), "", true};
+
+  const json::value* ref = r.params.if_contains("case_ref");
+  if (!ref || !ref->is_string()) return Fail("the letters invoke needs the case_ref param", false);
+  auto c = cases_.FindCaseByKey(std::string(ref->get_string()));
+  if (!c) return Fail("case store: " + c.error().message, true);
+  if (!*c) return Fail("no case " + std::string(ref->get_string()), false);
+  // The school may have been reassigned since the case row was read.
+  CaseRecord record = **c;
+  if (const auto* s = r.params.if_contains("school"); s && s->is_string() && !s->get_string().empty()) {
+    record.school = std::string(s->get_string());
+  }
+  auto requests = Prepare(record);
+  if (!requests) return Fail(requests.error().message, false);
+
+  std::vector<StoredLetter> copies;
+  for (size_t i = 0; i < requests->size(); ++i) {
+    auto rendered = renderer_.Render((*requests)[i]);
+    if (!rendered) {
+      const bool retryable = rendered.error().code != ErrorCode::kFailedPrecondition &&
+                             rendered.error().code != ErrorCode::kInvalidArgument;
+      return Fail(rendered.error().message, retryable);
+    }
+    StoredLetter s;
+    s.case_id = record.id;
+    s.copy = static_cast<int>(i + 1);
+    s.copies = static_cast<int>(requests->size());
+    s.job_key = r.idempotency_key;
+    s.template_name = (*requests)[i].template_name;
+    s.template_version = rendered->template_version;
+    s.data = json::serialize((*requests)[i].data);
+    s.pdf_sha256 = core::Sha256Hex(rendered->pdf);
+    s.pdfa_sha256 = core::Sha256Hex(rendered->pdfa);
+    s.pdf = std::move(rendered->pdf);
+    s.pdfa = std::move(rendered->pdfa);
+    s.created_at = FormatUtc(clock_.Now());
+    copies.push_back(std::move(s));
+  }
+  auto version = letters_.AddVersion(record.id, std::move(copies));
+  if (!version) return Fail("letter store: " + version.error().message, true);
+  auto stored = letters_.ByJobKey(r.idempotency_key);
+  if (!stored || stored->empty()) return Fail("letter store: the letter vanished after storing", true);
+  return JobOutcome{true, LetterReceipt(*stored), "", true};
+}
+
+}  // namespace enrol::app

@@ -1,0 +1,47 @@
+#pragma once
+// The letter renderer behind the workflow's `letters` invoke.
+//
+// For a case it gathers the decision's facts (child, school, dates, legal
+// basis; never the national id number), picks the template by grade and the
+// school's language form, and writes one copy per household: guardians with
+// parental responsibility at the same address get one joint letter, those
+// at different addresses a copy each, which names the others. Protected
+// addresses get no automatic letter. Each rendering is stored as a new
+// version (SHA-256, template version, data); the idempotency key of the
+// invoke makes a repeated job return the stored version.
+
+#include <string>
+#include <vector>
+
+#include "engine/app/case_ports.h"
+#include "engine/app/letter_ports.h"
+#include "engine/app/ports.h"
+#include "engine/app/settings.h"
+
+namespace enrol::app {
+
+class LetterService final : public Connector {
+ public:
+  LetterService(PersonStore& persons, CaseStore& cases, LetterStore& letters, LetterRenderer& renderer,
+                const Settings& settings, Clock& clock)
+      : persons_(persons), cases_(cases), letters_(letters), renderer_(renderer), settings_(settings),
+        clock_(clock) {}
+
+  JobOutcome Execute(const JobRequest& request) override;
+
+  // The copies a case's letter goes out as (for tests and previews).
+  [[nodiscard]] Result<std::vector<LetterRequest>> Prepare(const CaseRecord& c);
+
+ private:
+  PersonStore& persons_;
+  CaseStore& cases_;
+  LetterStore& letters_;
+  LetterRenderer& renderer_;
+  const Settings& settings_;
+  Clock& clock_;
+};
+
+// Receipt for stored copies: version, copies, template and hashes (no names).
+boost::json::object LetterReceipt(const std::vector<StoredLetter>& copies);
+
+}  // namespace enrol::app
