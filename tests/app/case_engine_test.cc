@@ -12,6 +12,7 @@
 #include "engine/store/sqlite.h"
 #include "engine/store/sqlite_case_store.h"
 #include "engine/store/sqlite_person_store.h"
+#include "tests/support/freg_docs.h"
 #include "tests/support/test_support.h"
 
 namespace enrol::app {
@@ -19,25 +20,13 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr const char* kChild = "14832051250";   // born 2020-03-14: grade 1 in 2026
-constexpr const char* kMother = "02878823039";
-constexpr const char* kFather = "17878540182";
+using testing::kChild;
+using testing::kFather;
+using testing::kMother;
 
 std::string PersonDoc(const std::string& id, const std::string& born, const std::string& street, int number,
                       bool child, const std::string& status = "bosatt", const std::string& kommune = "5099") {
-  std::string fa;
-  if (child) {
-    fa = R"(,"foreldreansvar":[{"erGjeldende":true,"ansvar":"felles","ansvarlig":")" + std::string(kMother) +
-         R"(","ansvarssubjekt":")" + id + R"("},{"erGjeldende":true,"ansvar":"felles","ansvarlig":")" +
-         std::string(kFather) + R"(","ansvarssubjekt":")" + id + R"("}])";
-  }
-  return R"({"identifikasjonsnummer":[{"erGjeldende":true,"foedselsEllerDNummer":")" + id +
-         R"(","identifikatortype":"foedselsnummer","status":"iBruk"}],"status":[{"erGjeldende":true,"status":")" +
-         status + R"("}],"navn":[{"erGjeldende":true,"fornavn":"Kari","etternavn":"Nordmann"}],)"
-         R"("foedsel":[{"erGjeldende":true,"foedselsdato":")" + born + R"(","foedselsaar":")" + born.substr(0, 4) +
-         R"("}],"bostedsadresse":[{"erGjeldende":true,"adressegradering":"ugradert","vegadresse":{"kommunenummer":")" +
-         kommune + R"(","adressekode":"10001","adressenavn":")" + street + R"(","adressenummer":{"husnummer":")" +
-         std::to_string(number) + R"("}}}])" + fa + "}";
+  return testing::PersonDoc({id, born, street, number, child, status, kommune});
 }
 
 class TestClock final : public Clock {
