@@ -232,7 +232,7 @@ Status PdfWriter::AddLetter(const LetterPageData& d) {
       g_object_unref(unit);
 
       // The window: return address, then the recipient.
-      PangoLayout* ret = NewLayout(cr, EscapeMarkup(d.return_address), 7, false, 85 * kMm);
+      PangoLayout* ret = NewLayout(cr, EscapeMarkup(d.return_address), 6, false, 85 * kMm);
       pango_layout_set_ellipsize(ret, PANGO_ELLIPSIZE_END);
       Show(cr, ret, 20 * kMm, 45 * kMm + 1 * kMm);
       g_object_unref(ret);
