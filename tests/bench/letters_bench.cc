@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
     const std::string child = kNames[i % 8];
     json::object data = {
         {"municipality", json::object{{"name", "Fjordvik kommune"}}},
-        {"school", json::object{{"name", "Sentrum skole"}, {"phone", "72 54 10 00"}, {"email", "sentrum@fjordvik.no"}}},
+        {"school", json::object{{"name", "Sentrum skole"}, {"address", "Skolegata 3"}, {"postnummer", "7010"}, {"poststed", "Fjordvik"}, {"phone", "72 54 10 00"}, {"email", "sentrum@fjordvik.no"}}},
         {"child", json::object{{"name", child}, {"first_name", child.substr(0, child.find(' '))}, {"birth_date", "14.03.2021"}}},
         {"grade", "1"}, {"school_year", "2027/2028"}, {"start_year", "2027"}, {"start_date", "16. august 2027"},
         {"reply_by", "7. desember 2026"}, {"legal_basis", "opplæringslova § 2-6"}, {"signature", "rektor"},

@@ -16,7 +16,7 @@ namespace json = boost::json;
 
 json::object SampleData(int grade, const std::string& child = "Áilu Ánddeš Ŋuolja-Čalbmeš") {
   return {{"municipality", json::object{{"name", "Fjordvik kommune"}}},
-          {"school", json::object{{"name", "Sentrum skole"}, {"phone", "72\u00a054\u00a010\u00a000"},
+          {"school", json::object{{"name", "Sentrum skole"}, {"address", "Skolegata 3"}, {"postnummer", "7010"}, {"poststed", "Fjordvik"}, {"phone", "72\u00a054\u00a010\u00a000"},
                                   {"email", "sentrum.skole@fjordvik.kommune.no"}}},
           {"child", json::object{{"name", child}, {"first_name", child.substr(0, child.find(' '))},
                                  {"birth_date", "14.03.2021"}}},
