@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/core/result.h"
 
@@ -94,6 +95,18 @@ class Transaction {
   explicit Transaction(Database* db) : db_(db) {}
   Database* db_;
 };
+
+// Reads every row of `q` with `read` (Statement& -> T).
+template <typename T, typename Read>
+[[nodiscard]] Result<std::vector<T>> CollectRows(Statement& q, Read read) {
+  std::vector<T> out;
+  for (;;) {
+    ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(read(q));
+  }
+  return out;
+}
 
 // Applies the numbered migrations embedded from schemas/migrations that the
 // database has not seen yet, each in its own transaction. Refuses a database

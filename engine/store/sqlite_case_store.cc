@@ -141,31 +141,24 @@ Status SqliteCaseStore::UpdateCase(const app::CaseRecord& c) {
 }
 
 Result<std::vector<app::CaseRecord>> SqliteCaseStore::Cases(Statement& q) {
-  std::vector<app::CaseRecord> out;
-  for (;;) {
-    auto row = q.Step();
-    if (!row) {
-      q.Reset();
-      return tl::unexpected(row.error());
-    }
-    if (!*row) break;
+  auto out = CollectRows<app::CaseRecord>(q, [](Statement& r) {
     app::CaseRecord c;
-    c.id = q.ColumnInt(0);
-    c.key = q.ColumnText(1);
-    c.person_id = q.ColumnInt(2);
-    c.school_year = static_cast<int>(q.ColumnInt(3));
-    c.grade = static_cast<int>(q.ColumnInt(4));
-    c.school = q.ColumnText(5);
-    c.workflow = q.ColumnText(6);
-    c.state = q.ColumnText(7);
-    c.status = q.ColumnText(8);
-    json::value inst = Parse(q.ColumnView(9));
+    c.id = r.ColumnInt(0);
+    c.key = r.ColumnText(1);
+    c.person_id = r.ColumnInt(2);
+    c.school_year = static_cast<int>(r.ColumnInt(3));
+    c.grade = static_cast<int>(r.ColumnInt(4));
+    c.school = r.ColumnText(5);
+    c.workflow = r.ColumnText(6);
+    c.state = r.ColumnText(7);
+    c.status = r.ColumnText(8);
+    json::value inst = Parse(r.ColumnView(9));
     if (inst.is_object()) c.instance = std::move(inst.get_object());
-    c.seen_import = q.ColumnInt(10);
-    c.created_at = q.ColumnText(11);
-    c.updated_at = q.ColumnText(12);
-    out.push_back(std::move(c));
-  }
+    c.seen_import = r.ColumnInt(10);
+    c.created_at = r.ColumnText(11);
+    c.updated_at = r.ColumnText(12);
+    return c;
+  });
   q.Reset();
   return out;
 }
@@ -251,19 +244,9 @@ Result<bool> SqliteCaseStore::DeleteTimer(int64_t case_id, const std::string& se
 }
 
 Result<std::vector<app::TimerRecord>> SqliteCaseStore::Timers(Statement& q) {
-  std::vector<app::TimerRecord> out;
-  for (;;) {
-    ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    app::TimerRecord t;
-    t.case_id = q.ColumnInt(0);
-    t.send_id = q.ColumnText(1);
-    t.event = q.ColumnText(2);
-    t.data = Parse(q.ColumnView(3));
-    t.due_ms = q.ColumnInt(4);
-    out.push_back(std::move(t));
-  }
-  return out;
+  return CollectRows<app::TimerRecord>(q, [](Statement& r) {
+    return app::TimerRecord{r.ColumnInt(0), r.ColumnText(1), r.ColumnText(2), Parse(r.ColumnView(3)), r.ColumnInt(4)};
+  });
 }
 
 Result<std::vector<app::TimerRecord>> SqliteCaseStore::DueTimers(int64_t now_ms, int limit) {
@@ -313,26 +296,22 @@ Status SqliteCaseStore::UpdateJob(const app::JobRecord& j, const std::string& at
 }
 
 Result<std::vector<app::JobRecord>> SqliteCaseStore::Jobs(Statement& q) {
-  std::vector<app::JobRecord> out;
-  for (;;) {
-    ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
+  return CollectRows<app::JobRecord>(q, [](Statement& r) {
     app::JobRecord j;
-    j.id = q.ColumnInt(0);
-    j.case_id = q.ColumnInt(1);
-    j.invoke_id = q.ColumnText(2);
-    j.type = q.ColumnText(3);
-    json::value p = Parse(q.ColumnView(4));
+    j.id = r.ColumnInt(0);
+    j.case_id = r.ColumnInt(1);
+    j.invoke_id = r.ColumnText(2);
+    j.type = r.ColumnText(3);
+    json::value p = Parse(r.ColumnView(4));
     if (p.is_object()) j.params = std::move(p.get_object());
-    j.key = q.ColumnText(5);
-    j.status = q.ColumnText(6);
-    j.attempts = static_cast<int>(q.ColumnInt(7));
-    j.next_ms = q.ColumnInt(8);
-    j.last_error = q.ColumnText(9);
-    j.result = Parse(q.ColumnView(10));
-    out.push_back(std::move(j));
-  }
-  return out;
+    j.key = r.ColumnText(5);
+    j.status = r.ColumnText(6);
+    j.attempts = static_cast<int>(r.ColumnInt(7));
+    j.next_ms = r.ColumnInt(8);
+    j.last_error = r.ColumnText(9);
+    j.result = Parse(r.ColumnView(10));
+    return j;
+  });
 }
 
 Result<std::optional<app::JobRecord>> SqliteCaseStore::FindJob(int64_t id) {
@@ -415,26 +394,22 @@ Result<std::vector<app::IncidentRecord>> SqliteCaseStore::ListIncidents(const ap
   if (f.grade) q.Bind(2, f.grade);
   if (!f.state.empty()) q.Bind(3, f.state);
   if (!f.error.empty()) q.Bind(4, f.error);
-  std::vector<app::IncidentRecord> out;
-  for (;;) {
-    ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
+  return CollectRows<app::IncidentRecord>(q, [](Statement& r) {
     app::IncidentRecord i;
-    i.id = q.ColumnInt(0);
-    i.job_id = q.ColumnInt(1);
-    i.case_id = q.ColumnInt(2);
-    i.error = q.ColumnText(3);
-    i.status = q.ColumnText(4);
-    i.resolution = q.ColumnText(5);
-    i.created_at = q.ColumnText(6);
-    i.case_key = q.ColumnText(7);
-    i.school = q.ColumnText(8);
-    i.state = q.ColumnText(9);
-    i.job_type = q.ColumnText(10);
-    i.grade = static_cast<int>(q.ColumnInt(11));
-    out.push_back(std::move(i));
-  }
-  return out;
+    i.id = r.ColumnInt(0);
+    i.job_id = r.ColumnInt(1);
+    i.case_id = r.ColumnInt(2);
+    i.error = r.ColumnText(3);
+    i.status = r.ColumnText(4);
+    i.resolution = r.ColumnText(5);
+    i.created_at = r.ColumnText(6);
+    i.case_key = r.ColumnText(7);
+    i.school = r.ColumnText(8);
+    i.state = r.ColumnText(9);
+    i.job_type = r.ColumnText(10);
+    i.grade = static_cast<int>(r.ColumnInt(11));
+    return i;
+  });
 }
 
 Status SqliteCaseStore::AppendAudit(const app::AuditEntry& e, const std::string& at) {
@@ -452,14 +427,10 @@ Result<std::vector<std::pair<std::string, app::AuditEntry>>> SqliteCaseStore::Au
   ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
       "SELECT at, case_id, actor, kind, detail FROM audit WHERE case_id=? ORDER BY seq"));
   q.Bind(1, case_id);
-  std::vector<std::pair<std::string, app::AuditEntry>> out;
-  for (;;) {
-    ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    out.emplace_back(q.ColumnText(0), app::AuditEntry{q.ColumnInt(1), q.ColumnText(2), q.ColumnText(3),
-                                                      q.ColumnText(4)});
-  }
-  return out;
+  return CollectRows<std::pair<std::string, app::AuditEntry>>(q, [](Statement& r) {
+    return std::make_pair(r.ColumnText(0),
+                          app::AuditEntry{r.ColumnInt(1), r.ColumnText(2), r.ColumnText(3), r.ColumnText(4)});
+  });
 }
 
 Result<app::AuditVerification> SqliteCaseStore::VerifyAudit() {

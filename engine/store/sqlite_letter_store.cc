@@ -10,29 +10,25 @@ constexpr const char* kColumns =
 }  // namespace
 
 Result<std::vector<app::StoredLetter>> SqliteLetterStore::Rows(Statement& q) {
-  std::vector<app::StoredLetter> out;
-  for (;;) {
-    ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
+  return CollectRows<app::StoredLetter>(q, [](Statement& r) {
     app::StoredLetter l;
-    l.id = q.ColumnInt(0);
-    l.case_id = q.ColumnInt(1);
-    l.version = static_cast<int>(q.ColumnInt(2));
-    l.copy = static_cast<int>(q.ColumnInt(3));
-    l.copies = static_cast<int>(q.ColumnInt(4));
-    l.job_key = q.ColumnText(5);
-    l.template_name = q.ColumnText(6);
-    l.template_version = q.ColumnText(7);
-    l.data = q.ColumnText(8);
-    l.pdf = q.ColumnText(9);
-    l.pdf_sha256 = q.ColumnText(10);
-    l.pdfa = q.ColumnText(11);
-    l.pdfa_sha256 = q.ColumnText(12);
-    l.status = q.ColumnText(13);
-    l.created_at = q.ColumnText(14);
-    out.push_back(std::move(l));
-  }
-  return out;
+    l.id = r.ColumnInt(0);
+    l.case_id = r.ColumnInt(1);
+    l.version = static_cast<int>(r.ColumnInt(2));
+    l.copy = static_cast<int>(r.ColumnInt(3));
+    l.copies = static_cast<int>(r.ColumnInt(4));
+    l.job_key = r.ColumnText(5);
+    l.template_name = r.ColumnText(6);
+    l.template_version = r.ColumnText(7);
+    l.data = r.ColumnText(8);
+    l.pdf = r.ColumnText(9);
+    l.pdf_sha256 = r.ColumnText(10);
+    l.pdfa = r.ColumnText(11);
+    l.pdfa_sha256 = r.ColumnText(12);
+    l.status = r.ColumnText(13);
+    l.created_at = r.ColumnText(14);
+    return l;
+  });
 }
 
 Result<std::vector<app::StoredLetter>> SqliteLetterStore::ByJobKey(const std::string& key) {

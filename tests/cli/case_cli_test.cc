@@ -8,7 +8,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "tests/support/test_support.h"
+#include "tests/support/demo_config.h"
 
 namespace enrol {
 namespace {
@@ -18,13 +18,7 @@ namespace json = boost::json;
 class CaseCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    json::value cfg = json::parse(testing::ReadFile(testing::DemoConfig()));
-    json::object& o = cfg.as_object();
-    o["address_table"] = testing::SourceDir() + "/config/demo/addresses.csv";
-    o["workflow"].as_object()["definition"] = testing::SourceDir() + "/workflows/enrolment.scxml";
-    o["connectors"].as_object()["simulator_db"] = dir_.File("sims.db");
-    o["letters"].as_object()["templates"] = testing::SourceDir() + "/workflows/letters";
-    testing::WriteFile(dir_.File("config.json"), json::serialize(cfg));
+    testing::WriteDemoConfig(dir_, [this](json::object& o) { o["connectors"].as_object()["simulator_db"] = dir_.File("sims.db"); });
     ASSERT_EQ(Enrol("gen-extract --municipality 5099 --children 900 --seed 9 --school-year 2027 --out x.json").exit_code, 0);
     ASSERT_EQ(Enrol("init").exit_code, 0);
     ASSERT_EQ(Enrol("import x.json").exit_code, 0);

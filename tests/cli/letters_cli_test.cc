@@ -3,7 +3,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "tests/support/test_support.h"
+#include "tests/support/demo_config.h"
 
 namespace enrol {
 namespace {
@@ -13,13 +13,7 @@ namespace json = boost::json;
 class LettersCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    json::value cfg = json::parse(testing::ReadFile(testing::DemoConfig()));
-    json::object& o = cfg.as_object();
-    o["address_table"] = testing::SourceDir() + "/config/demo/addresses.csv";
-    o["workflow"].as_object()["definition"] = testing::SourceDir() + "/workflows/enrolment.scxml";
-    o["letters"].as_object()["templates"] = testing::SourceDir() + "/workflows/letters";
-    o["connectors"].as_object()["simulator_db"] = "";
-    testing::WriteFile(dir_.File("config.json"), json::serialize(cfg));
+    testing::WriteDemoConfig(dir_, [](json::object& o) { o["connectors"].as_object()["simulator_db"] = ""; });
   }
   testing::CommandResult Enrol(const std::string& args) {
     return testing::Run("cd " + dir_.path().string() + " && ENROL_CONFIG=" + dir_.File("config.json") + " " +

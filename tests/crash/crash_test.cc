@@ -20,7 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/store/sqlite.h"
-#include "tests/support/test_support.h"
+#include "tests/support/demo_config.h"
 
 extern char** environ;
 
@@ -64,10 +64,7 @@ class CrashTest : public ::testing::TestWithParam<bool> {
     // The demo municipality without manual cases (so every case can
     // complete), the simulators' store in the test folder, quick retries,
     // and the simulators failing each key's first call to force retries.
-    json::value cfg = json::parse(testing::ReadFile(testing::DemoConfig()));
-    json::object& o = cfg.as_object();
-    o["address_table"] = testing::SourceDir() + "/config/demo/addresses.csv";
-    o["workflow"].as_object()["definition"] = testing::SourceDir() + "/workflows/enrolment.scxml";
+    testing::WriteDemoConfig(dir_, [this](json::object& o) {
     o["workflow"].as_object()["retry"] =
         json::object{{"attempts", 20}, {"backoff", "PT0.02S"}, {"max_backoff", "PT0.1S"}};
     if (GetParam()) {
@@ -80,7 +77,7 @@ class CrashTest : public ::testing::TestWithParam<bool> {
     for (auto& [k, v] : o["extract_generator"].as_object()["shares"].as_object()) {
       if (k != "one_guardian" && k != "guardians_apart" && k != "twins" && k != "with_history") v = 0;
     }
-    testing::WriteFile(dir_.File("config.json"), json::serialize(cfg));
+    });
   }
 
   // Runs enrol to completion; returns its exit code.
