@@ -617,43 +617,35 @@ Result<int> CaseEngine::RetryIncidents(const IncidentFilter& f, const std::strin
   });
 }
 
+Status CaseEngine::EndIncident(const IncidentRecord& i, const std::string& actor, const std::string& reason,
+                               bool skip) {
+  const std::string at = NowText();
+  const std::string how = skip ? "skipped" : "cancelled";
+  ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> j, cases_.FindJob(i.job_id));
+  if (!j) return Internal("incident " + std::to_string(i.id) + " has no job");
+  j->status = skip ? "done" : "cancelled";
+  if (skip) j->result = json::object{{"skipped", true}, {"reason", reason}};
+  ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*j, at));
+  ENROL_RETURN_IF_ERROR(cases_.ResolveIncident(i.id, how, actor + ": " + reason, at));
+  ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
+      AuditEntry{i.case_id, actor, "action", "incident " + std::to_string(i.id) + " " + how + ": " + reason}, at));
+  ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(i.case_id));
+  if (!c) return {};
+  // Skipped work counts as done; cancelled work fails the invoke.
+  const sc::Event ev = skip ? sc::Event{"done.invoke." + j->invoke_id, j->result, j->invoke_id, ""}
+                            : sc::Event{"error.communication", json::object{{"reason", reason}, {"error", i.error}},
+                                        j->invoke_id, ""};
+  ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "incident/" + std::to_string(i.id) + "/" + how, ev, actor, false));
+  if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
+  return {};
+}
+
 Result<int> CaseEngine::SkipIncidents(const IncidentFilter& f, const std::string& actor, const std::string& reason) {
-  return EachIncident(cases_, f, [&](const IncidentRecord& i) -> Status {
-    const std::string at = NowText();
-    ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> j, cases_.FindJob(i.job_id));
-    if (!j) return Internal("incident " + std::to_string(i.id) + " has no job");
-    j->status = "done";
-    j->result = json::object{{"skipped", true}, {"reason", reason}};
-    ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*j, at));
-    ENROL_RETURN_IF_ERROR(cases_.ResolveIncident(i.id, "skipped", actor + ": " + reason, at));
-    ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
-        AuditEntry{i.case_id, actor, "action", "incident " + std::to_string(i.id) + " skipped: " + reason}, at));
-    ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(i.case_id));
-    if (!c) return {};
-    sc::Event ev{"done.invoke." + j->invoke_id, j->result, j->invoke_id, ""};
-    ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "incident/" + std::to_string(i.id) + "/skip", ev, actor, false));
-    if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
-    return {};
-  });
+  return EachIncident(cases_, f, [&](const IncidentRecord& i) { return EndIncident(i, actor, reason, true); });
 }
 
 Result<int> CaseEngine::CancelIncidents(const IncidentFilter& f, const std::string& actor, const std::string& reason) {
-  return EachIncident(cases_, f, [&](const IncidentRecord& i) -> Status {
-    const std::string at = NowText();
-    ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> j, cases_.FindJob(i.job_id));
-    if (!j) return Internal("incident " + std::to_string(i.id) + " has no job");
-    j->status = "cancelled";
-    ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*j, at));
-    ENROL_RETURN_IF_ERROR(cases_.ResolveIncident(i.id, "cancelled", actor + ": " + reason, at));
-    ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
-        AuditEntry{i.case_id, actor, "action", "incident " + std::to_string(i.id) + " cancelled: " + reason}, at));
-    ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(i.case_id));
-    if (!c) return {};
-    sc::Event ev{"error.communication", json::object{{"reason", reason}, {"error", i.error}}, j->invoke_id, ""};
-    ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "incident/" + std::to_string(i.id) + "/cancel", ev, actor, false));
-    if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
-    return {};
-  });
+  return EachIncident(cases_, f, [&](const IncidentRecord& i) { return EndIncident(i, actor, reason, false); });
 }
 
 Result<int> CaseEngine::MigrateCases(const std::string& actor) {

@@ -117,6 +117,8 @@ class CaseEngine {
                              int64_t person_key, int64_t seen_import);
   boost::json::object CaseData(const CohortReport& report, const core::CohortEntry& entry,
                                int64_t person_key) const;
+  // Skips (the job counts as done) or cancels (the invoke fails) one incident.
+  Status EndIncident(const IncidentRecord& i, const std::string& actor, const std::string& reason, bool skip);
   RetryPolicy PolicyFor(const std::string& type) const;
   int64_t Backoff(const RetryPolicy& p, int64_t job_id, int attempt) const;
 
