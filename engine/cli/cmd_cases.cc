@@ -124,6 +124,7 @@ int RunWorker(const GlobalOptions& g, Services& s, const RunArgs& a) {
   if (!engine) return ReportError(engine.error());
   std::signal(SIGINT, OnStopSignal);
   std::signal(SIGTERM, OnStopSignal);
+  if (!a.until_idle) std::cerr << "worker running; SIGINT (Ctrl-C) or SIGTERM stops it between transactions" << std::endl;
   app::WorkerStats total;
   while (!g_stop) {
     auto stats = (*engine)->RunDue();

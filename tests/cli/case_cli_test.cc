@@ -112,7 +112,8 @@ TEST_F(CaseCliTest, RunStopsCleanlyOnSigterm) {
   ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
   const std::string out = dir_.File("run.out");
   auto r = testing::Run("cd " + dir_.path().string() + " && (ENROL_CONFIG=" + dir_.File("config.json") + " " +
-                        testing::EnrolBinary() + " run --poll-ms 200 > " + out + " 2>&1 & echo $! > pid; sleep 0.7; "
+                        testing::EnrolBinary() + " run --poll-ms 200 > " + out + " 2>&1 & echo $! > pid; "
+                        "for i in $(seq 1 200); do grep -q 'worker running' " + out + " && break; sleep 0.05; done; "
                         "kill -TERM $(cat pid); wait $(cat pid); echo exit=$?)");
   EXPECT_NE(r.out.find("exit=0"), std::string::npos) << r.out;
   EXPECT_NE(testing::ReadFile(out).find("stopped by signal"), std::string::npos) << testing::ReadFile(out);
