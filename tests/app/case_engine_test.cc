@@ -101,6 +101,16 @@ class CaseEngineTest : public ::testing::Test {
     return r;
   }
 
+  // Moves the clock past every backoff (at most 10 min) until the retries
+  // of the default policy (5 attempts) are spent.
+  void ExhaustRetries() {
+    for (int i = 0; i < 10; ++i) {
+      clock_.Advance(std::chrono::minutes(11));
+      auto w = engine_->RunUntilIdle();
+      ASSERT_TRUE(w) << w.error().message;
+    }
+  }
+
   int64_t Count(const std::string& sql) {
     auto q = db_->Prepare(sql);
     EXPECT_TRUE(q) << q.error().message;
@@ -219,10 +229,7 @@ TEST_F(CaseEngineTest, FailingConnectorIsRetriedWithBackoffThenAnIncident) {
   const int64_t first_wait = job->front().next_ms - engine_->NowMs();
   EXPECT_GE(first_wait, 8000);   // 10 s +- 20 %
   EXPECT_LE(first_wait, 12000);
-  for (int i = 0; i < 10; ++i) {
-    clock_.Advance(std::chrono::minutes(11));
-    ASSERT_TRUE(engine_->RunUntilIdle());
-  }
+  ExhaustRetries();
   job = cases_->JobsOf(TheCase().id);
   EXPECT_EQ(job->front().status, "incident");
   EXPECT_EQ(job->front().attempts, 5);
@@ -238,10 +245,7 @@ TEST_F(CaseEngineTest, IncidentRetryRunsTheJobAgain) {
   Open(o);
   ImportFamily();
   ASSERT_TRUE(engine_->Intake(2026, {1}));
-  for (int i = 0; i < 10; ++i) {
-    clock_.Advance(std::chrono::minutes(11));
-    ASSERT_TRUE(engine_->RunUntilIdle());
-  }
+  ExhaustRetries();
   ASSERT_EQ(cases_->ListIncidents({})->size(), 1u);
   IncidentFilter all;
   auto n = engine_->RetryIncidents(all, "person:test");
@@ -258,10 +262,7 @@ TEST_F(CaseEngineTest, IncidentSkipAndCancel) {
   Open(o);
   ImportFamily();
   ASSERT_TRUE(engine_->Intake(2026, {1}));
-  for (int i = 0; i < 10; ++i) {
-    clock_.Advance(std::chrono::minutes(11));
-    ASSERT_TRUE(engine_->RunUntilIdle());
-  }
+  ExhaustRetries();
   IncidentFilter f;
   f.school = "S01";
   ASSERT_EQ(*engine_->CancelIncidents(f, "person:test", "the renderer is gone"), 1);

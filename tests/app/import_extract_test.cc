@@ -7,6 +7,7 @@
 #include "engine/app/cohort_report.h"
 #include "engine/store/sqlite.h"
 #include "engine/store/sqlite_person_store.h"
+#include "tests/support/freg_docs.h"
 #include "tests/support/test_support.h"
 
 namespace enrol::app {
@@ -15,9 +16,9 @@ namespace {
 using testing::TempDir;
 using testing::WriteFile;
 
-constexpr const char* kChild = "14832051250";
-constexpr const char* kMother = "02878823039";
-constexpr const char* kFather = "17878540182";
+using testing::kChild;  // synthetic ids (Tenor, month +80)
+using testing::kFather;
+using testing::kMother;
 
 struct Doc {
   std::string id = kChild;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/freg_docs.h"
 #include "tests/support/test_support.h"
 
 namespace enrol::freg {
@@ -10,10 +11,9 @@ namespace {
 using testing::TempDir;
 using testing::WriteFile;
 
-// Synthetic ids (Tenor, month +80) with valid check digits.
-constexpr const char* kChild = "14832051250";
-constexpr const char* kMother = "02878823039";
-constexpr const char* kFather = "17878540182";
+using testing::kChild;  // synthetic ids (Tenor, month +80)
+using testing::kFather;
+using testing::kMother;
 
 std::string ChildDoc(const std::string& id = kChild, const std::string& extra = "") {
   return R"({"identifikasjonsnummer":[{"erGjeldende":true,"foedselsEllerDNummer":")" + id +
