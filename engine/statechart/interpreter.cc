@@ -116,6 +116,8 @@ using StateSet = std::set<int>;  // ordered by index = document order
 
 class Run {
  public:
+  static constexpr int kMaxMicrosteps = 10000;
+
   Run(const Chart& chart, Instance& inst, const json::value* config)
       : c_(chart), inst_(inst), config_value_(config) {}
 
@@ -595,31 +597,47 @@ class Run {
   }
 
   // ---- macrostep
+  // Runs to a stable configuration. Starting invokes may raise
+  // error.execution (a parameter that fails), and its handling may start
+  // invokes again: that is a loop here, not recursion, and every microstep
+  // of it counts against the one limit.
   void Macrostep() {
     int guard = 0;
-    while (inst_.running) {
-      if (++guard > 10000) {
-        RaiseError("more than 10000 microsteps in one macrostep: the workflow loops", 0);
+    bool looped = false;
+    for (;;) {
+      while (inst_.running) {
+        if (++guard > kMaxMicrosteps) {
+          looped = true;
+          break;
+        }
+        auto enabled = SelectTransitions(nullptr);
+        if (enabled.empty()) {
+          if (internal_.empty()) break;
+          Event e = std::move(internal_.front());
+          internal_.pop_front();
+          SetEvent(e, e.name.rfind("error.", 0) == 0 || e.name.rfind("done.", 0) == 0 ? "platform" : "internal");
+          enabled = SelectTransitions(&e);
+          if (enabled.empty()) continue;
+          Microstep(enabled, e.name);
+        } else {
+          Microstep(enabled, "");
+        }
+      }
+      if (looped) {
+        internal_.clear();
+        to_invoke_.clear();
+        RaiseError("more than " + std::to_string(kMaxMicrosteps) +
+                       " microsteps in one macrostep: the workflow loops", 0);
         internal_.clear();
         break;
       }
-      auto enabled = SelectTransitions(nullptr);
-      if (enabled.empty()) {
-        if (internal_.empty()) break;
-        Event e = std::move(internal_.front());
-        internal_.pop_front();
-        SetEvent(e, e.name.rfind("error.", 0) == 0 || e.name.rfind("done.", 0) == 0 ? "platform" : "internal");
-        enabled = SelectTransitions(&e);
-        if (enabled.empty()) continue;
-        Microstep(enabled, e.name);
-      } else {
-        Microstep(enabled, "");
+      if (!inst_.running) {
+        Finish();
+        break;
       }
-    }
-    if (!inst_.running) {
-      Finish();
-    } else {
       StartInvokes();
+      // error.execution raised while starting invokes is handled now.
+      if (internal_.empty()) break;
     }
     inst_.configuration.assign(config_.begin(), config_.end());
   }
@@ -651,8 +669,6 @@ class Run {
       }
     }
     to_invoke_.clear();
-    // error.execution raised while starting invokes is handled now.
-    if (!internal_.empty()) Macrostep();
   }
 
   void Finish() {

@@ -358,5 +358,26 @@ TEST(InterpreterTest, InstanceRoundTripsThroughJson) {
   EXPECT_EQ(back->ToJson(*chart), saved);
 }
 
+TEST(InterpreterTest, FailingInvokeParamLoopingBackToItsStateStopsAtTheMicrostepLimit) {
+  // The invoke's parameter fails, error.execution re-enters the state, whose
+  // invoke fails again: this once recursed until the stack overflowed.
+  auto c = Load(R"(<state id="a">
+      <invoke id="i" type="t"><param name="p" expr="missing.deep.path + 1"/></invoke>
+      <transition event="error.execution" target="a"/>
+    </state>)");
+  Machine m(c);
+  int errors = 0;
+  for (const Effect& e : m.last_.effects) errors += e.kind == Effect::kError ? 1 : 0;
+  EXPECT_GT(errors, 100);
+  bool limit_reported = false;
+  for (const Effect& e : m.last_.effects) {
+    if (e.kind == Effect::kError && json::serialize(e.data).find("microsteps") != std::string::npos) {
+      limit_reported = true;
+    }
+  }
+  EXPECT_TRUE(limit_reported);
+  EXPECT_EQ(m.Config(), "a");
+}
+
 }  // namespace
 }  // namespace enrol::sc
