@@ -1,4 +1,6 @@
 // The composition root: the one place that picks concrete adapters.
+#include <sys/random.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -29,6 +31,45 @@ class SystemClock final : public app::Clock {
  public:
   std::chrono::system_clock::time_point Now() override { return std::chrono::system_clock::now(); }
 };
+
+// Version 4 UUIDs from the kernel's random source.
+class RandomIds final : public app::IdGenerator {
+ public:
+  std::string NewUuid() override {
+    unsigned char b[16];
+    size_t got = 0;
+    while (got < sizeof b) {
+      const ssize_t n = getrandom(b + got, sizeof b - got, 0);
+      if (n > 0) got += static_cast<size_t>(n);
+    }
+    b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
+    b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (int i = 0; i < 16; ++i) {
+      if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+      out += kHex[b[i] >> 4];
+      out += kHex[b[i] & 15];
+    }
+    return out;
+  }
+};
+
+// The audit chain's HMAC key: ENROL_AUDIT_KEY, or the contents of the file
+// ENROL_AUDIT_KEY_FILE. Never from the configuration or the database.
+Result<std::string> AuditKey() {
+  if (const char* k = std::getenv("ENROL_AUDIT_KEY"); k && *k) return std::string(k);
+  const char* file = std::getenv("ENROL_AUDIT_KEY_FILE");
+  if (!file || !*file) return std::string();
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return InvalidArgument("cannot read the audit key file " + std::string(file) + " (ENROL_AUDIT_KEY_FILE)");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  std::string key = ss.str();
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  if (key.size() < 16) return InvalidArgument("the audit key in " + std::string(file) + " is shorter than 16 bytes");
+  return key;
+}
 
 class ProductionServices final : public cli::Services {
  public:
@@ -91,7 +132,8 @@ class ProductionServices final : public cli::Services {
     if (!case_store_) {
       ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());  // opens and checks the database
       (void)persons;
-      ENROL_ASSIGN_OR_RETURN(case_store_, store::SqliteCaseStore::Create(*db_));
+      ENROL_ASSIGN_OR_RETURN(std::string key, AuditKey());
+      ENROL_ASSIGN_OR_RETURN(case_store_, store::SqliteCaseStore::Create(*db_, std::move(key)));
     }
     return case_store_.get();
   }
@@ -134,7 +176,7 @@ class ProductionServices final : public cli::Services {
     }
     std::ostringstream text;
     text << in.rdbuf();
-    auto engine = std::make_unique<app::CaseEngine>(*cases, *persons, clock_, *settings, std::move(connectors));
+    auto engine = std::make_unique<app::CaseEngine>(*cases, *persons, clock_, ids_, *settings, std::move(connectors));
     auto st = engine->LoadWorkflow(text.str());
     if (!st) return tl::unexpected(st.error().WithContext(file));
     engine_ = std::move(engine);
@@ -145,10 +187,17 @@ class ProductionServices final : public cli::Services {
     return {"letters", "dispatch", "student_system", "archive"};
   }
 
+  void SetStopFlag(const std::atomic<bool>* stop) override {
+    stop_ = stop;
+    if (db_) db_->SetStopFlag(stop);
+    for (auto& c : http_connectors_) c->SetStopFlag(stop);
+  }
+
  private:
   Status OpenDatabase() {
     if (db_) return {};
     ENROL_ASSIGN_OR_RETURN(db_, store::Database::Open(g_.db_path));
+    if (stop_) db_->SetStopFlag(stop_);
     return {};
   }
 
@@ -167,6 +216,7 @@ class ProductionServices final : public cli::Services {
       std::map<std::string, app::Connector*> out;
       for (const char* type : {"letters", "dispatch", "student_system", "archive"}) {
         http_connectors_.push_back(std::make_unique<http::HttpJsonConnector>(std::string(base->get_string()), type));
+        http_connectors_.back()->SetStopFlag(stop_);
         out[type] = http_connectors_.back().get();
       }
       return out;
@@ -199,6 +249,8 @@ class ProductionServices final : public cli::Services {
 
   const cli::GlobalOptions& g_;
   SystemClock clock_;
+  RandomIds ids_;
+  const std::atomic<bool>* stop_ = nullptr;
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<store::SqlitePersonStore> person_store_;
   std::unique_ptr<app::Settings> settings_;

@@ -1,10 +1,11 @@
 #pragma once
 // A connector that does its work over HTTP: POST <base_url>/<type> with a
-// JSON body {"idempotency_key", "attempt", "params"} and the header
-// Idempotency-Key. 2xx: the JSON body is the receipt. 429, 5xx, timeouts and
+// JSON body {"idempotency_key", "params"}, the same bytes on every attempt,
+// and the headers Idempotency-Key and X-Attempt. 2xx: the JSON body is the receipt. 429, 5xx, timeouts and
 // connection failures are retryable; other 4xx are not. Error messages carry
 // the status and URL, never the request's data.
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -21,8 +22,11 @@ class HttpJsonConnector final : public app::Connector {
   HttpJsonConnector& operator=(const HttpJsonConnector&) = delete;
 
   app::JobOutcome Execute(const app::JobRequest& request) override;
+  // When it becomes true, a call in flight is ended (a retryable failure).
+  void SetStopFlag(const std::atomic<bool>* stop) { stop_ = stop; }
 
  private:
+  const std::atomic<bool>* stop_ = nullptr;
   std::string url_;
   void* curl_;  // CURL*, reused so connections are kept alive
 };

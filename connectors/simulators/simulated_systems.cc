@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "engine/core/sha256.h"
 #include "engine/store/sqlite.h"
 
 namespace enrol::sim {
@@ -12,7 +13,9 @@ struct SimulatedSystems::Impl {
   std::unique_ptr<store::Database> db;  // null: kept in memory only
   // In memory: (system, key) -> receipt, and calls per (system, key).
   std::map<std::pair<std::string, std::string>, json::value> effects;
+  std::map<std::pair<std::string, std::string>, std::string> effect_case;
   std::map<std::pair<std::string, std::string>, int64_t> calls;
+  std::map<std::pair<std::string, std::string>, std::string> request_sha;
   int64_t serial = 0;
 };
 
@@ -64,14 +67,14 @@ Result<std::unique_ptr<SimulatedSystems>> SimulatedSystems::Open(const Simulator
   }
   if (options.db_path.empty()) return s;  // in memory: instant, nothing survives the process
   ENROL_ASSIGN_OR_RETURN(s->impl_->db, store::Database::Open(options.db_path));
-  // One process owns the simulators' store: an exclusive lock saves the
-  // file-lock calls of every transaction.
-  ENROL_RETURN_IF_ERROR(s->impl_->db->Exec("PRAGMA locking_mode=EXCLUSIVE"));
+  // Not in exclusive locking mode: a worker and an approval (two processes)
+  // both use the simulators at once.
   ENROL_RETURN_IF_ERROR(s->impl_->db->Exec(
       "CREATE TABLE IF NOT EXISTS effects(system TEXT NOT NULL, key TEXT NOT NULL, serial INTEGER "
-      "PRIMARY KEY, receipt TEXT NOT NULL, applied INTEGER NOT NULL DEFAULT 1, UNIQUE(system, key));"
+      "PRIMARY KEY, receipt TEXT NOT NULL, applied INTEGER NOT NULL DEFAULT 1, case_ref TEXT NOT NULL DEFAULT '', "
+      "UNIQUE(system, key));"
       "CREATE TABLE IF NOT EXISTS calls(system TEXT NOT NULL, key TEXT NOT NULL, attempts INTEGER NOT NULL, "
-      "PRIMARY KEY(system, key)) WITHOUT ROWID;"));
+      "request_sha TEXT NOT NULL DEFAULT '', PRIMARY KEY(system, key)) WITHOUT ROWID;"));
   return s;
 }
 
@@ -90,34 +93,46 @@ std::map<std::string, app::Connector*> SimulatedSystems::All() {
 
 app::JobOutcome SimulatedSystems::Execute(const std::string& type, const app::JobRequest& r) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto fail = [](std::string e) { return app::JobOutcome{false, nullptr, std::move(e), true}; };
+  auto fail = [](std::string e, bool retryable = true) { return app::JobOutcome{false, nullptr, std::move(e), retryable}; };
   const SimulatorOptions& opts = impl_->options;
   int fail_first_n = opts.fail_first_attempts;
   if (auto it = opts.fail_first_by_type.find(type); it != opts.fail_first_by_type.end()) fail_first_n = it->second;
+  const std::string sha = core::Sha256Hex(json::serialize(r.params));
+  std::string case_ref;
+  if (const auto* c = r.params.if_contains("case_ref"); c && c->is_string()) case_ref = std::string(c->get_string());
+  const std::string changed = type + " (simulated): the request for key " + r.idempotency_key +
+                              " differs from its first attempt (HTTP 422)";
   if (!impl_->db) {
     const auto id = std::make_pair(type, r.idempotency_key);
     const int64_t n = ++impl_->calls[id];
+    auto [first, inserted_sha] = impl_->request_sha.try_emplace(id, sha);
+    if (!inserted_sha && first->second != sha) return fail(changed, false);
     if (opts.fail_always || n <= fail_first_n) return fail(type + " (simulated) is unavailable (HTTP 503)");
     auto [it, inserted] = impl_->effects.try_emplace(id);
-    if (inserted) it->second = Receipt(type, r, ++impl_->serial);
+    if (inserted) {
+      it->second = Receipt(type, r, ++impl_->serial);
+      impl_->effect_case[id] = case_ref;
+    }
     return app::JobOutcome{true, it->second, "", true};
   }
   store::Database& db = *impl_->db;
   auto tx = store::Transaction::Begin(db);
   if (!tx) return fail("simulator store: " + tx.error().message);
   auto calls = db.Prepare(
-      "INSERT INTO calls(system, key, attempts) VALUES(?,?,1) "
-      "ON CONFLICT(system, key) DO UPDATE SET attempts=attempts+1 RETURNING attempts");
+      "INSERT INTO calls(system, key, attempts, request_sha) VALUES(?,?,1,?) "
+      "ON CONFLICT(system, key) DO UPDATE SET attempts=attempts+1 RETURNING attempts, request_sha");
   if (!calls) return fail(calls.error().message);
-  calls->Bind(1, type).Bind(2, r.idempotency_key);
+  calls->Bind(1, type).Bind(2, r.idempotency_key).Bind(3, sha);
   auto row = calls->Step();
   if (!row || !*row) return fail("simulator store: cannot count calls");
   const int64_t attempts = calls->ColumnInt(0);
+  const std::string first_sha = calls->ColumnText(1);
   calls->Reset();
-  const SimulatorOptions& o = impl_->options;
-  int fail_first = o.fail_first_attempts;
-  if (auto it = o.fail_first_by_type.find(type); it != o.fail_first_by_type.end()) fail_first = it->second;
-  if (o.fail_always || attempts <= fail_first) {
+  if (first_sha != sha) {
+    (void)tx->Commit();
+    return fail(changed, false);
+  }
+  if (opts.fail_always || attempts <= fail_first_n) {
     (void)tx->Commit();
     return fail(type + " (simulated) is unavailable (HTTP 503)");
   }
@@ -139,9 +154,10 @@ app::JobOutcome SimulatedSystems::Execute(const std::string& type, const app::Jo
   const int64_t serial = serial_q->ColumnInt(0);
   serial_q->Reset();
   const json::object receipt = Receipt(type, r, serial);
-  auto ins = db.Prepare("INSERT INTO effects(system, key, serial, receipt) VALUES(?,?,?,?)");
+  auto ins = db.Prepare("INSERT INTO effects(system, key, serial, receipt, case_ref) VALUES(?,?,?,?,?)");
   if (!ins) return fail(ins.error().message);
-  auto st = ins->Bind(1, type).Bind(2, r.idempotency_key).Bind(3, serial).Bind(4, json::serialize(receipt)).Run();
+  auto st = ins->Bind(1, type).Bind(2, r.idempotency_key).Bind(3, serial).Bind(4, json::serialize(receipt))
+                .Bind(5, case_ref).Run();
   if (!st) return fail(st.error().message);
   auto committed = tx->Commit();
   if (!committed) return fail(committed.error().message);
@@ -163,21 +179,38 @@ Result<int64_t> SimulatedSystems::EffectCount(const std::string& type) {
 
 Result<std::map<std::string, int>> SimulatedSystems::EffectsPerCase(const std::string& type) {
   std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, int> out;
   if (!impl_->db) {
-    std::map<std::string, int> out;
-    for (const auto& [k, v] : impl_->effects) {
-      if (k.first == type) ++out[k.second.substr(0, k.second.rfind('/'))];
+    for (const auto& [k, v] : impl_->effect_case) {
+      if (k.first == type) ++out[v];
     }
     return out;
   }
-  ENROL_ASSIGN_OR_RETURN(store::Statement q, impl_->db->Prepare("SELECT key FROM effects WHERE system=?"));
+  ENROL_ASSIGN_OR_RETURN(store::Statement q, impl_->db->Prepare("SELECT case_ref FROM effects WHERE system=?"));
   q.Bind(1, type);
-  std::map<std::string, int> out;
   for (;;) {
     ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
-    const std::string key = q.ColumnText(0);
-    ++out[key.substr(0, key.rfind('/'))];
+    ++out[q.ColumnText(0)];
+  }
+  return out;
+}
+
+Result<std::map<std::string, int64_t>> SimulatedSystems::CallsPerKey(const std::string& type) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, int64_t> out;
+  if (!impl_->db) {
+    for (const auto& [k, n] : impl_->calls) {
+      if (k.first == type) out[k.second] = n;
+    }
+    return out;
+  }
+  ENROL_ASSIGN_OR_RETURN(store::Statement q, impl_->db->Prepare("SELECT key, attempts FROM calls WHERE system=?"));
+  q.Bind(1, type);
+  for (;;) {
+    ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out[q.ColumnText(0)] = q.ColumnInt(1);
   }
   return out;
 }

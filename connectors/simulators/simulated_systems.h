@@ -5,7 +5,9 @@
 // not the real connectors (those are the next issues' work).
 //
 // Like the real systems they apply each idempotency key once: a repeated key
-// returns the first receipt. They keep what they applied in their own SQLite
+// returns the first receipt. A repeated key whose request differs from the
+// first (the request must be byte-identical on every attempt) is refused
+// with a permanent error. They keep what they applied in their own SQLite
 // file, apart from the engine's database, so a test can kill the engine and
 // still count, afterwards, how often each effect was applied.
 
@@ -36,9 +38,11 @@ class SimulatedSystems {
 
   // What was applied: effects per system, and calls per key (for tests).
   [[nodiscard]] Result<int64_t> EffectCount(const std::string& type);
-  // Effects per case for one system (the key is "<case key>/<invoke id>").
-  // An engine that re-sent work under a new key would show a count above 1.
+  // Effects per case for one system (by the case_ref parameter). An engine
+  // that re-sent work under a new key would show a count above 1.
   [[nodiscard]] Result<std::map<std::string, int>> EffectsPerCase(const std::string& type);
+  // Calls per idempotency key for one system, failed ones included.
+  [[nodiscard]] Result<std::map<std::string, int64_t>> CallsPerKey(const std::string& type);
 
   app::JobOutcome Execute(const std::string& type, const app::JobRequest& request);
 

@@ -15,7 +15,7 @@ namespace json = boost::json;
 using tcp = net::ip::tcp;
 
 HttpReply HandleSystemsRequest(SimulatedSystems& systems, const std::string& method, const std::string& target,
-                               const std::string& body) {
+                               const std::string& body, int attempt) {
   auto error = [](int status, const std::string& message) {
     return HttpReply{status, json::serialize(json::object{{"error", message}})};
   };
@@ -33,7 +33,7 @@ HttpReply HandleSystemsRequest(SimulatedSystems& systems, const std::string& met
   req.type = type;
   req.idempotency_key = std::string(key->get_string());
   if (const auto* p = o.if_contains("params"); p && p->is_object()) req.params = p->get_object();
-  if (const auto* a = o.if_contains("attempt"); a && a->is_int64()) req.attempt = static_cast<int>(a->get_int64());
+  req.attempt = attempt;
   const app::JobOutcome out = connector->Execute(req);
   if (!out.ok) return error(503, out.error);
   return HttpReply{200, json::serialize(out.receipt)};
@@ -58,7 +58,8 @@ Status ServeSystems(SimulatedSystems& systems, const std::string& address, int p
         bhttp::read(socket, buffer, req, ec);
         if (ec) break;  // the client went away (or was killed)
         const HttpReply reply = HandleSystemsRequest(systems, std::string(req.method_string()),
-                                                     std::string(req.target()), req.body());
+                                                     std::string(req.target()), req.body(),
+                                                     std::atoi(std::string(req["X-Attempt"]).c_str()));
         bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(reply.status), req.version()};
         res.set(bhttp::field::content_type, "application/json");
         res.keep_alive(req.keep_alive());

@@ -19,8 +19,9 @@ struct HttpReply {
 };
 
 // The pure part: one request to one reply (no sockets).
+// `attempt` comes from the X-Attempt header (0: none).
 HttpReply HandleSystemsRequest(SimulatedSystems& systems, const std::string& method,
-                               const std::string& target, const std::string& body);
+                               const std::string& target, const std::string& body, int attempt = 0);
 
 // Serves on `address`:`port` (0: any free port) until the process ends;
 // `on_listening` gets the port once accepting.

@@ -2,8 +2,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <set>
+
+#ifdef ENROL_TEST_HOOKS
+#include <csignal>
+#include <unistd.h>
+#endif
 
 #include <boost/json.hpp>
+
+#include "engine/app/person_events.h"
+#include "engine/core/sha256.h"
 
 namespace enrol::app {
 namespace json = boost::json;
@@ -34,12 +44,64 @@ uint64_t Mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// One transaction on the case store that rolls back unless committed.
+class StoreTransaction {
+ public:
+  explicit StoreTransaction(CaseStore& store) : store_(store) {}
+  StoreTransaction(const StoreTransaction&) = delete;
+  ~StoreTransaction() {
+    if (open_) store_.Rollback();
+  }
+  [[nodiscard]] Status Begin() {
+    ENROL_RETURN_IF_ERROR(store_.Begin());
+    open_ = true;
+    return {};
+  }
+  [[nodiscard]] Status Commit() {
+    open_ = false;
+    return store_.Commit();
+  }
+
+ private:
+  CaseStore& store_;
+  bool open_ = false;
+};
+
+bool IsBusy(const Error& e) { return e.code == ErrorCode::kAborted; }
+
+// The crash test's deterministic kill points: ENROL_KILL_POINT=NAME:N kills
+// the process (SIGKILL) the N-th time it passes NAME. Test builds only.
+void KillPoint(const char* name) {
+#ifdef ENROL_TEST_HOOKS
+  static const char* spec = std::getenv("ENROL_KILL_POINT");
+  if (!spec) return;
+  static int passes = 0;
+  const std::string s(spec);
+  const size_t colon = s.find(':');
+  if (s.substr(0, colon) != name) return;
+  const int at = colon == std::string::npos ? 1 : std::atoi(s.c_str() + colon + 1);
+  if (++passes >= at) ::kill(::getpid(), SIGKILL);
+#else
+  (void)name;
+#endif
+}
+
 }  // namespace
 
-CaseEngine::CaseEngine(CaseStore& cases, PersonStore& persons, Clock& clock, const Settings& settings,
-                       std::map<std::string, Connector*> connectors)
-    : cases_(cases), persons_(persons), clock_(clock), settings_(settings),
-      connectors_(std::move(connectors)) {}
+void WorkerStats::Add(const WorkerStats& o) {
+  timers_fired += o.timers_fired;
+  jobs_done += o.jobs_done;
+  jobs_retried += o.jobs_retried;
+  incidents += o.incidents;
+  events += o.events;
+  protected_stops += o.protected_stops;
+  busy = busy || o.busy;
+}
+
+CaseEngine::CaseEngine(CaseStore& cases, PersonStore& persons, Clock& clock, IdGenerator& ids,
+                       const Settings& settings, std::map<std::string, Connector*> connectors)
+    : cases_(cases), persons_(persons), clock_(clock), ids_(ids), settings_(settings),
+      connectors_(std::move(connectors)), worker_id_("worker-" + ids.NewUuid()) {}
 
 int64_t CaseEngine::NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count();
@@ -56,13 +118,10 @@ Status CaseEngine::LoadWorkflow(const std::string& source) {
   std::vector<sc::Diagnostic> problems;
   ENROL_ASSIGN_OR_RETURN(std::shared_ptr<const sc::Chart> chart,
                          sc::ReadScxml(source, &problems, InvokeTypes()));
-  ENROL_RETURN_IF_ERROR(cases_.Begin());
-  auto st = cases_.SaveWorkflow(chart->hash, chart->name, source, NowText());
-  if (!st) {
-    cases_.Rollback();
-    return st;
-  }
-  ENROL_RETURN_IF_ERROR(cases_.Commit());
+  StoreTransaction tx(cases_);
+  ENROL_RETURN_IF_ERROR(tx.Begin());
+  ENROL_RETURN_IF_ERROR(cases_.SaveWorkflow(chart->hash, chart->name, source, NowText()));
+  ENROL_RETURN_IF_ERROR(tx.Commit());
   charts_[chart->hash] = chart;
   current_ = chart->hash;
   return {};
@@ -71,8 +130,13 @@ Status CaseEngine::LoadWorkflow(const std::string& source) {
 Result<std::shared_ptr<const sc::Chart>> CaseEngine::Chart(const std::string& hash) {
   if (auto it = charts_.find(hash); it != charts_.end()) return it->second;
   ENROL_ASSIGN_OR_RETURN(std::optional<std::string> source, cases_.WorkflowSource(hash));
-  if (!source) return Internal("workflow version " + hash + " is not in the database");
-  ENROL_ASSIGN_OR_RETURN(std::shared_ptr<const sc::Chart> chart, sc::ReadScxml(*source, nullptr));
+  if (!source) return Internal("workflow version " + hash.substr(0, 12) + " is not in the database");
+  auto read = sc::ReadScxml(*source, nullptr);
+  if (!read) {
+    return Internal("the stored workflow version " + hash.substr(0, 12) + " is refused by this enrol's reader: " +
+                    read.error().message);
+  }
+  std::shared_ptr<const sc::Chart> chart = *read;
   charts_[hash] = chart;
   return chart;
 }
@@ -91,6 +155,7 @@ RetryPolicy CaseEngine::PolicyFor(const std::string& type) const {
     delay("backoff", &p.backoff_ms);
     delay("max_backoff", &p.max_backoff_ms);
     delay("timeout", &p.timeout_ms);
+    delay("lease", &p.lease_ms);
   };
   if (const json::object* w = settings_.workflow_config.if_object()) {
     read(w->if_contains("retry"));
@@ -129,7 +194,9 @@ Status CaseEngine::CarryOut(CaseRecord& c, const sc::StepOutcome& out, const std
         j.invoke_id = e.id;
         j.type = e.name;
         j.params = e.data.is_object() ? e.data.get_object() : json::object();
-        j.key = c.key + "/" + e.id;
+        // Made once, with the job: unique across databases, restores and
+        // municipalities, unlike ids or counters.
+        j.key = ids_.NewUuid();
         j.status = "queued";
         j.next_ms = now;
         j.result = nullptr;
@@ -193,9 +260,10 @@ std::string Describe(const std::string& event, const std::string& from, const st
 }  // namespace
 
 Result<ApplyResult> CaseEngine::Apply(CaseRecord& c, const std::string& event_id, const sc::Event& event,
-                                      const std::string& actor, bool must_apply) {
+                                      const std::string& actor, bool must_apply, bool show_data) {
   ApplyResult r;
   const std::string at = NowText();
+  if (!c.damage.empty()) return Internal("case " + c.key + " is damaged: " + c.damage);
   if (c.status != "active") {
     if (must_apply) {
       return FailedPrecondition("case " + c.key + " is " + c.status + "; it takes no more events");
@@ -209,8 +277,12 @@ Result<ApplyResult> CaseEngine::Apply(CaseRecord& c, const std::string& event_id
     r.duplicate = true;
     return r;
   }
-  ENROL_ASSIGN_OR_RETURN(std::shared_ptr<const sc::Chart> chart, Chart(c.workflow));
-  ENROL_ASSIGN_OR_RETURN(sc::Instance inst, sc::Instance::FromJson(*chart, std::move(c.instance)));
+  auto loaded = Chart(c.workflow);
+  if (!loaded) return Internal("case " + c.key + ": " + loaded.error().message);
+  std::shared_ptr<const sc::Chart> chart = *loaded;
+  auto read = sc::Instance::FromJson(*chart, std::move(c.instance));
+  if (!read) return Internal("case " + c.key + ": its stored instance does not read: " + read.error().message);
+  sc::Instance inst = std::move(*read);
   r.from = c.state;
   sc::Interpreter interp(chart);
   const sc::StepOutcome out = interp.Apply(inst, event, &settings_.workflow_config);
@@ -229,65 +301,210 @@ Result<ApplyResult> CaseEngine::Apply(CaseRecord& c, const std::string& event_id
   c.instance = std::move(inst).TakeJson(*chart);
   c.updated_at = at;
   r.to = c.state;
-  ENROL_RETURN_IF_ERROR(cases_.AppendAudit(AuditEntry{c.id, actor, "event", Describe(event.name, r.from, r.to, out)}, at));
+  const std::string shown =
+      show_data ? event.name + " " + (event.data.is_null() ? std::string("{}") : json::serialize(event.data)) : event.name;
+  ENROL_RETURN_IF_ERROR(cases_.AppendAudit(AuditEntry{c.id, actor, "event", Describe(shown, r.from, r.to, out)}, at));
   ENROL_RETURN_IF_ERROR(CarryOut(c, out, actor));
   if (deferred) ENROL_RETURN_IF_ERROR(cases_.AddDeferral(c.person_id, c.school_year + 1, c.id));
   return r;
 }
 
-Result<ApplyResult> CaseEngine::ApplyPersonEvent(int64_t case_id, const std::string& event_id,
-                                                 const sc::Event& event, const std::string& actor) {
-  ENROL_RETURN_IF_ERROR(cases_.Begin());
-  auto fail = [&](Error e) {
-    cases_.Rollback();
-    return tl::unexpected(std::move(e));
-  };
-  auto c = cases_.FindCase(case_id);
-  if (!c) return fail(c.error());
-  if (!*c) return fail(Error{ErrorCode::kNotFound, "no case " + std::to_string(case_id)});
-  auto r = Apply(**c, event_id, event, actor, true);
-  if (!r) return fail(r.error());
-  if (!r->duplicate) {
-    auto up = cases_.UpdateCase(**c);
-    if (!up) return fail(up.error());
+Result<ApplyResult> CaseEngine::ApplyPerson(CaseRecord& c, const PersonCommand& cmd) {
+  if (!c.damage.empty()) return Internal("case " + c.key + " is damaged: " + c.damage);
+  if (c.status != "active") {
+    return FailedPrecondition("case " + c.key + " is " + c.status + "; it takes no more events");
   }
-  auto st = cases_.Commit();
-  if (!st) return tl::unexpected(st.error());
+  auto loaded = Chart(c.workflow);
+  if (!loaded) return Internal("case " + c.key + ": " + loaded.error().message);
+  const sc::Chart& chart = **loaded;
+  auto inst = sc::Instance::FromJson(chart, c.instance);
+  if (!inst) return Internal("case " + c.key + ": its stored instance does not read: " + inst.error().message);
+  const std::vector<const sc::PersonEventSpec*> accepted = AcceptedPersonEvents(chart, *inst);
+  const sc::PersonEventSpec* spec = nullptr;
+  for (const sc::PersonEventSpec* e : accepted) {
+    if (e->name == cmd.event) spec = e;
+  }
+  const std::string accepts = "; in state '" + c.state + "' it accepts: " + DescribePersonEvents(accepted);
+  if (!spec) {
+    if (IsEngineEvent(cmd.event)) {
+      return InvalidArgument("'" + cmd.event + "' comes only from the engine (done.*, error.*, register.* and " +
+                             "timers are never a person's); case " + c.key + accepts);
+    }
+    if (!chart.PersonEvent(cmd.event)) {
+      return InvalidArgument("'" + cmd.event + "' is not an event a person may send; case " + c.key + accepts);
+    }
+    return InvalidArgument("case " + c.key + " does not accept '" + cmd.event + "' now" + accepts);
+  }
+  auto data = CheckPersonEventData(*spec, cmd.data, settings_.municipality, c.grade);
+  if (!data) return tl::unexpected(data.error().WithContext("case " + c.key));
+  const std::string fingerprint = core::Sha256Hex(cmd.actor + "\n" + cmd.event + "\n" + json::serialize(*data));
+  ApplyResult dup;
+  dup.duplicate = true;
+  dup.from = dup.to = c.state;
+  std::string request_id = cmd.request_id;
+  if (!request_id.empty()) {
+    ENROL_ASSIGN_OR_RETURN(std::optional<PersonRequest> seen, cases_.FindPersonRequest(c.id, request_id));
+    if (seen) {
+      if (seen->fingerprint != fingerprint) {
+        return InvalidArgument("request id '" + request_id + "' was used for another request on case " + c.key +
+                               " (" + seen->event + " at " + seen->applied_at + "); give a new one");
+      }
+      dup.note = "request '" + request_id + "' was applied at " + seen->applied_at + "; not applied again";
+      return dup;
+    }
+  } else {
+    ENROL_ASSIGN_OR_RETURN(std::optional<PersonRequest> last, cases_.LastPersonRequest(c.id));
+    if (last && last->fingerprint == fingerprint) {
+      dup.note = "the same " + cmd.event + " with the same data was the last event applied to case " + c.key +
+                 " (at " + last->applied_at + "); not applied again. To send it again on purpose, give a new " +
+                 "--request-id";
+      return dup;
+    }
+    request_id = "auto-" + ids_.NewUuid();
+  }
+  sc::Event ev;
+  ev.name = cmd.event;
+  ev.data = std::move(*data);
+  ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(c, "person/" + std::to_string(c.id) + "/" + request_id, ev,
+                                              cmd.actor, true, /*show_data=*/true));
+  if (!r.handled) return r;
+  ENROL_RETURN_IF_ERROR(cases_.InsertPersonRequest(
+      PersonRequest{c.id, request_id, !cmd.request_id.empty(), fingerprint, cmd.event, cmd.actor, NowText()}));
+  ENROL_RETURN_IF_ERROR(cases_.UpdateCase(c));
   return r;
 }
 
-Result<std::vector<Result<ApplyResult>>> CaseEngine::ApplyPersonEventToMany(
-    const std::vector<int64_t>& ids, const std::string& prefix, const sc::Event& event,
-    const std::string& actor) {
+Result<ApplyResult> CaseEngine::ApplyPersonEvent(int64_t case_id, const PersonCommand& cmd) {
+  StoreTransaction tx(cases_);
+  ENROL_RETURN_IF_ERROR(tx.Begin());
+  ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(case_id));
+  if (!c) return NotFound("no case " + std::to_string(case_id));
+  ENROL_ASSIGN_OR_RETURN(ApplyResult r, ApplyPerson(*c, cmd));
+  ENROL_RETURN_IF_ERROR(tx.Commit());
+  return r;
+}
+
+Result<std::vector<Result<ApplyResult>>> CaseEngine::ApplyPersonEventToMany(const std::vector<int64_t>& ids,
+                                                                           const PersonCommand& cmd) {
   std::vector<Result<ApplyResult>> out;
   out.reserve(ids.size());
   constexpr size_t kGroup = 256;
   for (size_t start = 0; start < ids.size(); start += kGroup) {
-    ENROL_RETURN_IF_ERROR(cases_.Begin());
+    StoreTransaction tx(cases_);
+    ENROL_RETURN_IF_ERROR(tx.Begin());
     const size_t end = std::min(ids.size(), start + kGroup);
     for (size_t i = start; i < end; ++i) {
-      auto st = cases_.Savepoint();
-      if (!st) {
-        cases_.Rollback();
-        return tl::unexpected(st.error());
-      }
+      ENROL_RETURN_IF_ERROR(cases_.Savepoint());
       Result<ApplyResult> r = [&]() -> Result<ApplyResult> {
         ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(ids[i]));
         if (!c) return NotFound("no case " + std::to_string(ids[i]));
-        ENROL_ASSIGN_OR_RETURN(ApplyResult ar, Apply(*c, prefix + std::to_string(ids[i]), event, actor, true));
-        if (!ar.duplicate) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
-        return ar;
+        return ApplyPerson(*c, cmd);
       }();
-      st = r ? cases_.Release() : cases_.RollbackToSavepoint();
-      if (!st) {
-        cases_.Rollback();
-        return tl::unexpected(st.error());
-      }
+      if (!r && IsBusy(r.error())) return tl::unexpected(r.error());
+      ENROL_RETURN_IF_ERROR(r ? cases_.Release() : cases_.RollbackToSavepoint());
       out.push_back(std::move(r));
     }
-    ENROL_RETURN_IF_ERROR(cases_.Commit());
+    ENROL_RETURN_IF_ERROR(tx.Commit());
   }
   return out;
+}
+
+Result<std::string> CaseEngine::AcceptedEvents(int64_t case_id) {
+  ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(case_id));
+  if (!c) return NotFound("no case " + std::to_string(case_id));
+  if (!c->damage.empty() || c->status != "active") return std::string("none");
+  ENROL_ASSIGN_OR_RETURN(std::shared_ptr<const sc::Chart> chart, Chart(c->workflow));
+  ENROL_ASSIGN_OR_RETURN(sc::Instance inst, sc::Instance::FromJson(*chart, c->instance));
+  return DescribePersonEvents(AcceptedPersonEvents(*chart, inst));
+}
+
+Result<std::vector<StuckCase>> CaseEngine::StuckCases() {
+  CaseFilter f;
+  f.status = "active";
+  ENROL_ASSIGN_OR_RETURN(std::vector<CaseRecord> active, cases_.ListCases(f));
+  std::vector<StuckCase> out;
+  for (const CaseRecord& c : active) {
+    StuckCase s{c.id, c.key, c.state, c.school, ""};
+    if (!c.damage.empty()) {
+      s.reason = "damaged: " + c.damage;
+      out.push_back(std::move(s));
+      continue;
+    }
+    ENROL_ASSIGN_OR_RETURN(std::vector<JobRecord> jobs, cases_.JobsOf(c.id));
+    const bool pending = std::any_of(jobs.begin(), jobs.end(), [](const JobRecord& j) {
+      return j.status == "queued" || j.status == "incident";
+    });
+    if (pending) continue;
+    ENROL_ASSIGN_OR_RETURN(std::vector<TimerRecord> timers, cases_.TimersOf(c.id));
+    if (!timers.empty()) continue;
+    auto chart = Chart(c.workflow);
+    if (!chart) {
+      s.reason = chart.error().message;
+      out.push_back(std::move(s));
+      continue;
+    }
+    auto inst = sc::Instance::FromJson(**chart, c.instance);
+    if (!inst) {
+      s.reason = "its instance does not fit its workflow: " + inst.error().message;
+      out.push_back(std::move(s));
+      continue;
+    }
+    const auto accepted = AcceptedPersonEvents(**chart, *inst);
+    if (!accepted.empty()) continue;
+    s.reason = "no job, no timer, and no person event is accepted in state '" + c.state + "'";
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<bool> CaseEngine::CaseIsProtected(int64_t person_id) {
+  if (auto it = protection_cache_.find(person_id); it != protection_cache_.end()) return it->second;
+  ENROL_ASSIGN_OR_RETURN(std::optional<StoredPerson> child, persons_.FindByKey(person_id));
+  bool prot = false;
+  if (child) {
+    prot = core::IsProtected(child->person.EffectiveProtection());
+    for (const auto& resp : child->person.responsibility) {
+      if (prot || resp.guardian_id.empty()) continue;
+      ENROL_ASSIGN_OR_RETURN(std::optional<StoredPerson> g, persons_.FindByNin(resp.guardian_id));
+      prot = g && core::IsProtected(g->person.EffectiveProtection());
+    }
+  }
+  protection_cache_[person_id] = prot;
+  return prot;
+}
+
+Result<int> CaseEngine::ApplyProtectionChanges(int64_t import_id) {
+  CaseFilter f;
+  f.status = "active";
+  ENROL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, cases_.ListCaseIds(f));
+  protection_cache_.clear();
+  int reached = 0;
+  StoreTransaction tx(cases_);
+  ENROL_RETURN_IF_ERROR(tx.Begin());
+  for (int64_t id : ids) {
+    ENROL_ASSIGN_OR_RETURN(std::optional<int64_t> person, cases_.PersonOfCase(id));
+    if (!person) continue;
+    ENROL_ASSIGN_OR_RETURN(bool now_protected, CaseIsProtected(*person));
+    if (!now_protected) continue;
+    ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(id));
+    if (!c || c->status != "active" || !c->damage.empty()) continue;
+    const json::value* was = c->instance.contains("data") ? c->instance.at("data").as_object().if_contains("protected")
+                                                          : nullptr;
+    const bool in_manual = (" " + c->state + " ").find(" manual_handling ") != std::string::npos;
+    if (was && *was == true && in_manual) continue;  // already handled by hand as protected
+    sc::Event ev;
+    ev.name = "register.protection_changed";
+    ev.data = json::object{{"protected", true}, {"needs_manual", true}, {"manual_reasons", "protected_address"}};
+    ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "import/" + std::to_string(import_id) + "/" + c->key +
+                                                        "/protection_changed",
+                                                ev, "register", false));
+    if (r.duplicate) continue;
+    ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
+    ++reached;
+  }
+  ENROL_RETURN_IF_ERROR(tx.Commit());
+  protection_cache_.clear();
+  return reached;
 }
 
 json::object CaseEngine::CaseData(const CohortReport& report, const core::CohortEntry& e,
@@ -384,7 +601,8 @@ Result<IntakeSummary> CaseEngine::Intake(int year, const std::vector<int>& grade
   constexpr int kBatch = 500;
   for (const auto& report : reports) {
     for (size_t start = 0; start < report->entries.size(); start += kBatch) {
-      ENROL_RETURN_IF_ERROR(cases_.Begin());
+      StoreTransaction tx(cases_);
+      ENROL_RETURN_IF_ERROR(tx.Begin());
       auto batch = [&]() -> Status {
         const size_t end = std::min(report->entries.size(), start + kBatch);
         for (size_t i = start; i < end; ++i) {
@@ -436,11 +654,8 @@ Result<IntakeSummary> CaseEngine::Intake(int year, const std::vector<int>& grade
         }
         return {};
       }();
-      if (!batch) {
-        cases_.Rollback();
-        return tl::unexpected(batch.error());
-      }
-      ENROL_RETURN_IF_ERROR(cases_.Commit());
+      ENROL_RETURN_IF_ERROR(batch);
+      ENROL_RETURN_IF_ERROR(tx.Commit());
       done += static_cast<int>(std::min(report->entries.size(), start + kBatch) - start);
       if (progress) progress(done, static_cast<int>(total));
     }
@@ -452,122 +667,241 @@ Result<IntakeSummary> CaseEngine::Intake(int year, const std::vector<int>& grade
 
 Result<WorkerStats> CaseEngine::RunDue(int batch) {
   WorkerStats stats;
-  const int64_t now = NowMs();
-  ENROL_ASSIGN_OR_RETURN(std::vector<TimerRecord> timers, cases_.DueTimers(now, batch));
-  ENROL_ASSIGN_OR_RETURN(std::vector<JobRecord> jobs, cases_.DueJobs(now, batch));
-  if (timers.empty() && jobs.empty()) return stats;
-
-  // Connector work happens outside any transaction.
-  std::vector<JobOutcome> outcomes;
-  outcomes.reserve(jobs.size());
-  for (const JobRecord& j : jobs) {
-    auto it = connectors_.find(j.type);
-    if (it == connectors_.end()) {
-      outcomes.push_back(JobOutcome{false, nullptr, "no connector is configured for invoke type '" + j.type + "'", false});
-      continue;
-    }
-    JobRequest req;
-    req.job_id = j.id;
-    req.type = j.type;
-    req.idempotency_key = j.key;
-    req.params = j.params;
-    req.attempt = j.attempts + 1;
-    req.timeout_ms = PolicyFor(j.type).timeout_ms;
-    outcomes.push_back(it->second->Execute(req));
+  protection_cache_.clear();  // a new import may have changed protection since the last round
+  auto st = FireTimers(batch, stats);
+  if (st) st = RunJobs(batch, stats);
+  if (!st) {
+    if (!IsBusy(st.error())) return tl::unexpected(st.error());
+    stats.busy = true;
   }
+  return stats;
+}
 
-  ENROL_RETURN_IF_ERROR(cases_.Begin());
-  // The batch's cases are read once and written once, before the commit: the
-  // three dispatch jobs of a case usually finish in the same batch.
-  std::map<int64_t, CaseRecord> batch_cases;
-  auto load = [&](int64_t id) -> Result<CaseRecord*> {
-    if (auto it = batch_cases.find(id); it != batch_cases.end()) return &it->second;
-    ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(id));
-    if (!c) return static_cast<CaseRecord*>(nullptr);
-    return &batch_cases.emplace(id, std::move(*c)).first->second;
-  };
-  auto body = [&]() -> Status {
-    const std::string at = NowText();
-    for (const TimerRecord& t : timers) {
-      ENROL_ASSIGN_OR_RETURN(bool deleted, cases_.DeleteTimer(t.case_id, t.send_id));
-      if (!deleted) continue;
-      ENROL_ASSIGN_OR_RETURN(CaseRecord* c, load(t.case_id));
-      if (!c) continue;
+Status CaseEngine::FireTimers(int batch, WorkerStats& stats) {
+  ENROL_ASSIGN_OR_RETURN(std::vector<TimerRecord> timers, cases_.DueTimers(NowMs(), batch));
+  if (timers.empty()) return {};
+  StoreTransaction tx(cases_);
+  ENROL_RETURN_IF_ERROR(tx.Begin());
+  for (const TimerRecord& t : timers) {
+    ENROL_RETURN_IF_ERROR(cases_.Savepoint());
+    auto fired = [&]() -> Result<bool> {
+      // Only the timer that fell due: one set again since stays.
+      ENROL_ASSIGN_OR_RETURN(bool deleted, cases_.DeleteTimer(t.case_id, t.send_id, t.due_ms));
+      if (!deleted) return false;
+      ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(t.case_id));
+      if (!c) return false;
       sc::Event ev{t.event, t.data, "", t.send_id};
       ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "timer/" + std::to_string(t.case_id) + "/" + t.send_id + "/" +
                                                       std::to_string(t.due_ms),
                                                   ev, "timer", false));
-      stats.timers_fired += 1;
+      if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
       stats.events += r.duplicate ? 0 : 1;
+      return true;
+    }();
+    if (fired) {
+      ENROL_RETURN_IF_ERROR(cases_.Release());
+      stats.timers_fired += *fired ? 1 : 0;
+      continue;
     }
-    for (size_t k = 0; k < jobs.size(); ++k) {
-      ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> cur, cases_.FindJob(jobs[k].id));
-      if (!cur || cur->status != "queued") continue;  // cancelled meanwhile
-      const JobOutcome& o = outcomes[k];
-      ENROL_ASSIGN_OR_RETURN(CaseRecord* c, load(cur->case_id));
-      if (!c) continue;
-      if (o.ok) {
-        cur->status = "done";
-        cur->attempts += 1;
-        cur->result = o.receipt;
-        ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*cur, at));
-        sc::Event ev{"done.invoke." + cur->invoke_id, o.receipt, cur->invoke_id, ""};
-        ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "job/" + std::to_string(cur->id) + "/done", ev,
-                                                    "connector:" + cur->type, false));
-        stats.jobs_done += 1;
-        stats.events += r.duplicate ? 0 : 1;
-        continue;
-      }
-      cur->attempts += 1;
-      cur->last_error = o.error;
-      const RetryPolicy p = PolicyFor(cur->type);
-      if (o.retryable && cur->attempts < p.attempts) {
-        cur->next_ms = now + Backoff(p, cur->id, cur->attempts);
-        ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*cur, at));
-        ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
-            AuditEntry{c->id, "connector:" + cur->type, "effect",
-                       "attempt " + std::to_string(cur->attempts) + " of " + cur->invoke_id + " failed: " + o.error +
-                           "; retry in " + std::to_string((cur->next_ms - now) / 1000) + "s"},
-            at));
-        stats.jobs_retried += 1;
-      } else {
-        cur->status = "incident";
-        ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*cur, at));
-        IncidentRecord inc;
-        inc.job_id = cur->id;
-        inc.case_id = c->id;
-        inc.error = o.error;
-        inc.created_at = at;
-        ENROL_ASSIGN_OR_RETURN(int64_t id, cases_.InsertIncident(inc));
-        ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
-            AuditEntry{c->id, "connector:" + cur->type, "effect",
-                       "incident " + std::to_string(id) + ": " + cur->invoke_id + " failed after " +
-                           std::to_string(cur->attempts) + " attempt(s): " + o.error},
-            at));
-        stats.incidents += 1;
-      }
-    }
-    for (auto& [id, c] : batch_cases) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(c));
-    return {};
-  }();
-  if (!body) {
-    cases_.Rollback();
-    return tl::unexpected(body.error());
+    if (IsBusy(fired.error())) return tl::unexpected(fired.error());
+    // This case cannot take its timer: an incident for it, the timer gone
+    // (it would fail again), and the other timers go on.
+    ENROL_RETURN_IF_ERROR(cases_.RollbackToSavepoint());
+    ENROL_ASSIGN_OR_RETURN(bool deleted, cases_.DeleteTimer(t.case_id, t.send_id, t.due_ms));
+    (void)deleted;
+    IncidentRecord inc;
+    inc.case_id = t.case_id;
+    inc.kind = "timer";
+    inc.error = "timer " + t.send_id + " (" + t.event + "): " + fired.error().message;
+    inc.created_at = NowText();
+    ENROL_ASSIGN_OR_RETURN(int64_t id, cases_.InsertIncident(inc));
+    ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
+        AuditEntry{t.case_id, "timer", "effect", "incident " + std::to_string(id) + ": " + inc.error}, inc.created_at));
+    stats.incidents += 1;
   }
-  ENROL_RETURN_IF_ERROR(cases_.Commit());
-  return stats;
+  return tx.Commit();
+}
+
+Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
+  const int64_t now = NowMs();
+  RetryPolicy base = PolicyFor("");
+  std::vector<JobRecord> claimed;
+  {
+    StoreTransaction tx(cases_);
+    ENROL_RETURN_IF_ERROR(tx.Begin());
+    ENROL_ASSIGN_OR_RETURN(claimed, cases_.ClaimJobs(worker_id_, now, now + base.lease_ms, std::min(batch, 64)));
+    ENROL_RETURN_IF_ERROR(tx.Commit());
+  }
+  size_t k = 0;
+  auto release_rest = [&]() -> Status {
+    if (k >= claimed.size()) return {};
+    StoreTransaction tx(cases_);
+    ENROL_RETURN_IF_ERROR(tx.Begin());
+    for (; k < claimed.size(); ++k) {
+      ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> cur, cases_.FindJob(claimed[k].id));
+      if (!cur || cur->lease_owner != worker_id_) continue;
+      cur->lease_owner.clear();
+      cur->lease_until = 0;
+      ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*cur, NowText()));
+    }
+    return tx.Commit();
+  };
+  for (; k < claimed.size(); ++k) {
+    const JobRecord& j = claimed[k];
+    const RetryPolicy p = PolicyFor(j.type);
+    // A call must end inside the lease, or another worker may start it too.
+    if ((stop_ && *stop_) || NowMs() + p.timeout_ms > j.lease_until) return release_rest();
+    ENROL_ASSIGN_OR_RETURN(std::optional<int64_t> person, cases_.PersonOfCase(j.case_id));
+    bool prot = false;
+    if (person) {
+      ENROL_ASSIGN_OR_RETURN(prot, CaseIsProtected(*person));
+    }
+    JobOutcome o;
+    if (!prot) {
+      auto it = connectors_.find(j.type);
+      if (it == connectors_.end()) {
+        o = JobOutcome{false, nullptr, "no connector is configured for invoke type '" + j.type + "'", false};
+      } else {
+        JobRequest req;
+        req.job_id = j.id;
+        req.type = j.type;
+        req.idempotency_key = j.key;
+        req.params = j.params;
+        req.attempt = j.attempts + 1;
+        req.timeout_ms = p.timeout_ms;
+        o = it->second->Execute(req);
+        KillPoint("after_call");
+      }
+    }
+    Status st;
+    for (int attempt = 0; attempt < 3; ++attempt) {  // the outcome is not lost to a busy database
+      st = RecordOutcome(j, o, prot, stats);
+      if (st || !IsBusy(st.error())) break;
+    }
+    if (!st && IsBusy(st.error())) {
+      ++k;
+      auto released = release_rest();
+      (void)released;
+      return st;
+    }
+    if (!st) ENROL_RETURN_IF_ERROR(RecordFailure(j.case_id, &j, j.invoke_id, st.error(), stats));
+  }
+  return {};
+}
+
+Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool protected_case, WorkerStats& stats) {
+  StoreTransaction tx(cases_);
+  ENROL_RETURN_IF_ERROR(tx.Begin());
+  const std::string at = NowText();
+  const int64_t now = NowMs();
+  ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> cur, cases_.FindJob(job.id));
+  // Cancelled meanwhile, or the lease lapsed and another worker took it.
+  if (!cur || cur->status != "queued" || cur->lease_owner != worker_id_) return tx.Commit();
+  ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(cur->case_id));
+  if (!c) return Internal("job " + std::to_string(cur->id) + " has no case");
+  cur->lease_owner.clear();
+  cur->lease_until = 0;
+  if (protected_case) {
+    // No automatic effect for a protected address: the education office
+    // takes the case over.
+    cur->status = "cancelled";
+    cur->last_error = "not run: the child or a guardian has a protected address";
+    ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*cur, at));
+    ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
+        AuditEntry{c->id, "engine", "effect", cur->invoke_id + " not run: the case has a protected address"}, at));
+    sc::Event ev;
+    ev.name = "register.protection_changed";
+    ev.data = json::object{{"protected", true}, {"needs_manual", true}, {"manual_reasons", "protected_address"}};
+    ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "job/" + std::to_string(cur->id) + "/protected", ev, "engine", false));
+    if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
+    stats.protected_stops += 1;
+    return tx.Commit();
+  }
+  cur->attempts += 1;
+  if (o.ok) {
+    cur->status = "done";
+    cur->result = o.receipt;
+    ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*cur, at));
+    sc::Event ev{"done.invoke." + cur->invoke_id, o.receipt, cur->invoke_id, ""};
+    ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "job/" + std::to_string(cur->id) + "/done", ev,
+                                                "connector:" + cur->type, false));
+    if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
+    stats.jobs_done += 1;
+    stats.events += r.duplicate ? 0 : 1;
+    return tx.Commit();
+  }
+  cur->last_error = o.error;
+  const RetryPolicy p = PolicyFor(cur->type);
+  if (o.retryable && cur->attempts < p.attempts) {
+    cur->next_ms = now + Backoff(p, cur->id, cur->attempts);
+    ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*cur, at));
+    ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
+        AuditEntry{c->id, "connector:" + cur->type, "effect",
+                   "attempt " + std::to_string(cur->attempts) + " of " + cur->invoke_id + " failed: " + o.error +
+                       "; retry in " + std::to_string((cur->next_ms - now) / 1000) + "s"},
+        at));
+    stats.jobs_retried += 1;
+    return tx.Commit();
+  }
+  cur->status = "incident";
+  ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*cur, at));
+  IncidentRecord inc;
+  inc.job_id = cur->id;
+  inc.case_id = c->id;
+  inc.error = o.error;
+  inc.created_at = at;
+  ENROL_ASSIGN_OR_RETURN(int64_t id, cases_.InsertIncident(inc));
+  ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
+      AuditEntry{c->id, "connector:" + cur->type, "effect",
+                 "incident " + std::to_string(id) + ": " + cur->invoke_id + " failed after " +
+                     std::to_string(cur->attempts) + " attempt(s): " + o.error},
+      at));
+  stats.incidents += 1;
+  return tx.Commit();
+}
+
+Status CaseEngine::RecordFailure(int64_t case_id, const JobRecord* job, const std::string& what, const Error& error,
+                                 WorkerStats& stats) {
+  StoreTransaction tx(cases_);
+  ENROL_RETURN_IF_ERROR(tx.Begin());
+  const std::string at = NowText();
+  IncidentRecord inc;
+  inc.case_id = case_id;
+  inc.kind = job ? "job" : "case";
+  inc.error = "internal error in " + what + ": " + error.message;
+  inc.created_at = at;
+  if (job) {
+    ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> cur, cases_.FindJob(job->id));
+    if (cur) {
+      if (cur->status != "queued") return tx.Commit();
+      cur->status = "incident";
+      cur->lease_owner.clear();
+      cur->lease_until = 0;
+      cur->last_error = inc.error;
+      ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*cur, at));
+      inc.job_id = cur->id;
+    }
+  }
+  ENROL_ASSIGN_OR_RETURN(int64_t id, cases_.InsertIncident(inc));
+  ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
+      AuditEntry{case_id, "engine", "effect", "incident " + std::to_string(id) + ": " + inc.error}, at));
+  stats.incidents += 1;
+  return tx.Commit();
 }
 
 Result<WorkerStats> CaseEngine::RunUntilIdle() {
   WorkerStats total;
-  for (;;) {
+  for (int busy_rounds = 0;;) {
+    if (stop_ && *stop_) break;
     ENROL_ASSIGN_OR_RETURN(WorkerStats s, RunDue());
-    if (s.timers_fired + s.jobs_done + s.jobs_retried + s.incidents == 0) break;
-    total.timers_fired += s.timers_fired;
-    total.jobs_done += s.jobs_done;
-    total.jobs_retried += s.jobs_retried;
-    total.incidents += s.incidents;
-    total.events += s.events;
+    if (s.busy) {
+      // Another process holds the database: wait it out, but not forever.
+      if (++busy_rounds > 60) return Aborted("the database stayed locked by another process");
+      continue;
+    }
+    busy_rounds = 0;
+    if (s.Work() == 0) break;
+    total.Add(s);
   }
   return total;
 }
@@ -589,13 +923,10 @@ Result<int> EachIncident(CaseStore& cases, const IncidentFilter& f, Fn fn) {
   ENROL_ASSIGN_OR_RETURN(std::vector<IncidentRecord> list, cases.ListIncidents(f));
   int n = 0;
   for (const IncidentRecord& i : list) {
-    ENROL_RETURN_IF_ERROR(cases.Begin());
-    auto st = fn(i);
-    if (!st) {
-      cases.Rollback();
-      return tl::unexpected(st.error());
-    }
-    ENROL_RETURN_IF_ERROR(cases.Commit());
+    StoreTransaction tx(cases);
+    ENROL_RETURN_IF_ERROR(tx.Begin());
+    ENROL_RETURN_IF_ERROR(fn(i));
+    ENROL_RETURN_IF_ERROR(tx.Commit());
     ++n;
   }
   return n;
@@ -606,11 +937,18 @@ Result<int> EachIncident(CaseStore& cases, const IncidentFilter& f, Fn fn) {
 Result<int> CaseEngine::RetryIncidents(const IncidentFilter& f, const std::string& actor) {
   return EachIncident(cases_, f, [&](const IncidentRecord& i) -> Status {
     const std::string at = NowText();
+    if (!i.job_id) {
+      return FailedPrecondition("incident " + std::to_string(i.id) + " is the case's own (" + i.kind +
+                                "), not a job's: there is nothing to run again; repair the case, then skip or "
+                                "cancel the incident");
+    }
     ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> j, cases_.FindJob(i.job_id));
     if (!j) return Internal("incident " + std::to_string(i.id) + " has no job");
     j->status = "queued";
     j->attempts = 0;
     j->next_ms = NowMs();
+    j->lease_owner.clear();
+    j->lease_until = 0;
     ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*j, at));
     ENROL_RETURN_IF_ERROR(cases_.ResolveIncident(i.id, "retried", actor, at));
     return cases_.AppendAudit(AuditEntry{i.case_id, actor, "action", "incident " + std::to_string(i.id) + " retried"}, at);
@@ -621,19 +959,24 @@ Status CaseEngine::EndIncident(const IncidentRecord& i, const std::string& actor
                                bool skip) {
   const std::string at = NowText();
   const std::string how = skip ? "skipped" : "cancelled";
-  ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> j, cases_.FindJob(i.job_id));
-  if (!j) return Internal("incident " + std::to_string(i.id) + " has no job");
-  j->status = skip ? "done" : "cancelled";
-  if (skip) j->result = json::object{{"skipped", true}, {"reason", reason}};
-  ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*j, at));
   ENROL_RETURN_IF_ERROR(cases_.ResolveIncident(i.id, how, actor + ": " + reason, at));
   ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
       AuditEntry{i.case_id, actor, "action", "incident " + std::to_string(i.id) + " " + how + ": " + reason}, at));
+  if (!i.job_id) return {};  // the case's own incident: closing it is all
+  ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> j, cases_.FindJob(i.job_id));
+  if (!j) return Internal("incident " + std::to_string(i.id) + " has no job");
+  j->status = skip ? "done" : "cancelled";
+  j->lease_owner.clear();
+  j->lease_until = 0;
+  if (skip) j->result = json::object{{"skipped", true}, {"reason", reason}};
+  ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*j, at));
   ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(i.case_id));
   if (!c) return {};
-  // Skipped work counts as done; cancelled work fails the invoke.
+  // Skipped work counts as done; cancelled work fails the invoke. What each
+  // means for the case is the workflow's to say (workflows/enrolment.scxml).
   const sc::Event ev = skip ? sc::Event{"done.invoke." + j->invoke_id, j->result, j->invoke_id, ""}
-                            : sc::Event{"error.communication", json::object{{"reason", reason}, {"error", i.error}},
+                            : sc::Event{"error.communication", json::object{{"reason", reason}, {"error", i.error},
+                                                                            {"invoke", j->invoke_id}},
                                         j->invoke_id, ""};
   ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "incident/" + std::to_string(i.id) + "/" + how, ev, actor, false));
   if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
@@ -672,24 +1015,18 @@ Result<int> CaseEngine::MigrateCases(const std::string& actor) {
     if (refused.size() > 50) msg += "\n  ... and " + std::to_string(refused.size() - 50) + " more";
     return FailedPrecondition(msg);
   }
-  ENROL_RETURN_IF_ERROR(cases_.Begin());
+  StoreTransaction tx(cases_);
+  ENROL_RETURN_IF_ERROR(tx.Begin());
   const std::string at = NowText();
   for (CaseRecord* c : movable) {
     const std::string from = c->workflow;
     c->workflow = current_;
     c->updated_at = at;
-    auto st = cases_.UpdateCase(*c);
-    if (st) {
-      st = cases_.AppendAudit(AuditEntry{c->id, actor, "migrate",
-                                         "workflow " + from.substr(0, 12) + " -> " + current_.substr(0, 12)},
-                              at);
-    }
-    if (!st) {
-      cases_.Rollback();
-      return tl::unexpected(st.error());
-    }
+    ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
+    ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
+        AuditEntry{c->id, actor, "migrate", "workflow " + from.substr(0, 12) + " -> " + current_.substr(0, 12)}, at));
   }
-  ENROL_RETURN_IF_ERROR(cases_.Commit());
+  ENROL_RETURN_IF_ERROR(tx.Commit());
   return static_cast<int>(movable.size());
 }
 

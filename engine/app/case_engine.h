@@ -7,6 +7,7 @@
 // after; a crash in between re-runs the job, and the connector's idempotency
 // key makes its effect happen once.
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -27,12 +28,32 @@ struct RetryPolicy {
   int64_t max_backoff_ms = 600000;
   double jitter = 0.2;             // +- this share of the wait
   int64_t timeout_ms = 30000;
+  int64_t lease_ms = 120000;  // a claimed job is another worker's to take after this
 };
 
 struct ApplyResult {
-  bool duplicate = false;  // the event id was applied before
+  bool duplicate = false;  // the event id (or the person's request) was applied before
   bool handled = false;    // a transition was taken
   std::string from, to;    // active states before and after
+  std::string note;        // for a duplicate: when it was applied, and what to do
+};
+
+// An event from a person, as a command or the web app sends it.
+struct PersonCommand {
+  std::string event;
+  boost::json::value data;   // an object, or null
+  std::string actor;         // "person:<name>"
+  // Given by the caller (one per click or command): the same id is applied
+  // once. Without one, the same event and data as the case's last person
+  // event counts as a repeat and is not applied again.
+  std::string request_id;
+};
+
+// Why an active case cannot move on by itself.
+struct StuckCase {
+  int64_t case_id = 0;
+  std::string key, state, school;
+  std::string reason;
 };
 
 struct WorkerStats {
@@ -41,6 +62,10 @@ struct WorkerStats {
   int jobs_retried = 0;
   int incidents = 0;
   int events = 0;
+  int protected_stops = 0;  // jobs not run: the case's address became protected
+  bool busy = false;        // the database was locked by another process: try again
+  [[nodiscard]] int Work() const { return timers_fired + jobs_done + jobs_retried + incidents + protected_stops; }
+  void Add(const WorkerStats& o);
 };
 
 struct IntakeSummary {
@@ -54,8 +79,14 @@ struct IntakeSummary {
 
 class CaseEngine {
  public:
-  CaseEngine(CaseStore& cases, PersonStore& persons, Clock& clock, const Settings& settings,
+  CaseEngine(CaseStore& cases, PersonStore& persons, Clock& clock, IdGenerator& ids, const Settings& settings,
              std::map<std::string, Connector*> connectors);
+
+  // Checked between jobs and while waiting: when it becomes true, RunDue
+  // returns after the job in flight, releasing the jobs it claimed.
+  void SetStopFlag(const std::atomic<bool>* stop) { stop_ = stop; }
+  // The worker's identity in job leases.
+  [[nodiscard]] const std::string& worker_id() const { return worker_id_; }
 
   // Parses and registers the workflow new cases start with.
   [[nodiscard]] Status LoadWorkflow(const std::string& source);
@@ -69,21 +100,38 @@ class CaseEngine {
   [[nodiscard]] Result<IntakeSummary> Intake(int school_year, const std::vector<int>& grades,
                                              const std::function<void(int, int)>& progress = {});
 
-  // Applies an event from a person (actor) to one case, in its own
-  // transaction. kFailedPrecondition for a finished case; kInvalidArgument
-  // when the event does not apply in the case's state (nothing is written).
-  [[nodiscard]] Result<ApplyResult> ApplyPersonEvent(int64_t case_id, const std::string& event_id,
-                                                     const sc::Event& event, const std::string& actor);
+  // Applies an event from a person to one case, in its own transaction.
+  // Only events the workflow declares for people, in the states that accept
+  // them, with the data the declaration asks for (engine events such as
+  // done.* are refused). kFailedPrecondition for a finished case;
+  // kInvalidArgument for an event the case does not accept now, naming the
+  // ones it does (nothing is written). A repeated request is a duplicate.
+  [[nodiscard]] Result<ApplyResult> ApplyPersonEvent(int64_t case_id, const PersonCommand& command);
 
   // Applies the same person event to many cases: groups of cases share a
   // transaction, each case has its own savepoint, so a case the event does
   // not apply to is refused alone. One result per id, in order.
   [[nodiscard]] Result<std::vector<Result<ApplyResult>>> ApplyPersonEventToMany(
-      const std::vector<int64_t>& case_ids, const std::string& event_id_prefix, const sc::Event& event,
-      const std::string& actor);
+      const std::vector<int64_t>& case_ids, const PersonCommand& command);
 
-  // Fires due timers and runs due connector jobs, a batch at a time, each
-  // batch recorded in one transaction. Returns what it did.
+  // Person events the case accepts now, described for a message.
+  [[nodiscard]] Result<std::string> AcceptedEvents(int64_t case_id);
+
+  // Active cases that cannot move on: no queued job, no open incident, no
+  // timer, and no person event they accept (or a stored instance that does
+  // not read).
+  [[nodiscard]] Result<std::vector<StuckCase>> StuckCases();
+
+  // After an import: a change of protection (adressebeskyttelse) of a child
+  // or of a guardian reaches every open case of the child now, as
+  // register.protection_changed. Returns the number of cases it reached.
+  [[nodiscard]] Result<int> ApplyProtectionChanges(int64_t import_id);
+
+  // Fires due timers (one transaction for a batch), then claims due jobs
+  // (a lease for this worker), calls their systems outside any transaction
+  // and commits each outcome as it arrives. A case that fails in an
+  // unexpected way becomes an incident and the others go on. A locked
+  // database is reported as stats.busy, not as an error.
   [[nodiscard]] Result<WorkerStats> RunDue(int batch = 256);
   // RunDue until nothing is due now.
   [[nodiscard]] Result<WorkerStats> RunUntilIdle();
@@ -111,7 +159,17 @@ class CaseEngine {
   // Applies an event to `c` (in memory) and writes its audit row, timers
   // and jobs; the caller writes the case row (UpdateCase) before commit.
   Result<ApplyResult> Apply(CaseRecord& c, const std::string& event_id, const sc::Event& event,
-                            const std::string& actor, bool must_apply);
+                            const std::string& actor, bool must_apply, bool show_data = false);
+  Result<ApplyResult> ApplyPerson(CaseRecord& c, const PersonCommand& command);
+  Status FireTimers(int batch, WorkerStats& stats);
+  Status RunJobs(int batch, WorkerStats& stats);
+  // Records one job's outcome in its own transaction, if this worker still
+  // holds the job's lease.
+  Status RecordOutcome(const JobRecord& job, const JobOutcome& outcome, bool protected_case, WorkerStats& stats);
+  // The job (or timer) could not be applied to its case: an incident.
+  Status RecordFailure(int64_t case_id, const JobRecord* job, const std::string& what, const Error& error,
+                       WorkerStats& stats);
+  Result<bool> CaseIsProtected(int64_t person_id);
   Status CarryOut(CaseRecord& c, const sc::StepOutcome& out, const std::string& actor);
   Result<int64_t> CreateCase(const CohortReport& report, const core::CohortEntry& entry,
                              int64_t person_key, int64_t seen_import);
@@ -125,8 +183,12 @@ class CaseEngine {
   CaseStore& cases_;
   PersonStore& persons_;
   Clock& clock_;
+  IdGenerator& ids_;
   const Settings& settings_;
   std::map<std::string, Connector*> connectors_;
+  std::string worker_id_;
+  const std::atomic<bool>* stop_ = nullptr;
+  std::map<int64_t, bool> protection_cache_;  // person -> protected, for one RunDue
   std::map<std::string, std::shared_ptr<const sc::Chart>> charts_;
   std::string current_;
 };

@@ -28,6 +28,9 @@ struct CaseRecord {
   int64_t seen_import = 0;
   std::string created_at;
   std::string updated_at;
+  // Set when the stored instance could not be read (not JSON, not an
+  // object): the case is damaged and must not be run with an empty one.
+  std::string damage;
 };
 
 struct CaseFilter {
@@ -53,18 +56,21 @@ struct JobRecord {
   std::string invoke_id;
   std::string type;
   boost::json::object params;
-  std::string key;          // idempotency key
+  std::string key;          // idempotency key: a UUID made with the job, kept for every attempt
   std::string status;       // queued | done | incident | cancelled
   int attempts = 0;
   int64_t next_ms = 0;
   std::string last_error;
   boost::json::value result;
+  std::string lease_owner;  // the worker that claimed it ('' : none)
+  int64_t lease_until = 0;  // Unix ms when the claim lapses
 };
 
 struct IncidentRecord {
   int64_t id = 0;
-  int64_t job_id = 0;
+  int64_t job_id = 0;       // 0: an incident of the case itself (kind case or timer)
   int64_t case_id = 0;
+  std::string kind = "job"; // job | case | timer
   std::string error;
   std::string status;       // open | retried | skipped | cancelled
   std::string resolution;
@@ -94,6 +100,27 @@ struct AuditVerification {
   int64_t rows = 0;
   bool ok = true;
   std::string problem;  // the first broken row and how
+  int64_t head_seq = 0;  // the last row
+  std::string head_hash;
+  int64_t keyed_rows = 0;  // rows chained with the HMAC key
+};
+
+// The head of the audit chain as kept outside the database (a checkpoint
+// file, or anchored in another system).
+struct AuditHead {
+  int64_t seq = 0;
+  std::string hash;
+};
+
+// A person's request, as recorded when its event was applied.
+struct PersonRequest {
+  int64_t case_id = 0;
+  std::string request_id;
+  bool given = false;       // the caller gave the id (else derived)
+  std::string fingerprint;  // SHA-256 of actor, event and data
+  std::string event;
+  std::string actor;
+  std::string applied_at;
 };
 
 // Everything in one SQLite database. Writes happen inside Begin()..Commit();
@@ -116,6 +143,8 @@ class CaseStore {
   [[nodiscard]] virtual Status UpdateCase(const CaseRecord& c) = 0;
   [[nodiscard]] virtual Result<std::optional<CaseRecord>> FindCase(int64_t id) = 0;
   [[nodiscard]] virtual Result<std::optional<CaseRecord>> FindCaseByKey(const std::string& key) = 0;
+  // The person (child) of a case, without reading its instance.
+  [[nodiscard]] virtual Result<std::optional<int64_t>> PersonOfCase(int64_t case_id) = 0;
   [[nodiscard]] virtual Result<std::vector<CaseRecord>> ListCases(const CaseFilter& f) = 0;
   // The ids only (no instance is read): for selecting cases to act on.
   [[nodiscard]] virtual Result<std::vector<int64_t>> ListCaseIds(const CaseFilter& f) = 0;
@@ -128,19 +157,29 @@ class CaseStore {
                                                       const std::string& name, const std::string& at) = 0;
 
   [[nodiscard]] virtual Status PutTimer(const TimerRecord& t) = 0;
-  // True when a timer was deleted.
-  [[nodiscard]] virtual Result<bool> DeleteTimer(int64_t case_id, const std::string& send_id) = 0;
+  // True when a timer was deleted. With `due_ms`, only the timer due then:
+  // a firing of an earlier timer never deletes one set again since.
+  [[nodiscard]] virtual Result<bool> DeleteTimer(int64_t case_id, const std::string& send_id,
+                                                 std::optional<int64_t> due_ms = std::nullopt) = 0;
   [[nodiscard]] virtual Result<std::vector<TimerRecord>> DueTimers(int64_t now_ms, int limit) = 0;
   [[nodiscard]] virtual Result<std::optional<int64_t>> NextTimerDue() = 0;
   [[nodiscard]] virtual Result<std::vector<TimerRecord>> TimersOf(int64_t case_id) = 0;
 
-  // Inserts a job unless its idempotency key exists; returns the job id.
+  // Inserts a job (one per case and invoke id); returns the job id.
   [[nodiscard]] virtual Result<int64_t> InsertJob(const JobRecord& j, const std::string& at) = 0;
+  // Writes status, attempts, next_ms, error, result and the lease.
   [[nodiscard]] virtual Status UpdateJob(const JobRecord& j, const std::string& at) = 0;
+  // Claims up to `limit` due jobs for `owner` until `lease_until` (queued,
+  // due, and unclaimed or with a lapsed claim), in one statement; call it
+  // inside Begin()..Commit(). Returns the claimed jobs.
+  [[nodiscard]] virtual Result<std::vector<JobRecord>> ClaimJobs(const std::string& owner, int64_t now_ms,
+                                                               int64_t lease_until, int limit) = 0;
   [[nodiscard]] virtual Result<std::optional<JobRecord>> FindJob(int64_t id) = 0;
   [[nodiscard]] virtual Result<std::optional<JobRecord>> FindJobByInvoke(int64_t case_id,
                                                                        const std::string& invoke_id) = 0;
   [[nodiscard]] virtual Result<std::vector<JobRecord>> DueJobs(int64_t now_ms, int limit) = 0;
+  // The earliest time a queued job can be run (its due time, or when its
+  // claim lapses).
   [[nodiscard]] virtual Result<std::optional<int64_t>> NextJobDue() = 0;
   [[nodiscard]] virtual Result<std::vector<JobRecord>> JobsOf(int64_t case_id) = 0;
 
@@ -149,9 +188,16 @@ class CaseStore {
                                                const std::string& resolution, const std::string& at) = 0;
   [[nodiscard]] virtual Result<std::vector<IncidentRecord>> ListIncidents(const IncidentFilter& f) = 0;
 
+  [[nodiscard]] virtual Result<std::optional<PersonRequest>> FindPersonRequest(int64_t case_id,
+                                                                             const std::string& request_id) = 0;
+  [[nodiscard]] virtual Result<std::optional<PersonRequest>> LastPersonRequest(int64_t case_id) = 0;
+  [[nodiscard]] virtual Status InsertPersonRequest(const PersonRequest& r) = 0;
+
   [[nodiscard]] virtual Status AppendAudit(const AuditEntry& e, const std::string& at) = 0;
   [[nodiscard]] virtual Result<std::vector<std::pair<std::string, AuditEntry>>> AuditOf(int64_t case_id) = 0;
-  [[nodiscard]] virtual Result<AuditVerification> VerifyAudit() = 0;
+  // Checks every row's link and hash; with `expected`, also that the log
+  // still reaches that head and holds it unchanged (rows cut off the end).
+  [[nodiscard]] virtual Result<AuditVerification> VerifyAudit(std::optional<AuditHead> expected = std::nullopt) = 0;
 
   [[nodiscard]] virtual Status AddDeferral(int64_t person_id, int to_year, int64_t case_id) = 0;
   [[nodiscard]] virtual Result<std::vector<int64_t>> DeferredTo(int year) = 0;
@@ -162,8 +208,8 @@ struct JobRequest {
   int64_t job_id = 0;
   std::string type;
   std::string idempotency_key;
-  boost::json::object params;
-  int attempt = 1;
+  boost::json::object params;  // the same bytes on every attempt
+  int attempt = 1;             // for a header, never for the body
   int64_t timeout_ms = 30000;
 };
 

@@ -117,6 +117,14 @@ class Clock {
   virtual std::chrono::system_clock::time_point Now() = 0;
 };
 
+// Identifiers that are unique across databases, restores and
+// municipalities: random (version 4) UUIDs.
+class IdGenerator {
+ public:
+  virtual ~IdGenerator() = default;
+  virtual std::string NewUuid() = 0;
+};
+
 // UTC "YYYY-MM-DDTHH:MM:SSZ".
 std::string FormatUtc(std::chrono::system_clock::time_point t);
 

@@ -122,6 +122,11 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   add_filters(cevent);
   cevent->add_option("--data", case_args.data, "event data, a JSON object (e.g. {\"reason\":\"...\"})");
   cevent->add_option("--as", case_args.as, "who acts (default $USER), for the audit log");
+  cevent->add_option("--request-id", case_args.request_id,
+                     "an id for this request: sending it again applies it once (without one, a repeat of the "
+                     "case's last person event with the same data is not applied again)");
+  auto* cstuck = cs->add_subcommand("stuck", "active cases that cannot move on: no job, no timer, no person event "
+                                             "they accept");
 
   IncidentArgs inc;
   auto* incidents = app.add_subcommand("incidents", "connector work that ran out of attempts");
@@ -172,6 +177,13 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   auto* audit = app.add_subcommand("audit", "the audit log");
   audit->require_subcommand(1);
   auto* averify = audit->add_subcommand("verify", "check that no row of the hash-chained log was changed or removed");
+  AuditArgs audit_args;
+  averify->add_option("--checkpoint", audit_args.checkpoint,
+                      "the head kept outside the database (default DB.audit-head); rows cut off the end are found");
+  averify->add_option("--head", audit_args.head, "a head anchored elsewhere, SEQ:HASH (as `audit checkpoint` prints)");
+  auto* acheck = audit->add_subcommand("checkpoint", "verify the log and write its head (seq and hash) to the "
+                                                     "checkpoint file; prints the head for anchoring elsewhere");
+  acheck->add_option("--checkpoint", audit_args.checkpoint, "the file (default DB.audit-head)");
 
   auto* wmigrate = workflow->add_subcommand(
       "migrate", "move running cases to the current workflow version where their states exist in it");
@@ -198,7 +210,9 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
     return RunCaseEvent(g, s, case_args);
   }
   if (*incidents) return RunIncidents(g, s, inc);
-  if (*averify) return RunAuditVerify(g, s);
+  if (*averify) return RunAuditVerify(g, s, audit_args);
+  if (*acheck) return RunAuditCheckpoint(g, s, audit_args);
+  if (*cstuck) return RunCaseStuck(g, s);
   if (*wmigrate) return RunWorkflowMigrate(g, s, inc);
   if (*wcheck) return RunWorkflowCheck(g, s, check_args);
   if (*wgraph) return RunWorkflowGraph(g, s, graph_args);

@@ -4,6 +4,9 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <boost/json.hpp>
@@ -124,20 +127,29 @@ int RunWorker(const GlobalOptions& g, Services& s, const RunArgs& a) {
   if (!engine) return ReportError(engine.error());
   std::signal(SIGINT, OnStopSignal);
   std::signal(SIGTERM, OnStopSignal);
+  (*engine)->SetStopFlag(&g_stop);
+  s.SetStopFlag(&g_stop);
   if (!a.until_idle) std::cerr << "worker running; SIGINT (Ctrl-C) or SIGTERM stops it between transactions" << std::endl;
   app::WorkerStats total;
   while (!g_stop) {
     auto stats = (*engine)->RunDue();
-    if (!stats) return ReportError(stats.error());
-    total.jobs_done += stats->jobs_done;
-    total.jobs_retried += stats->jobs_retried;
-    total.timers_fired += stats->timers_fired;
-    total.incidents += stats->incidents;
-    const bool worked = stats->jobs_done + stats->jobs_retried + stats->timers_fired + stats->incidents > 0;
-    if (worked) continue;
+    if (!stats) {
+      if (g_stop) break;  // a wait for a lock or a connector cut short by the signal
+      return ReportError(stats.error());
+    }
+    total.Add(*stats);
+    if (stats->busy) {
+      // Another process holds the database: wait and try again.
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    if (stats->Work() > 0) continue;
     if (a.until_idle) break;
     auto next = (*engine)->NextDueIn();
-    if (!next) return ReportError(next.error());
+    if (!next) {
+      if (next.error().code == ErrorCode::kAborted) continue;
+      return ReportError(next.error());
+    }
     // Sleep until the next due item (at most a poll interval), in short
     // steps so that a signal stops the loop promptly.
     int64_t wait = next->value_or(a.poll_ms);
@@ -240,15 +252,24 @@ int RunCaseEvent(const GlobalOptions& g, Services& s, const CaseArgs& a) {
     ev.data = json::parse(a.data, ec);
     if (ec || !ev.data.is_object()) return ReportError(Error{ErrorCode::kInvalidArgument, "--data must be a JSON object"});
   }
-  const std::string actor = Actor(a.as);
-  const std::string stamp = std::to_string((*engine)->NowMs());
-  int applied = 0, refused = 0;
+  app::PersonCommand cmd;
+  cmd.event = ev.name;
+  cmd.data = ev.data;
+  cmd.actor = Actor(a.as);
+  cmd.request_id = a.request_id;
+  if (cmd.request_id.size() > 200) {
+    return ReportError(Error{ErrorCode::kInvalidArgument, "--request-id is at most 200 characters"});
+  }
+  int applied = 0, refused = 0, repeated = 0;
   Error last;
-  auto results = (*engine)->ApplyPersonEventToMany(*ids, "person/" + stamp + "/" + ev.name + "/", ev, actor);
+  auto results = (*engine)->ApplyPersonEventToMany(*ids, cmd);
   if (!results) return ReportError(results.error());
   for (size_t i = 0; i < ids->size(); ++i) {
     const auto& r = (*results)[i];
-    if (r) {
+    if (r && r->duplicate) {
+      ++repeated;
+      if (!g.json && ids->size() <= 20) std::cerr << "case " << (*ids)[i] << ": " << r->note << "\n";
+    } else if (r) {
       ++applied;
       if (!g.json && ids->size() == 1) std::cout << "case " << (*ids)[i] << ": " << r->from << " -> " << r->to << "\n";
     } else {
@@ -261,11 +282,34 @@ int RunCaseEvent(const GlobalOptions& g, Services& s, const CaseArgs& a) {
   if (!worker) return ReportError(worker.error());
   if (g.json) {
     PrintJson(json::object{{"event", ev.name}, {"applied", applied}, {"refused", refused},
-                           {"jobs_done", worker->jobs_done}});
+                           {"already_applied", repeated}, {"jobs_done", worker->jobs_done}});
   } else if (ids->size() != 1 || refused == 0) {
-    std::cout << ev.name << ": applied to " << applied << " case(s), refused by " << refused << "\n";
+    std::cout << ev.name << ": applied to " << applied << " case(s), refused by " << refused
+              << (repeated ? ", already applied to " + std::to_string(repeated) : std::string()) << "\n";
   }
-  if (applied == 0 && refused > 0) return ExitCodeFor(last);
+  if (applied == 0 && repeated == 0 && refused > 0) return ExitCodeFor(last);
+  return 0;
+}
+
+int RunCaseStuck(const GlobalOptions& g, Services& s) {
+  auto engine = s.Engine();
+  if (!engine) return ReportError(engine.error());
+  auto stuck = (*engine)->StuckCases();
+  if (!stuck) return ReportError(stuck.error());
+  if (g.json) {
+    json::array arr;
+    for (const auto& c : *stuck) {
+      arr.push_back(json::object{{"id", c.case_id}, {"key", c.key}, {"school", c.school}, {"state", c.state},
+                                 {"reason", c.reason}});
+    }
+    PrintJson(arr);
+    return 0;
+  }
+  for (const auto& c : *stuck) {
+    std::cout << Pad(std::to_string(c.case_id), 7) << Pad(c.key, 16) << Pad(c.school.empty() ? "-" : c.school, 8)
+              << c.reason << "\n";
+  }
+  std::cout << stuck->size() << " stuck case(s)\n";
   return 0;
 }
 
@@ -342,19 +386,97 @@ int RunSimulateSystems(const GlobalOptions&, Services&, const SimulateSystemsArg
   return 0;
 }
 
-int RunAuditVerify(const GlobalOptions& g, Services& s) {
-  auto cases = s.Cases();
-  if (!cases) return ReportError(cases.error());
-  auto v = (*cases)->VerifyAudit();
+namespace {
+
+std::string CheckpointPath(const GlobalOptions& g, const AuditArgs& a) {
+  return a.checkpoint.empty() ? g.db_path + ".audit-head" : a.checkpoint;
+}
+
+Result<std::optional<app::AuditHead>> ParseHead(const std::string& text, const std::string& where) {
+  std::istringstream in(text);
+  app::AuditHead h;
+  std::string seq;
+  if (!(in >> seq >> h.hash)) {
+    const size_t colon = text.find(':');
+    if (colon == std::string::npos) return InvalidArgument(where + ": expected SEQ:HASH or 'SEQ HASH'");
+    seq = text.substr(0, colon);
+    h.hash = text.substr(colon + 1);
+    while (!h.hash.empty() && std::isspace(static_cast<unsigned char>(h.hash.back()))) h.hash.pop_back();
+  }
+  if (seq.empty() || seq.size() > 18 || seq.find_first_not_of("0123456789") != std::string::npos || h.hash.empty()) {
+    return InvalidArgument(where + ": expected SEQ:HASH or 'SEQ HASH'");
+  }
+  h.seq = std::stoll(seq);
+  return std::optional<app::AuditHead>(h);
+}
+
+Status WriteCheckpoint(const std::string& path, const app::AuditVerification& v) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << v.head_seq << " " << v.head_hash << "\n";
+    if (!out) return Unavailable("cannot write the audit checkpoint " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Unavailable("cannot write the audit checkpoint " + path + ": " + ec.message());
+  return {};
+}
+
+// Verifies against the anchored head (--head) or the checkpoint file.
+Result<app::AuditVerification> Verify(const GlobalOptions& g, Services& s, const AuditArgs& a) {
+  ENROL_ASSIGN_OR_RETURN(app::CaseStore* cases, s.Cases());
+  std::optional<app::AuditHead> head;
+  if (!a.head.empty()) {
+    ENROL_ASSIGN_OR_RETURN(head, ParseHead(a.head, "--head"));
+  } else if (std::filesystem::exists(CheckpointPath(g, a))) {
+    std::ifstream in(CheckpointPath(g, a));
+    std::stringstream text;
+    text << in.rdbuf();
+    ENROL_ASSIGN_OR_RETURN(head, ParseHead(text.str(), CheckpointPath(g, a)));
+  }
+  return cases->VerifyAudit(head);
+}
+
+}  // namespace
+
+int RunAuditVerify(const GlobalOptions& g, Services& s, const AuditArgs& a) {
+  auto v = Verify(g, s, a);
   if (!v) return ReportError(v.error());
+  // A verified log moves the checkpoint forward: rows removed later from
+  // before it are then found.
+  if (v->ok && a.head.empty()) {
+    auto st = WriteCheckpoint(CheckpointPath(g, a), *v);
+    if (!st) return ReportError(st.error());
+  }
   if (g.json) {
-    PrintJson(json::object{{"rows", v->rows}, {"ok", v->ok}, {"problem", v->problem}});
+    PrintJson(json::object{{"rows", v->rows}, {"ok", v->ok}, {"problem", v->problem}, {"head_seq", v->head_seq},
+                           {"head_hash", v->head_hash}, {"keyed_rows", v->keyed_rows}});
   } else if (v->ok) {
-    std::cout << "audit log intact: " << v->rows << " rows, every hash links\n";
+    std::cout << "audit log intact: " << v->rows << " rows, every hash links"
+              << (v->keyed_rows == v->rows ? " (keyed)" : v->keyed_rows ? " (partly keyed)" : " (not keyed: set ENROL_AUDIT_KEY_FILE)")
+              << "\nhead: " << v->head_seq << ":" << v->head_hash << "\n";
   } else {
     std::cout << "audit log BROKEN: " << v->problem << "\n";
   }
   return v->ok ? 0 : 1;
+}
+
+int RunAuditCheckpoint(const GlobalOptions& g, Services& s, const AuditArgs& a) {
+  auto v = Verify(g, s, a);
+  if (!v) return ReportError(v.error());
+  if (!v->ok) {
+    std::cout << "audit log BROKEN: " << v->problem << "; no checkpoint written\n";
+    return 1;
+  }
+  auto st = WriteCheckpoint(CheckpointPath(g, a), *v);
+  if (!st) return ReportError(st.error());
+  if (g.json) {
+    PrintJson(json::object{{"head_seq", v->head_seq}, {"head_hash", v->head_hash}, {"file", CheckpointPath(g, a)}});
+  } else {
+    std::cout << v->head_seq << ":" << v->head_hash << "\n";
+  }
+  return 0;
 }
 
 int RunWorkflowMigrate(const GlobalOptions& g, Services& s, const IncidentArgs& a) {

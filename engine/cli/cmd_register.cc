@@ -33,6 +33,16 @@ int RunImport(const GlobalOptions& g, Services& s, const ImportArgs& a) {
   options.municipality = (*settings)->municipality.number;
   auto summary = app::ImportExtracts(a.files, options, **opener, **store, s.Clock());
   if (!summary) return ReportError(summary.error());
+  // A new protection (adressebeskyttelse) reaches the open cases now, not at
+  // the next intake. Only where cases can exist (the engine is configured).
+  int protected_cases = 0;
+  if (summary->import_id != 0 && summary->changes.count("protection_changed")) {
+    if (auto engine = s.Engine()) {
+      auto reached = (*engine)->ApplyProtectionChanges(summary->import_id);
+      if (!reached) return ReportError(reached.error().WithContext("the import is kept; applying its protection changes"));
+      protected_cases = *reached;
+    }
+  }
 
   if (g.json) {
     json::array files;
@@ -64,7 +74,8 @@ int RunImport(const GlobalOptions& g, Services& s, const ImportArgs& a) {
                            {"skipped", summary->counts.skipped},
                            {"changes", std::move(changes)},
                            {"issues", std::move(issues)},
-                           {"issues_total", summary->issues_total}});
+                           {"issues_total", summary->issues_total},
+                           {"cases_now_protected", protected_cases}});
     return 0;
   }
   for (const auto& f : summary->files) {
@@ -94,6 +105,9 @@ int RunImport(const GlobalOptions& g, Services& s, const ImportArgs& a) {
     std::cout << "changes:";
     for (const auto& [k, v] : summary->changes) std::cout << " " << k << "=" << v;
     std::cout << "\n";
+  }
+  if (protected_cases) {
+    std::cout << protected_cases << " open case(s) now have a protected address: moved to manual handling\n";
   }
   return 0;
 }

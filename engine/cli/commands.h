@@ -57,6 +57,11 @@ struct CaseArgs {
   std::string event;
   std::string data;
   std::string as;
+  std::string request_id;
+};
+struct AuditArgs {
+  std::string checkpoint;  // empty: <db>.audit-head
+  std::string head;        // SEQ:HASH
 };
 struct IncidentArgs {
   std::string action;  // list | retry | skip | cancel
@@ -90,7 +95,9 @@ int RunCaseList(const GlobalOptions& g, Services& s, const CaseArgs& a);
 int RunCaseShow(const GlobalOptions& g, Services& s, const CaseArgs& a);
 int RunCaseEvent(const GlobalOptions& g, Services& s, const CaseArgs& a);
 int RunIncidents(const GlobalOptions& g, Services& s, const IncidentArgs& a);
-int RunAuditVerify(const GlobalOptions& g, Services& s);
+int RunAuditVerify(const GlobalOptions& g, Services& s, const AuditArgs& a);
+int RunAuditCheckpoint(const GlobalOptions& g, Services& s, const AuditArgs& a);
+int RunCaseStuck(const GlobalOptions& g, Services& s);
 int RunWorkflowMigrate(const GlobalOptions& g, Services& s, const IncidentArgs& a);
 int RunWorkflowCheck(const GlobalOptions& g, Services& s, const WorkflowArgs& a);
 int RunWorkflowGraph(const GlobalOptions& g, Services& s, const WorkflowArgs& a);

@@ -3,6 +3,7 @@
 // composition root) implements it with the real adapters; tests use the same
 // implementation over a temporary database.
 
+#include <atomic>
 #include <string>
 
 #include "engine/app/case_engine.h"
@@ -37,6 +38,8 @@ class Services {
   [[nodiscard]] virtual Result<app::LetterStore*> Letters() = 0;
   // The invoke types (connector names) workflows may use.
   [[nodiscard]] virtual std::vector<std::string> InvokeTypes() = 0;
+  // Lock waits and connector calls end early once `stop` is true.
+  virtual void SetStopFlag(const std::atomic<bool>* stop) = 0;
 };
 
 // Parses the command line and runs the command. Returns the exit code:

@@ -67,6 +67,9 @@ inline tl::unexpected<Error> FailedPrecondition(std::string message) {
 inline tl::unexpected<Error> Internal(std::string message) {
   return Fail(ErrorCode::kInternal, std::move(message));
 }
+inline tl::unexpected<Error> Aborted(std::string message) {
+  return Fail(ErrorCode::kAborted, std::move(message));
+}
 inline tl::unexpected<Error> Unavailable(std::string message) {
   return Fail(ErrorCode::kUnavailable, std::move(message));
 }

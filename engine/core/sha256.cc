@@ -1,6 +1,7 @@
 #include "engine/core/sha256.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 namespace enrol::core {
 
@@ -19,6 +20,14 @@ std::string Sha256Hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  return ToHex(md, len);
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), md, &len);
   return ToHex(md, len);
 }
 

@@ -68,6 +68,29 @@ struct State {
   std::vector<Invoke> invokes;
 };
 
+// What a person may send (engine-made events, done.*, error.*, register.*
+// and timers, are never a person's). Declared in the workflow file:
+//   <enrol:person-events xmlns:enrol="urn:enrol:workflow:1">
+//     <enrol:event name="reject" in="awaiting_approval">
+//       <enrol:field name="reason" type="text" required="true"/>
+//     </enrol:event>
+//   </enrol:person-events>
+struct PersonField {
+  std::string name;
+  std::string type = "text";  // text | school | boolean | date
+  bool required = false;
+  int max_length = 500;       // text
+  int line = 0;
+};
+struct PersonEventSpec {
+  std::string name;
+  std::vector<int> states;    // accepted while one of these (or a descendant) is active
+  std::vector<PersonField> fields;  // the data it takes; no other field is accepted
+  int line = 0;
+};
+
+inline constexpr const char* kEnrolWorkflowNamespace = "urn:enrol:workflow:1";
+
 struct Chart {
   std::string name;
   std::string hash;  // SHA-256 of the source text: the definition's version
@@ -75,6 +98,14 @@ struct Chart {
   std::vector<Transition> transitions;
   std::map<std::string, int> by_id;
   std::vector<std::pair<std::string, Expression>> data;  // <datamodel>
+  std::vector<PersonEventSpec> person_events;
+
+  [[nodiscard]] const PersonEventSpec* PersonEvent(const std::string& name) const {
+    for (const auto& e : person_events) {
+      if (e.name == name) return &e;
+    }
+    return nullptr;
+  }
 
   [[nodiscard]] int Find(const std::string& id) const {
     auto it = by_id.find(id);

@@ -30,6 +30,13 @@ std::vector<std::string> Words(std::string_view s) {
   return out;
 }
 
+// True when descriptor `d` ("done", "error.*") matches event `name`.
+bool EventMatches(std::string_view d, std::string_view name) {
+  if (d.size() >= 2 && d.substr(d.size() - 2) == ".*") d.remove_suffix(2);
+  if (name.size() < d.size() || name.substr(0, d.size()) != d) return false;
+  return name.size() == d.size() || name[d.size()] == '.';
+}
+
 class Reader {
  public:
   Reader(std::string_view text, std::vector<Diagnostic>* problems,
@@ -64,6 +71,7 @@ class Reader {
     ReadChildren(root, 0);
     ResolveInitial(0, root.attribute("initial").as_string(), Line(root));
     ResolveTargets();
+    ResolvePersonStates();
     if (!errors_.empty()) {
       std::string msg = std::to_string(errors_.size()) + " error(s) in the workflow definition:";
       for (const auto& e : errors_) msg += "\n  line " + std::to_string(e.line) + ": " + e.message;
@@ -240,10 +248,98 @@ class Reader {
           }
           chart_->data.emplace_back(id, e);
         }
+      } else if (name == "person-events" && IsEnrolElement(c)) {
+        if (parent != 0) {
+          Error(Line(c), "<enrol:person-events> belongs at the top level, in <scxml>");
+          continue;
+        }
+        ReadPersonEvents(c);
       } else if (name == "donedata" || name == "script" || name == "final") {
         Error(Line(c), "<" + std::string(name) + "> is not supported here");
       } else {
         Error(Line(c), "unknown element <" + std::string(name) + ">");
+      }
+    }
+  }
+
+  // True when `el`'s prefix is bound to enrol's namespace on the root.
+  bool IsEnrolElement(const pugi::xml_node& el) const {
+    const char* colon = std::strchr(el.name(), ':');
+    if (!colon) return false;
+    const std::string attr = "xmlns:" + std::string(el.name(), colon);
+    for (pugi::xml_node n = el; n; n = n.parent()) {
+      if (const pugi::xml_attribute a = n.attribute(attr.c_str())) {
+        return std::string_view(a.as_string()) == kEnrolWorkflowNamespace;
+      }
+    }
+    return false;
+  }
+
+  void ReadPersonEvents(const pugi::xml_node& el) {
+    for (pugi::xml_node e = el.first_child(); e; e = e.next_sibling()) {
+      if (e.type() != pugi::node_element) continue;
+      if (Local(e.name()) != "event") {
+        Error(Line(e), "<" + std::string(e.name()) + "> is not allowed in <enrol:person-events> (only <enrol:event>)");
+        continue;
+      }
+      PersonEventSpec spec;
+      spec.line = Line(e);
+      spec.name = e.attribute("name").as_string();
+      if (spec.name.empty()) {
+        Error(spec.line, "<enrol:event> needs name=");
+        continue;
+      }
+      for (const char* engine_prefix : {"done", "error", "register"}) {
+        if (EventMatches(engine_prefix, spec.name)) {
+          Error(spec.line, "'" + spec.name + "' cannot be a person's event: " + engine_prefix +
+                               ".* events come only from the engine");
+        }
+      }
+      for (const auto& other : chart_->person_events) {
+        if (other.name == spec.name) Error(spec.line, "person event '" + spec.name + "' is declared twice");
+      }
+      raw_person_states_.push_back(Words(e.attribute("in").as_string()));
+      if (raw_person_states_.back().empty()) {
+        Error(spec.line, "<enrol:event name=\"" + spec.name + "\"> needs in= (the states that accept it)");
+      }
+      for (pugi::xml_node f = e.first_child(); f; f = f.next_sibling()) {
+        if (f.type() != pugi::node_element) continue;
+        if (Local(f.name()) != "field") {
+          Error(Line(f), "<" + std::string(f.name()) + "> is not allowed in <enrol:event> (only <enrol:field>)");
+          continue;
+        }
+        PersonField field;
+        field.line = Line(f);
+        field.name = f.attribute("name").as_string();
+        field.type = f.attribute("type").as_string("text");
+        field.required = f.attribute("required").as_bool(false);
+        field.max_length = f.attribute("maxlength").as_int(500);
+        if (field.name.empty()) Error(field.line, "<enrol:field> needs name=");
+        if (field.type != "text" && field.type != "school" && field.type != "boolean" && field.type != "date") {
+          Error(field.line, "field type '" + field.type + "' is not known (text, school, boolean, date)");
+        }
+        if (field.max_length < 1 || field.max_length > 4000) {
+          Error(field.line, "maxlength must be between 1 and 4000");
+        }
+        for (const auto& other : spec.fields) {
+          if (other.name == field.name) Error(field.line, "field '" + field.name + "' is declared twice");
+        }
+        spec.fields.push_back(std::move(field));
+      }
+      chart_->person_events.push_back(std::move(spec));
+    }
+  }
+
+  void ResolvePersonStates() {
+    for (size_t i = 0; i < chart_->person_events.size(); ++i) {
+      PersonEventSpec& spec = chart_->person_events[i];
+      for (const std::string& id : raw_person_states_[i]) {
+        const int s = chart_->Find(id);
+        if (s < 0) {
+          Error(spec.line, "person event '" + spec.name + "': in= names '" + id + "', which is not a state");
+        } else {
+          spec.states.push_back(s);
+        }
       }
     }
   }
@@ -437,6 +533,130 @@ class Reader {
       }
     };
     for (const Transition& t : c.transitions) check_expr(t.cond, t.line);
+    CheckInvokesHandled();
+    CheckFinalReachable();
+    CheckPersonEvents();
+  }
+
+  // True when a transition on `s` or one of its ancestors takes `event`.
+  bool Handles(int s, const std::string& event) const {
+    const Chart& c = *chart_;
+    for (int a = s; a > 0; a = c.states[a].parent) {
+      for (int ti : c.states[a].transitions) {
+        for (const std::string& d : c.transitions[ti].events) {
+          if (d == "*" || EventMatches(d, event)) return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  // An invoke whose outcome its state does not take leaves the case waiting
+  // forever: the system answered, or the education office cancelled or
+  // skipped the work, and nothing moves.
+  void CheckInvokesHandled() {
+    const Chart& c = *chart_;
+    for (size_t s = 1; s < c.states.size(); ++s) {
+      for (const Invoke& inv : c.states[s].invokes) {
+        const bool done = Handles(static_cast<int>(s), "done.invoke." + inv.id);
+        const bool error = Handles(static_cast<int>(s), "error.communication");
+        if (!done && !error) {
+          Warn(inv.line, "state '" + c.states[s].id + "' handles neither done.invoke." + inv.id +
+                             " nor error.communication: the case would wait forever");
+        } else if (!done) {
+          Warn(inv.line, "state '" + c.states[s].id + "' does not handle done.invoke." + inv.id);
+        } else if (!error) {
+          Warn(inv.line, "state '" + c.states[s].id + "' does not handle error.communication of invoke '" +
+                             inv.id + "' (a failed or cancelled job would leave the case there)");
+        }
+      }
+    }
+  }
+
+  // Every state must lead to a top-level final state by some path
+  // (conditions aside): otherwise a case that enters it never ends.
+  void CheckFinalReachable() {
+    const Chart& c = *chart_;
+    const size_t n = c.states.size();
+    std::vector<std::vector<int>> next(n);
+    for (size_t s = 1; s < n; ++s) {
+      const State& st = c.states[s];
+      for (int a = static_cast<int>(s); a > 0; a = c.states[a].parent) {
+        for (int ti : c.states[a].transitions) {
+          for (int t : c.transitions[ti].targets) next[s].push_back(t);
+        }
+      }
+      if (st.kind == StateKind::kCompound || st.kind == StateKind::kParallel) {
+        next[s].insert(next[s].end(), st.children.begin(), st.children.end());
+      }
+      if ((st.kind == StateKind::kHistoryShallow || st.kind == StateKind::kHistoryDeep) && st.parent > 0) {
+        const auto& siblings = c.states[st.parent].children;
+        next[s].insert(next[s].end(), siblings.begin(), siblings.end());
+      }
+    }
+    std::vector<bool> ends(n, false);
+    for (size_t s = 1; s < n; ++s) ends[s] = c.states[s].kind == StateKind::kFinal && c.states[s].parent == 0;
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (size_t s = 1; s < n; ++s) {
+        if (ends[s]) continue;
+        for (int t : next[s]) {
+          if (ends[t]) {
+            ends[s] = changed = true;
+            break;
+          }
+        }
+      }
+    }
+    for (size_t s = 1; s < n; ++s) {
+      if (!ends[s]) Warn(c.states[s].line, "no final state can be reached from state '" + c.states[s].id + "'");
+    }
+  }
+
+  void CheckPersonEvents() {
+    const Chart& c = *chart_;
+    std::set<std::string> sent;  // events the chart makes itself (<send>, <raise>)
+    std::function<void(const std::vector<Action>&)> collect = [&](const std::vector<Action>& block) {
+      for (const Action& a : block) {
+        if (a.kind == Action::kSend || a.kind == Action::kRaise) sent.insert(a.event);
+        for (const auto& b : a.branches) collect(b.actions);
+      }
+    };
+    for (const State& st : c.states) {
+      for (const auto& b : st.onentry) collect(b);
+      for (const auto& b : st.onexit) collect(b);
+    }
+    for (const Transition& t : c.transitions) collect(t.actions);
+    for (const PersonEventSpec& spec : c.person_events) {
+      if (sent.count(spec.name)) {
+        Warn(spec.line, "'" + spec.name + "' is sent by the workflow itself; a person should not send it");
+      }
+      for (int s : spec.states) {
+        bool handled = Handles(s, spec.name);
+        for (size_t d = 1; d < c.states.size() && !handled; ++d) {
+          if (c.IsDescendant(static_cast<int>(d), s)) {
+            for (int ti : c.states[d].transitions) {
+              for (const std::string& e : c.transitions[ti].events) handled = handled || EventMatches(e, spec.name);
+            }
+          }
+        }
+        if (!handled) {
+          Warn(spec.line, "person event '" + spec.name + "' is accepted in '" + c.states[s].id +
+                              "' but no transition there takes it");
+        }
+      }
+    }
+    // A transition on an event nobody can send is dead, or a person event
+    // that was not declared.
+    for (const Transition& t : c.transitions) {
+      for (const std::string& e : t.events) {
+        if (e == "*" || EventMatches("done", e) || EventMatches("error", e) || EventMatches("register", e) ||
+            sent.count(e) || c.PersonEvent(e)) {
+          continue;
+        }
+        Warn(t.line, "event '" + e + "' is neither a declared person event nor sent by the engine or the workflow");
+      }
+    }
   }
 
   std::string_view text_;
@@ -447,6 +667,7 @@ class Reader {
   std::vector<Diagnostic> errors_;
   std::vector<std::pair<int, std::string>> raw_targets_;
   std::map<int, std::pair<std::string, int>> initial_elements_;
+  std::vector<std::vector<std::string>> raw_person_states_;
 };
 
 }  // namespace

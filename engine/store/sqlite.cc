@@ -56,6 +56,20 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
 
 Database::~Database() { sqlite3_close_v2(db_); }
 
+namespace {
+int WaitForLock(void* stop, int calls) {
+  const auto* flag = static_cast<const std::atomic<bool>*>(stop);
+  if ((flag && *flag) || calls >= 1000) return 0;  // 1000 x 5 ms
+  sqlite3_sleep(5);
+  return 1;
+}
+}  // namespace
+
+void Database::SetStopFlag(const std::atomic<bool>* stop) {
+  stop_ = stop;
+  sqlite3_busy_handler(db_, WaitForLock, const_cast<std::atomic<bool>*>(stop));
+}
+
 Status Database::Exec(std::string_view sql) {
   char* err = nullptr;
   std::string s(sql);

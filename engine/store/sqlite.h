@@ -3,6 +3,7 @@
 // parameters only, and transactions that roll back unless committed.
 // Not thread-safe: one Database per thread.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -35,12 +36,17 @@ class Database {
   [[nodiscard]] int64_t LastInsertRowId() const;
   [[nodiscard]] int Changes() const;
   [[nodiscard]] const std::string& path() const { return path_; }
+  // While another connection holds the lock, statements wait up to 5 s
+  // (then fail with kAborted); with `stop`, they give up as soon as it is
+  // true, so a stopping process does not sit in a lock wait.
+  void SetStopFlag(const std::atomic<bool>* stop);
   sqlite3* handle() { return db_; }
 
  private:
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   sqlite3* db_;
   std::string path_;
+  const std::atomic<bool>* stop_ = nullptr;
 };
 
 class Statement {

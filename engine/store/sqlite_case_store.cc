@@ -1,5 +1,7 @@
 #include "engine/store/sqlite_case_store.h"
 
+#include <algorithm>
+
 
 #include <boost/json.hpp>
 
@@ -13,7 +15,9 @@ constexpr const char* kCaseColumns =
     "id, case_key, person_id, school_year, grade, school, workflow, state, status, instance, "
     "seen_import, created_at, updated_at";
 constexpr const char* kJobColumns =
-    "id, case_id, invoke_id, type, params, idempotency_key, status, attempts, next_ms, last_error, result";
+    "id, case_id, invoke_id, type, params, idempotency_key, status, attempts, next_ms, last_error, result, "
+    "lease_owner, lease_until";
+constexpr const char* kKeyedPrefix = "hmac:";
 
 json::value Parse(std::string_view text) {
   boost::system::error_code ec;
@@ -24,18 +28,21 @@ json::value Parse(std::string_view text) {
 }  // namespace
 
 std::string AuditHash(const std::string& prev, int64_t seq, const std::string& at,
-                      const app::AuditEntry& e) {
+                      const app::AuditEntry& e, const std::string& key) {
   // Fields are length-prefixed so that no two rows serialise alike.
   std::string buf;
   for (const std::string& f : {prev, std::to_string(seq), at, std::to_string(e.case_id), e.actor,
                                e.kind, e.detail}) {
     buf += std::to_string(f.size()) + ":" + f + ";";
   }
-  return core::Sha256Hex(buf);
+  // Keyed rows say so, so that a chain rewritten without the key (plain
+  // SHA-256) cannot pass for a keyed one.
+  return key.empty() ? core::Sha256Hex(buf) : kKeyedPrefix + core::HmacSha256Hex(key, buf);
 }
 
-Result<std::unique_ptr<SqliteCaseStore>> SqliteCaseStore::Create(Database& db) {
+Result<std::unique_ptr<SqliteCaseStore>> SqliteCaseStore::Create(Database& db, std::string audit_key) {
   std::unique_ptr<SqliteCaseStore> s(new SqliteCaseStore(db));
+  s->audit_key_ = std::move(audit_key);
   ENROL_ASSIGN_OR_RETURN(s->insert_case_, db.Prepare(
       "INSERT INTO cases(case_key, person_id, school_year, grade, school, workflow, state, status, "
       "instance, seen_import, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"));
@@ -51,10 +58,10 @@ Result<std::unique_ptr<SqliteCaseStore>> SqliteCaseStore::Create(Database& db) {
   ENROL_ASSIGN_OR_RETURN(s->delete_timer_, db.Prepare("DELETE FROM timers WHERE case_id=? AND send_id=?"));
   ENROL_ASSIGN_OR_RETURN(s->insert_job_, db.Prepare(
       "INSERT INTO jobs(case_id, invoke_id, type, params, idempotency_key, status, attempts, next_ms, "
-      "last_error, result, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?) "
-      "ON CONFLICT(idempotency_key) DO NOTHING"));
+      "last_error, result, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"));
   ENROL_ASSIGN_OR_RETURN(s->update_job_, db.Prepare(
-      "UPDATE jobs SET status=?, attempts=?, next_ms=?, last_error=?, result=?, updated_at=? WHERE id=?"));
+      "UPDATE jobs SET status=?, attempts=?, next_ms=?, last_error=?, result=?, updated_at=?, lease_owner=?, "
+      "lease_until=? WHERE id=?"));
   ENROL_ASSIGN_OR_RETURN(s->insert_audit_, db.Prepare(
       "INSERT INTO audit(seq, at, case_id, actor, kind, detail, prev_hash, hash) VALUES(?,?,?,?,?,?,?,?)"));
   return s;
@@ -153,7 +160,11 @@ Result<std::vector<app::CaseRecord>> SqliteCaseStore::Cases(Statement& q) {
     c.state = r.ColumnText(7);
     c.status = r.ColumnText(8);
     json::value inst = Parse(r.ColumnView(9));
-    if (inst.is_object()) c.instance = std::move(inst.get_object());
+    if (inst.is_object()) {
+      c.instance = std::move(inst.get_object());
+    } else {
+      c.damage = "its stored instance is not a JSON object";
+    }
     c.seen_import = r.ColumnInt(10);
     c.created_at = r.ColumnText(11);
     c.updated_at = r.ColumnText(12);
@@ -177,6 +188,16 @@ Result<std::optional<app::CaseRecord>> SqliteCaseStore::FindCaseByKey(const std:
   ENROL_ASSIGN_OR_RETURN(auto list, Cases(*q));
   if (list.empty()) return std::optional<app::CaseRecord>();
   return std::optional<app::CaseRecord>(std::move(list.front()));
+}
+
+Result<std::optional<int64_t>> SqliteCaseStore::PersonOfCase(int64_t case_id) {
+  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(person_of_case_, "SELECT person_id FROM cases WHERE id=?"));
+  q->Bind(1, case_id);
+  ENROL_ASSIGN_OR_RETURN(bool row, q->Step());
+  std::optional<int64_t> out;
+  if (row) out = q->ColumnInt(0);
+  q->Reset();
+  return out;
 }
 
 Result<Statement> SqliteCaseStore::FilterQuery(const std::string& columns, const app::CaseFilter& f) {
@@ -238,7 +259,14 @@ Status SqliteCaseStore::PutTimer(const app::TimerRecord& t) {
       .Bind(4, json::serialize(t.data)).Bind(5, t.due_ms).Run();
 }
 
-Result<bool> SqliteCaseStore::DeleteTimer(int64_t case_id, const std::string& send_id) {
+Result<bool> SqliteCaseStore::DeleteTimer(int64_t case_id, const std::string& send_id,
+                                          std::optional<int64_t> due_ms) {
+  if (due_ms) {
+    ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(delete_timer_due_,
+        "DELETE FROM timers WHERE case_id=? AND send_id=? AND due_ms=?"));
+    ENROL_RETURN_IF_ERROR(q->Bind(1, case_id).Bind(2, send_id).Bind(3, *due_ms).Run());
+    return db_.Changes() == 1;
+  }
   ENROL_RETURN_IF_ERROR(delete_timer_->Bind(1, case_id).Bind(2, send_id).Run());
   return db_.Changes() == 1;
 }
@@ -282,17 +310,31 @@ Result<int64_t> SqliteCaseStore::InsertJob(const app::JobRecord& j, const std::s
                             .Bind(4, json::serialize(j.params)).Bind(5, j.key).Bind(6, j.status)
                             .Bind(7, j.attempts).Bind(8, j.next_ms).Bind(9, j.last_error)
                             .Bind(10, json::serialize(j.result)).Bind(11, at).Bind(12, at).Run());
-  if (db_.Changes() == 1) return db_.LastInsertRowId();
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare("SELECT id FROM jobs WHERE idempotency_key=?"));
-  q.Bind(1, j.key);
-  ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return Internal("job vanished after a key conflict");
-  return q.ColumnInt(0);
+  return db_.LastInsertRowId();
 }
 
 Status SqliteCaseStore::UpdateJob(const app::JobRecord& j, const std::string& at) {
   return update_job_->Bind(1, j.status).Bind(2, j.attempts).Bind(3, j.next_ms).Bind(4, j.last_error)
-      .Bind(5, json::serialize(j.result)).Bind(6, at).Bind(7, j.id).Run();
+      .Bind(5, json::serialize(j.result)).Bind(6, at).Bind(7, j.lease_owner).Bind(8, j.lease_until)
+      .Bind(9, j.id).Run();
+}
+
+Result<std::vector<app::JobRecord>> SqliteCaseStore::ClaimJobs(const std::string& owner, int64_t now_ms,
+                                                              int64_t lease_until, int limit) {
+  if (!tx_) return FailedPrecondition("jobs are claimed inside a transaction");
+  static const std::string kSql = std::string(
+      "UPDATE jobs SET lease_owner=?1, lease_until=?2 WHERE id IN (SELECT id FROM jobs WHERE status='queued' "
+      "AND next_ms<=?3 AND lease_until<=?3 ORDER BY next_ms, id LIMIT ?4) RETURNING ") + kJobColumns;
+  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(claim_jobs_, kSql.c_str()));
+  q->Bind(1, owner).Bind(2, lease_until).Bind(3, now_ms).Bind(4, limit);
+  auto out = Jobs(*q);
+  q->Reset();
+  if (out) {
+    std::sort(out->begin(), out->end(), [](const app::JobRecord& a, const app::JobRecord& b) {
+      return a.next_ms != b.next_ms ? a.next_ms < b.next_ms : a.id < b.id;
+    });
+  }
+  return out;
 }
 
 Result<std::vector<app::JobRecord>> SqliteCaseStore::Jobs(Statement& q) {
@@ -310,6 +352,8 @@ Result<std::vector<app::JobRecord>> SqliteCaseStore::Jobs(Statement& q) {
     j.next_ms = r.ColumnInt(8);
     j.last_error = r.ColumnText(9);
     j.result = Parse(r.ColumnView(10));
+    j.lease_owner = r.ColumnText(11);
+    j.lease_until = r.ColumnInt(12);
     return j;
   });
 }
@@ -348,7 +392,7 @@ Result<std::vector<app::JobRecord>> SqliteCaseStore::DueJobs(int64_t now_ms, int
 }
 
 Result<std::optional<int64_t>> SqliteCaseStore::NextJobDue() {
-  return NullableInt("SELECT MIN(next_ms) FROM jobs WHERE status='queued'");
+  return NullableInt("SELECT MIN(MAX(next_ms, lease_until)) FROM jobs WHERE status='queued'");
 }
 
 Result<std::vector<app::JobRecord>> SqliteCaseStore::JobsOf(int64_t case_id) {
@@ -360,9 +404,14 @@ Result<std::vector<app::JobRecord>> SqliteCaseStore::JobsOf(int64_t case_id) {
 
 Result<int64_t> SqliteCaseStore::InsertIncident(const app::IncidentRecord& i) {
   ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
-      "INSERT INTO incidents(job_id, case_id, error, status, resolution, created_at, resolved_at) "
-      "VALUES(?,?,?,'open','',?,'')"));
-  ENROL_RETURN_IF_ERROR(q.Bind(1, i.job_id).Bind(2, i.case_id).Bind(3, i.error).Bind(4, i.created_at).Run());
+      "INSERT INTO incidents(job_id, case_id, kind, error, status, resolution, created_at, resolved_at) "
+      "VALUES(?,?,?,?,'open','',?,'')"));
+  if (i.job_id) {
+    q.Bind(1, i.job_id);
+  } else {
+    q.BindNull(1);
+  }
+  ENROL_RETURN_IF_ERROR(q.Bind(2, i.case_id).Bind(3, i.kind).Bind(4, i.error).Bind(5, i.created_at).Run());
   return db_.LastInsertRowId();
 }
 
@@ -375,9 +424,9 @@ Status SqliteCaseStore::ResolveIncident(int64_t id, const std::string& status,
 
 Result<std::vector<app::IncidentRecord>> SqliteCaseStore::ListIncidents(const app::IncidentFilter& f) {
   std::string sql =
-      "SELECT i.id, i.job_id, i.case_id, i.error, i.status, i.resolution, i.created_at, c.case_key, "
-      "c.school, c.state, j.type, c.grade FROM incidents i JOIN cases c ON c.id=i.case_id "
-      "JOIN jobs j ON j.id=i.job_id WHERE 1=1";
+      "SELECT i.id, COALESCE(i.job_id, 0), i.case_id, i.error, i.status, i.resolution, i.created_at, c.case_key, "
+      "c.school, c.state, COALESCE(j.type, i.kind), c.grade, i.kind FROM incidents i JOIN cases c ON c.id=i.case_id "
+      "LEFT JOIN jobs j ON j.id=i.job_id WHERE 1=1";
   if (f.open_only) sql += " AND i.status='open'";
   if (!f.school.empty()) sql += " AND c.school=?1";
   if (f.grade) sql += " AND c.grade=?2";
@@ -408,14 +457,50 @@ Result<std::vector<app::IncidentRecord>> SqliteCaseStore::ListIncidents(const ap
     i.state = r.ColumnText(9);
     i.job_type = r.ColumnText(10);
     i.grade = static_cast<int>(r.ColumnInt(11));
+    i.kind = r.ColumnText(12);
     return i;
   });
+}
+
+Result<std::optional<app::PersonRequest>> SqliteCaseStore::PersonRequests(Statement& q) {
+  ENROL_ASSIGN_OR_RETURN(auto rows, CollectRows<app::PersonRequest>(q, [](Statement& r) {
+    return app::PersonRequest{r.ColumnInt(0), r.ColumnText(1), r.ColumnInt(2) != 0, r.ColumnText(3),
+                              r.ColumnText(4), r.ColumnText(5), r.ColumnText(6)};
+  }));
+  q.Reset();
+  if (rows.empty()) return std::optional<app::PersonRequest>();
+  return std::optional<app::PersonRequest>(std::move(rows.front()));
+}
+
+Result<std::optional<app::PersonRequest>> SqliteCaseStore::FindPersonRequest(int64_t case_id,
+                                                                             const std::string& request_id) {
+  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(find_request_,
+      "SELECT case_id, request_id, given, fingerprint, event, actor, applied_at FROM person_requests "
+      "WHERE case_id=? AND request_id=?"));
+  q->Bind(1, case_id).Bind(2, request_id);
+  return PersonRequests(*q);
+}
+
+Result<std::optional<app::PersonRequest>> SqliteCaseStore::LastPersonRequest(int64_t case_id) {
+  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(last_request_,
+      "SELECT case_id, request_id, given, fingerprint, event, actor, applied_at FROM person_requests "
+      "WHERE case_id=? ORDER BY id DESC LIMIT 1"));
+  q->Bind(1, case_id);
+  return PersonRequests(*q);
+}
+
+Status SqliteCaseStore::InsertPersonRequest(const app::PersonRequest& r) {
+  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(insert_request_,
+      "INSERT INTO person_requests(case_id, request_id, given, fingerprint, event, actor, applied_at) "
+      "VALUES(?,?,?,?,?,?,?)"));
+  return q->Bind(1, r.case_id).Bind(2, r.request_id).Bind(3, r.given ? 1 : 0).Bind(4, r.fingerprint)
+      .Bind(5, r.event).Bind(6, r.actor).Bind(7, r.applied_at).Run();
 }
 
 Status SqliteCaseStore::AppendAudit(const app::AuditEntry& e, const std::string& at) {
   if (!tx_) return FailedPrecondition("audit rows are written inside a transaction");
   const int64_t seq = audit_seq_ + 1;
-  const std::string hash = AuditHash(audit_hash_, seq, at, e);
+  const std::string hash = AuditHash(audit_hash_, seq, at, e, audit_key_);
   ENROL_RETURN_IF_ERROR(insert_audit_->Bind(1, seq).Bind(2, at).Bind(3, e.case_id).Bind(4, e.actor)
                             .Bind(5, e.kind).Bind(6, e.detail).Bind(7, audit_hash_).Bind(8, hash).Run());
   audit_seq_ = seq;
@@ -433,12 +518,18 @@ Result<std::vector<std::pair<std::string, app::AuditEntry>>> SqliteCaseStore::Au
   });
 }
 
-Result<app::AuditVerification> SqliteCaseStore::VerifyAudit() {
+Result<app::AuditVerification> SqliteCaseStore::VerifyAudit(std::optional<app::AuditHead> expected) {
   ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
       "SELECT seq, at, case_id, actor, kind, detail, prev_hash, hash FROM audit ORDER BY seq"));
   app::AuditVerification v;
+  auto broken = [&](std::string problem) {
+    v.ok = false;
+    v.problem = std::move(problem);
+    return v;
+  };
   std::string prev(64, '0');
   int64_t expected_seq = 1;
+  bool head_seen = false;
   for (;;) {
     ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
@@ -446,23 +537,42 @@ Result<app::AuditVerification> SqliteCaseStore::VerifyAudit() {
     const int64_t seq = q.ColumnInt(0);
     const app::AuditEntry e{q.ColumnInt(2), q.ColumnText(3), q.ColumnText(4), q.ColumnText(5)};
     if (seq != expected_seq) {
-      v.ok = false;
-      v.problem = "row " + std::to_string(expected_seq) + " is missing (next row is " + std::to_string(seq) + ")";
-      return v;
+      return broken("row " + std::to_string(expected_seq) + " is missing (next row is " + std::to_string(seq) + ")");
     }
-    if (q.ColumnText(6) != prev) {
-      v.ok = false;
-      v.problem = "row " + std::to_string(seq) + " does not link to the row before it";
-      return v;
+    if (q.ColumnText(6) != prev) return broken("row " + std::to_string(seq) + " does not link to the row before it");
+    const std::string stored = q.ColumnText(7);
+    const bool keyed = stored.rfind(kKeyedPrefix, 0) == 0;
+    if (keyed && audit_key_.empty()) {
+      return broken("row " + std::to_string(seq) +
+                    " is chained with a key, and no key is set: set ENROL_AUDIT_KEY or ENROL_AUDIT_KEY_FILE");
     }
-    const std::string hash = AuditHash(prev, seq, q.ColumnText(1), e);
-    if (hash != q.ColumnText(7)) {
-      v.ok = false;
-      v.problem = "row " + std::to_string(seq) + " was changed after it was written (hash mismatch)";
-      return v;
+    if (!keyed && !audit_key_.empty() && v.keyed_rows > 0) {
+      return broken("row " + std::to_string(seq) + " is not chained with the key, though rows before it are: "
+                    "the log was rewritten without the key");
+    }
+    const std::string hash = AuditHash(prev, seq, q.ColumnText(1), e, keyed ? audit_key_ : std::string());
+    if (hash != stored) {
+      return broken("row " + std::to_string(seq) + " was changed after it was written (" +
+                    (keyed ? "HMAC mismatch: changed, or a different key" : "hash mismatch") + ")");
+    }
+    v.keyed_rows += keyed ? 1 : 0;
+    if (expected && seq == expected->seq) {
+      head_seen = true;
+      if (hash != expected->hash) {
+        return broken("row " + std::to_string(seq) + " differs from the checkpointed head: the log was rewritten");
+      }
     }
     prev = hash;
     ++expected_seq;
+  }
+  v.head_seq = expected_seq - 1;
+  v.head_hash = v.rows ? prev : "";
+  if (!audit_key_.empty() && v.rows > 0 && v.keyed_rows == 0) {
+    return broken("no row is chained with the configured key: the log was written or rewritten without it");
+  }
+  if (expected && expected->seq > 0 && !head_seen) {
+    return broken("the log ends at row " + std::to_string(v.head_seq) + " but the checkpoint holds row " +
+                  std::to_string(expected->seq) + ": rows were removed from the end");
   }
   return v;
 }

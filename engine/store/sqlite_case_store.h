@@ -1,5 +1,5 @@
 #pragma once
-// CaseStore on SQLite (schemas/migrations/0002_cases.sql).
+// CaseStore on SQLite (schemas/migrations/0002_cases.sql, 0004_integrity.sql).
 
 #include <memory>
 #include <optional>
@@ -11,8 +11,10 @@ namespace enrol::store {
 
 class SqliteCaseStore final : public app::CaseStore {
  public:
-  // `db` must be migrated and outlive the store.
-  [[nodiscard]] static Result<std::unique_ptr<SqliteCaseStore>> Create(Database& db);
+  // `db` must be migrated and outlive the store. With `audit_key`, audit
+  // rows are chained with HMAC-SHA-256 under it (the key comes from the
+  // environment, never from the configuration or the database).
+  [[nodiscard]] static Result<std::unique_ptr<SqliteCaseStore>> Create(Database& db, std::string audit_key = "");
 
   Status Begin() override;
   Status Commit() override;
@@ -29,6 +31,7 @@ class SqliteCaseStore final : public app::CaseStore {
   Status UpdateCase(const app::CaseRecord& c) override;
   Result<std::optional<app::CaseRecord>> FindCase(int64_t id) override;
   Result<std::optional<app::CaseRecord>> FindCaseByKey(const std::string& key) override;
+  Result<std::optional<int64_t>> PersonOfCase(int64_t case_id) override;
   Result<std::vector<app::CaseRecord>> ListCases(const app::CaseFilter& f) override;
   Result<std::vector<int64_t>> ListCaseIds(const app::CaseFilter& f) override;
   Result<std::vector<std::tuple<std::string, std::string, int>>> CountCases(int school_year) override;
@@ -37,7 +40,7 @@ class SqliteCaseStore final : public app::CaseStore {
                                 const std::string& at) override;
 
   Status PutTimer(const app::TimerRecord& t) override;
-  Result<bool> DeleteTimer(int64_t case_id, const std::string& send_id) override;
+  Result<bool> DeleteTimer(int64_t case_id, const std::string& send_id, std::optional<int64_t> due_ms = std::nullopt) override;
   Result<std::vector<app::TimerRecord>> DueTimers(int64_t now_ms, int limit) override;
   Result<std::optional<int64_t>> NextTimerDue() override;
   Result<std::vector<app::TimerRecord>> TimersOf(int64_t case_id) override;
@@ -47,6 +50,8 @@ class SqliteCaseStore final : public app::CaseStore {
   Result<std::optional<app::JobRecord>> FindJob(int64_t id) override;
   Result<std::optional<app::JobRecord>> FindJobByInvoke(int64_t case_id, const std::string& invoke_id) override;
   Result<std::vector<app::JobRecord>> DueJobs(int64_t now_ms, int limit) override;
+  Result<std::vector<app::JobRecord>> ClaimJobs(const std::string& owner, int64_t now_ms, int64_t lease_until,
+                                                int limit) override;
   Result<std::optional<int64_t>> NextJobDue() override;
   Result<std::vector<app::JobRecord>> JobsOf(int64_t case_id) override;
 
@@ -55,9 +60,13 @@ class SqliteCaseStore final : public app::CaseStore {
                          const std::string& at) override;
   Result<std::vector<app::IncidentRecord>> ListIncidents(const app::IncidentFilter& f) override;
 
+  Result<std::optional<app::PersonRequest>> FindPersonRequest(int64_t case_id, const std::string& request_id) override;
+  Result<std::optional<app::PersonRequest>> LastPersonRequest(int64_t case_id) override;
+  Status InsertPersonRequest(const app::PersonRequest& r) override;
+
   Status AppendAudit(const app::AuditEntry& e, const std::string& at) override;
   Result<std::vector<std::pair<std::string, app::AuditEntry>>> AuditOf(int64_t case_id) override;
-  Result<app::AuditVerification> VerifyAudit() override;
+  Result<app::AuditVerification> VerifyAudit(std::optional<app::AuditHead> expected = std::nullopt) override;
 
   Status AddDeferral(int64_t person_id, int to_year, int64_t case_id) override;
   Result<std::vector<int64_t>> DeferredTo(int year) override;
@@ -70,8 +79,10 @@ class SqliteCaseStore final : public app::CaseStore {
   Result<std::optional<int64_t>> NullableInt(const char* sql);
   Result<std::vector<app::JobRecord>> Jobs(Statement& q);
   Result<std::vector<app::TimerRecord>> Timers(Statement& q);
+  Result<std::optional<app::PersonRequest>> PersonRequests(Statement& q);
 
   Database& db_;
+  std::string audit_key_;
   std::optional<Transaction> tx_;
   int savepoints_ = 0;
   // Chain head, read at Begin(): the last row's seq and hash.
@@ -80,13 +91,15 @@ class SqliteCaseStore final : public app::CaseStore {
   // Prepared once: the hot paths of intake and the worker.
   Result<Statement*> Cached(std::optional<Statement>& slot, const char* sql);
   std::optional<Statement> find_case_key_, find_job_, due_jobs_, due_timers_, audit_head_, jobs_of_,
-      find_job_invoke_;
+      find_job_invoke_, claim_jobs_, person_of_case_, delete_timer_due_, find_request_, last_request_, insert_request_;
   std::optional<Statement> insert_case_, update_case_, find_case_, mark_event_, put_timer_,
       delete_timer_, insert_job_, update_job_, insert_audit_;
 };
 
 // The hash of one audit row given the previous row's hash.
+// The hash of one audit row given the previous row's hash: SHA-256, or with
+// a key "hmac:" and HMAC-SHA-256.
 std::string AuditHash(const std::string& prev_hash, int64_t seq, const std::string& at,
-                      const app::AuditEntry& e);
+                      const app::AuditEntry& e, const std::string& key = "");
 
 }  // namespace enrol::store

@@ -74,7 +74,7 @@ TEST_F(CaseCliTest, EventErrorsSayWhatWasWrong) {
   EXPECT_NE(nowhere.out.find("no case 999999"), std::string::npos);
   auto wrong = Enrol("case event 1 manual.resolved");
   EXPECT_EQ(wrong.exit_code, 2);
-  EXPECT_NE(wrong.out.find("does not apply"), std::string::npos) << wrong.out;
+  EXPECT_NE(wrong.out.find("does not accept"), std::string::npos) << wrong.out;
   EXPECT_EQ(Enrol("case event approve").exit_code, 2);  // no case, no selection
   EXPECT_EQ(Enrol("case event 1 reject --data '[1]'").exit_code, 2);
   ASSERT_EQ(Enrol("case event 1 approve").exit_code, 0);

@@ -122,15 +122,16 @@ TEST_F(EnrolmentWorkflowTest, RegisterChangeAfterSendingSupersedesTheLetter) {
   // Drive by hand to stop between receipts.
   auto out = interp.Start(inst, o.data, &o.config);
   std::string draft_id = out.effects.back().id;
-  out = interp.Apply(inst, sc::Event{"done.invoke." + draft_id, json::object{{"version", 1}}, draft_id, ""});
-  out = interp.Apply(inst, sc::Event{"approve", nullptr, "", ""});
+  out = interp.Apply(inst, sc::Event{"done.invoke." + draft_id, json::object{{"version", 1}}, draft_id, ""}, &o.config);
+  out = interp.Apply(inst, sc::Event{"approve", nullptr, "", ""}, &o.config);
   std::string send_id;
   for (const auto& e : out.effects) {
     if (e.kind == sc::Effect::kStartInvoke && e.name == "dispatch") send_id = e.id;
   }
-  out = interp.Apply(inst, sc::Event{"done.invoke." + send_id, json::object{{"receipt", "r1"}}, send_id, ""});
+  out = interp.Apply(inst, sc::Event{"done.invoke." + send_id, json::object{{"receipt", "r1"}}, send_id, ""}, &o.config);
   EXPECT_EQ(inst.data.at("letter_sent"), json::value(true));
-  out = interp.Apply(inst, sc::Event{"register.moved", json::object{{"school", "S02"}}, "", ""});
+  EXPECT_EQ(inst.AtomicStateIds(*chart_), (std::vector<std::string>{"sent", "registering", "archiving"}));
+  out = interp.Apply(inst, sc::Event{"register.moved", json::object{{"school", "S02"}}, "", ""}, &o.config);
   EXPECT_EQ(inst.data.at("superseded").as_int64(), 1);
   EXPECT_EQ(inst.data.at("school"), "S02");
   EXPECT_EQ(inst.AtomicStateIds(*chart_), std::vector<std::string>{"drafting"});
