@@ -13,6 +13,7 @@
 #include <boost/json.hpp>
 
 #include "engine/app/person_events.h"
+#include "engine/app/protection.h"
 #include "engine/core/sha256.h"
 
 namespace enrol::app {
@@ -459,16 +460,7 @@ Result<std::vector<StuckCase>> CaseEngine::StuckCases() {
 
 Result<bool> CaseEngine::CaseIsProtected(int64_t person_id) {
   if (auto it = protection_cache_.find(person_id); it != protection_cache_.end()) return it->second;
-  ENROL_ASSIGN_OR_RETURN(std::optional<StoredPerson> child, persons_.FindByKey(person_id));
-  bool prot = false;
-  if (child) {
-    prot = core::IsProtected(child->person.EffectiveProtection());
-    for (const auto& resp : child->person.responsibility) {
-      if (prot || resp.guardian_id.empty()) continue;
-      ENROL_ASSIGN_OR_RETURN(std::optional<StoredPerson> g, persons_.FindByNin(resp.guardian_id));
-      prot = g && core::IsProtected(g->person.EffectiveProtection());
-    }
-  }
+  ENROL_ASSIGN_OR_RETURN(bool prot, ChildOrGuardianProtected(persons_, person_id));
   protection_cache_[person_id] = prot;
   return prot;
 }

@@ -98,8 +98,10 @@ Result<std::vector<LetterRequest>> LetterService::Prepare(const CaseRecord& c) {
 
   const std::string lang = school->language == core::LanguageForm::kNynorsk ? "nn" : "nb";
   const auto now = clock_.Now();
-  const std::string today_iso = FormatUtc(now).substr(0, 10);
-  const core::Date today = *core::ParseIsoDate(today_iso);
+  // The letter's date and its reply-by date are dates in Norway, not UTC:
+  // a letter made at 00:30 in Oslo carries that day.
+  const core::Date today =
+      core::OsloDate(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
   const json::object* lcfg = settings_.letters_config.if_object();
   int64_t reply_days = 14;
   if (lcfg) {

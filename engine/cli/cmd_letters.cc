@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 
+#include "engine/app/protection.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/output.h"
 
@@ -107,10 +108,21 @@ int RunLettersPrintBatch(const GlobalOptions& g, Services& s, const LetterArgs& 
   f.school = a.school;
   auto list = (*cases)->ListCases(f);
   if (!list) return ReportError(list.error());
+  auto persons = s.Store();
+  if (!persons) return ReportError(persons.error());
   std::vector<std::string> pdfs;
   std::vector<std::string> lines;
+  int held_back = 0;
   for (const app::CaseRecord& c : *list) {
     if (!Approved(c)) continue;
+    // A protected address, set since the letter was approved: no automatic
+    // print; the education office handles the case by hand.
+    auto prot = app::ChildOrGuardianProtected(**persons, c.person_id);
+    if (!prot) return ReportError(prot.error());
+    if (*prot) {
+      ++held_back;
+      continue;
+    }
     auto copies = (*letters)->OfCase(c.id, false);
     if (!copies) return ReportError(copies.error());
     for (const auto& l : *copies) {
@@ -118,6 +130,18 @@ int RunLettersPrintBatch(const GlobalOptions& g, Services& s, const LetterArgs& 
       lines.push_back(c.key + "   brev versjon " + std::to_string(l.version) + ", kopi " + std::to_string(l.copy) +
                       " av " + std::to_string(l.copies));
     }
+  }
+  if (held_back) {
+    // Open cases among them go to the education office now.
+    if (auto engine = s.Engine()) {
+      auto imports = (*persons)->Imports();
+      if (imports && !imports->empty()) {
+        auto moved = (*engine)->ApplyProtectionChanges(imports->back().id);
+        if (!moved) return ReportError(moved.error());
+      }
+    }
+    std::cerr << held_back << " approved letter(s) held back: the child or a guardian now has a protected address "
+              << "(the education office handles them by hand)\n";
   }
   if (pdfs.empty()) {
     return ReportError(Error{ErrorCode::kNotFound, "school " + a.school + " has no approved letters to print"});
@@ -130,7 +154,8 @@ int RunLettersPrintBatch(const GlobalOptions& g, Services& s, const LetterArgs& 
   auto st = WriteFile(a.out, *merged);
   if (!st) return ReportError(st.error());
   if (g.json) {
-    PrintJson(json::object{{"out", a.out}, {"school", a.school}, {"letters", static_cast<int>(pdfs.size())}});
+    PrintJson(json::object{{"out", a.out}, {"school", a.school}, {"letters", static_cast<int>(pdfs.size())},
+                           {"held_back_protected", held_back}});
   } else {
     std::cout << "wrote " << a.out << ": a cover sheet and " << pdfs.size() << " approved letter(s) of " << school->name
               << " for printing\n";

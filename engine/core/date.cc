@@ -92,4 +92,24 @@ std::optional<Date> ParseIsoDate(std::string_view text) {
   return Date{y, m, d};
 }
 
+namespace {
+
+// Seconds since the epoch of 01:00 UTC on the last Sunday of `month`.
+long long LastSundayOneUtc(int year, int month) {
+  const long last = Date{year, month, DaysInMonth(year, month)}.DaysSinceEpoch();
+  const long weekday = ((last % 7) + 7 + 4) % 7;  // 1970-01-01 was a Thursday (4); Sunday is 0
+  return static_cast<long long>(last - weekday) * 86400 + 3600;
+}
+
+long long FloorDiv(long long a, long long b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+}  // namespace
+
+Date OsloDate(long long unix_seconds) {
+  const int year = Date::FromDaysSinceEpoch(static_cast<long>(FloorDiv(unix_seconds, 86400))).year;
+  const bool summer = unix_seconds >= LastSundayOneUtc(year, 3) && unix_seconds < LastSundayOneUtc(year, 10);
+  const long long local = unix_seconds + (summer ? 7200 : 3600);
+  return Date::FromDaysSinceEpoch(static_cast<long>(FloorDiv(local, 86400)));
+}
+
 }  // namespace enrol::core

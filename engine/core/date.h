@@ -30,6 +30,12 @@ bool IsLeapYear(int year);
 int DaysInMonth(int year, int month);
 bool IsValidDate(int year, int month, int day);
 
+// The calendar date in Norway (Europe/Oslo: CET, UTC+1; CEST, UTC+2 from
+// 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of
+// October, the EU rule in force since 1996) at a moment given in seconds
+// since 1970-01-01T00:00:00Z.
+Date OsloDate(long long unix_seconds);
+
 // Parses "YYYY-MM-DD" (an xsd:date; a trailing time zone such as "Z" or
 // "+01:00" is accepted and ignored). Returns nullopt when the text is not a
 // real calendar date.

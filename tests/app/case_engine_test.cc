@@ -2,6 +2,9 @@
 // clock the test moves.
 #include "engine/app/case_engine.h"
 
+#include <filesystem>
+#include <set>
+
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
@@ -53,7 +56,8 @@ class CaseEngineTest : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
 
-  void Open(sim::SimulatorOptions sim_options = {}) {
+  void Open(sim::SimulatorOptions sim_options = {}, const std::string& audit_key = "",
+            const json::object& retry = {}) {
     engine_.reset();
     cases_.reset();
     persons_.reset();
@@ -64,10 +68,11 @@ class CaseEngineTest : public ::testing::Test {
     db_ = std::move(*db);
     ASSERT_TRUE(store::Migrate(*db_));
     persons_ = std::move(*store::SqlitePersonStore::Create(*db_));
-    cases_ = std::move(*store::SqliteCaseStore::Create(*db_));
+    cases_ = std::move(*store::SqliteCaseStore::Create(*db_, audit_key));
     auto settings = config::LoadSettings(testing::DemoConfig());
     ASSERT_TRUE(settings) << settings.error().message;
     settings_ = std::move(*settings);
+    if (!retry.empty()) settings_.workflow_config.as_object()["retry"] = retry;
     sim_options.db_path = dir_.File("simulated-systems.db");
     auto sims = sim::SimulatedSystems::Open(sim_options);
     ASSERT_TRUE(sims) << sims.error().message;
@@ -86,6 +91,19 @@ class CaseEngineTest : public ::testing::Test {
     auto s = ImportExtracts({dir_.File(name)}, o, opener, *persons_, clock_);
     ASSERT_TRUE(s) << s.error().message;
   }
+
+  // The family again, with the child's or the mother's address protected.
+  void ImportProtected(const std::string& name, bool child_protected, bool mother_protected) {
+    testing::DocSpec child{kChild, "2020-03-14", "Storgata", 5, true};
+    testing::DocSpec mother{kMother, "1988-05-05", "Storgata", 5, false};
+    if (child_protected) child.gradering = "fortrolig";
+    if (mother_protected) mother.gradering = "strengtFortrolig";
+    Import({testing::PersonDoc(child), testing::PersonDoc(mother),
+            PersonDoc(kFather, "1987-02-02", "Storgata", 5, false)},
+           name);
+  }
+
+  std::string State() { return TheCase().state; }
 
   void ImportFamily(const std::string& street = "Storgata", int number = 5, const std::string& name = "v1.json",
                     const std::string& status = "bosatt", const std::string& kommune = "5099") {
@@ -386,6 +404,425 @@ TEST_F(CaseEngineTest, NewCasesArePinnedToTheVersionTheyStartedWith) {
   ASSERT_TRUE(Person("approve", "e1"));
   EXPECT_EQ(TheCase().workflow, v1);
   EXPECT_EQ(TheCase().status, "completed");
+}
+
+
+// ---- engine integrity: events from people
+
+TEST_F(CaseEngineTest, PersonCannotSendTheEnginesEvents) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  const int64_t audit_rows = Count("SELECT COUNT(*) FROM audit");
+  const std::string before = State();
+  for (const char* e : {"done.invoke.draft_letter.1", "register.died", "error.communication", "error.execution",
+                        "approval.escalate"}) {
+    auto r = Person(e, std::string("r-") + e, json::object{{"letter_version", 1}});
+    ASSERT_FALSE(r) << e;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << e;
+    EXPECT_NE(r.error().message.find("it accepts: approve, reject (reason)"), std::string::npos) << r.error().message;
+  }
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM audit"), audit_rows);
+  EXPECT_EQ(State(), before);
+  EXPECT_EQ(TheCase().status, "active");
+}
+
+TEST_F(CaseEngineTest, EngineEventsAreNamedAsTheEnginesOwn) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  const int64_t audit_rows = Count("SELECT COUNT(*) FROM audit");
+  auto r = Person("done.invoke.draft_letter.1", "r1", json::object{{"letter_version", 1}});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("comes only from the engine"), std::string::npos) << r.error().message;
+  auto unknown = Person("frobnicate", "r2");
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("is not an event a person may send"), std::string::npos);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM audit"), audit_rows);
+  EXPECT_EQ(State(), "awaiting_approval");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM person_requests"), 0);
+}
+
+TEST_F(CaseEngineTest, PersonEventDataIsCheckedAgainstTheDeclaration) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  auto no_reason = Person("reject", "r1");
+  ASSERT_FALSE(no_reason);
+  EXPECT_NE(no_reason.error().message.find("'reject' needs reason"), std::string::npos) << no_reason.error().message;
+  auto control = Person("reject", "r2", json::object{{"reason", std::string("a\0b", 3)}});
+  ASSERT_FALSE(control);
+  EXPECT_NE(control.error().message.find("control characters"), std::string::npos);
+  auto extra = Person("approve", "r3", json::object{{"letter_version", 1}});
+  ASSERT_FALSE(extra);
+  EXPECT_NE(extra.error().message.find("takes no field 'letter_version'"), std::string::npos);
+  auto nowhere = Person("reassign", "r4", json::object{{"school", "S99"}, {"reason", "x"}});
+  ASSERT_FALSE(nowhere);
+  EXPECT_NE(nowhere.error().message.find("there is no school 'S99'"), std::string::npos) << nowhere.error().message;
+  auto number = Person("reassign", "r5", json::object{{"school", 2}, {"reason", "x"}});
+  ASSERT_FALSE(number);
+  EXPECT_EQ(State(), "awaiting_approval");
+  auto ok = Person("reassign", "r6", json::object{{"school", "S02"}, {"reason", "sibling there"}});
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(TheCase().school, "S02");
+}
+
+TEST_F(CaseEngineTest, SchoolMustTeachTheGrade) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  std::string upper;
+  for (const auto& school : settings_.municipality.schools) {
+    if (!school.grades.Contains(1)) upper = school.id;
+  }
+  ASSERT_FALSE(upper.empty());
+  auto r = Person("reassign", "r1", json::object{{"school", upper}, {"reason", "x"}});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("does not teach grade 1"), std::string::npos) << r.error().message;
+}
+
+TEST_F(CaseEngineTest, AnEventTheCaseNoLongerAcceptsIsRefusedWithWhatItAccepts) {
+  sim::SimulatorOptions o;
+  o.fail_first_by_type = {{"dispatch", 1}};
+  Open(o);
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_TRUE(Person("approve", "r1"));
+  ASSERT_NE(State().find("sending"), std::string::npos);  // the dispatch waits for its retry
+  auto second = Person("approve", "r2");
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().message.find("does not accept 'approve' now"), std::string::npos) << second.error().message;
+  EXPECT_NE(second.error().message.find("it accepts: deferred ([reason])"), std::string::npos);
+}
+
+TEST_F(CaseEngineTest, ARepeatWithoutRequestIdIsNotAppliedTwice) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_TRUE(Person("reject", "", json::object{{"reason", "wrong name"}}));
+  ASSERT_EQ(State(), "awaiting_approval");  // redrafted
+  auto again = Person("reject", "", json::object{{"reason", "wrong name"}});
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_NE(again->note.find("--request-id"), std::string::npos);
+  EXPECT_EQ(TheCase().instance.at("data").at("rejections").as_int64(), 1);
+  // Another request id, or other data, is another request.
+  ASSERT_TRUE(Person("reject", "", json::object{{"reason", "wrong school"}}));
+  ASSERT_TRUE(Person("reject", "fresh-id", json::object{{"reason", "wrong school"}}));
+  EXPECT_EQ(TheCase().instance.at("data").at("rejections").as_int64(), 3);
+}
+
+TEST_F(CaseEngineTest, ARequestIdUsedForAnotherRequestIsRefused) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_TRUE(Person("reject", "click-1", json::object{{"reason", "a"}}));
+  auto other = Person("reject", "click-1", json::object{{"reason", "b"}});
+  ASSERT_FALSE(other);
+  EXPECT_NE(other.error().message.find("was used for another request"), std::string::npos);
+  auto same = Person("reject", "click-1", json::object{{"reason", "a"}});
+  ASSERT_TRUE(same);
+  EXPECT_TRUE(same->duplicate);
+  EXPECT_EQ(TheCase().instance.at("data").at("rejections").as_int64(), 1);
+}
+
+TEST_F(CaseEngineTest, TheAuditRowOfAPersonsEventHoldsItsData) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_TRUE(Person("reassign", "r1", json::object{{"school", "S02"}, {"reason", "sibling at S02"}}));
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM audit WHERE actor='person:test' AND detail LIKE "
+                  "'reassign {%\"school\":\"S02\"%' AND detail LIKE '%sibling at S02%'"), 1);
+}
+
+// ---- effects exactly once
+
+TEST_F(CaseEngineTest, JobKeysAreUuidsMadeWithTheJob) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_TRUE(Person("approve", "r1"));
+  auto jobs = cases_->JobsOf(TheCase().id);
+  ASSERT_EQ(jobs->size(), 4u);
+  std::set<std::string> keys;
+  for (const auto& j : *jobs) {
+    EXPECT_EQ(j.key.size(), 36u) << j.key;
+    EXPECT_EQ(j.key.find(TheCase().key), std::string::npos);  // nothing derived from the case
+    keys.insert(j.key);
+    EXPECT_EQ(simulators_->CallsPerKey(j.type)->count(j.key), 1u) << j.type;
+  }
+  EXPECT_EQ(keys.size(), 4u);
+}
+
+TEST(SimulatedSystemsTest, ARequestThatChangesBetweenAttemptsIsRefused) {
+  auto sims = sim::SimulatedSystems::Open({});
+  ASSERT_TRUE(sims);
+  JobRequest r;
+  r.idempotency_key = "k1";
+  r.params = json::object{{"case_ref", "2026/1/P1"}};
+  EXPECT_TRUE((*sims)->Execute("archive", r).ok);
+  r.attempt = 2;
+  EXPECT_TRUE((*sims)->Execute("archive", r).ok);  // the attempt is not part of the request
+  r.params["letter"] = 2;
+  const JobOutcome changed = (*sims)->Execute("archive", r);
+  EXPECT_FALSE(changed.ok);
+  EXPECT_FALSE(changed.retryable);
+}
+
+TEST_F(CaseEngineTest, AJobLeasedByAnotherWorkerIsLeftAloneUntilTheLeaseLapses) {
+  sim::SimulatorOptions o;
+  o.fail_first_attempts = 1;
+  Open(o);
+  ImportFamily();
+  // A second worker on the same database claims the letter job and "dies".
+  auto other_db = store::Database::Open(dir_.File("enrol.db"));
+  ASSERT_TRUE(other_db);
+  auto other = store::SqliteCaseStore::Create(**other_db);
+  ASSERT_TRUE(other);
+  // Intake runs the job at once; its first call fails, so the retry waits
+  // and the other worker can claim it.
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_EQ(State(), "drafting");
+  clock_.Advance(std::chrono::minutes(1));
+  const int64_t now = engine_->NowMs();
+  ASSERT_TRUE((*other)->Begin());
+  auto claimed = (*other)->ClaimJobs("dead-worker", now, now + 120000, 10);
+  ASSERT_TRUE((*other)->Commit());
+  ASSERT_EQ(claimed->size(), 1u);
+  ASSERT_TRUE(engine_->RunUntilIdle());
+  EXPECT_EQ(State(), "drafting");
+  EXPECT_EQ(*simulators_->EffectCount("letters"), 0);
+  clock_.Advance(std::chrono::minutes(3));  // the lease lapses
+  ASSERT_TRUE(engine_->RunUntilIdle());
+  EXPECT_EQ(State(), "awaiting_approval");
+  EXPECT_EQ(*simulators_->EffectCount("letters"), 1);
+}
+
+TEST_F(CaseEngineTest, EachOutcomeIsCommittedAsItArrives) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_TRUE(Person("approve", "r1"));
+  // Three jobs of one case finished: three transactions, each with its own
+  // connector audit row in order (no batch).
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs WHERE status='done' AND lease_owner=''"), 4);
+}
+
+// ---- no stuck cases, no poisoned worker
+
+TEST_F(CaseEngineTest, ADamagedCaseBecomesAnIncidentAndTheWorkerGoesOn) {
+  sim::SimulatorOptions o;
+  o.fail_first_attempts = 1;
+  Open(o);
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_TRUE(db_->Exec("UPDATE cases SET instance='{not json'"));
+  clock_.Advance(std::chrono::minutes(1));
+  auto w = engine_->RunUntilIdle();
+  ASSERT_TRUE(w) << w.error().message;
+  EXPECT_EQ(w->incidents, 1);
+  auto incidents = cases_->ListIncidents({});
+  ASSERT_EQ(incidents->size(), 1u);
+  EXPECT_NE(incidents->front().error.find("is damaged"), std::string::npos) << incidents->front().error;
+  EXPECT_NE(incidents->front().error.find("2026/1/P1"), std::string::npos);
+  auto stuck = engine_->StuckCases();
+  ASSERT_TRUE(stuck);
+  ASSERT_EQ(stuck->size(), 1u);
+  EXPECT_NE(stuck->front().reason.find("damaged"), std::string::npos);
+  auto person = Person("approve", "r1");
+  ASSERT_FALSE(person);
+  EXPECT_NE(person.error().message.find("damaged"), std::string::npos);
+}
+
+TEST_F(CaseEngineTest, NoCaseIsStuckAfterAnIntake) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  auto stuck = engine_->StuckCases();
+  ASSERT_TRUE(stuck);
+  EXPECT_TRUE(stuck->empty());
+}
+
+TEST_F(CaseEngineTest, CancelOrSkipInEveryInvokingStateMovesTheCase) {
+  for (const char* type : {"dispatch", "student_system", "archive"}) {
+    for (bool skip : {false, true}) {
+      SCOPED_TRACE(std::string(type) + (skip ? " skip" : " cancel"));
+      engine_.reset();
+      cases_.reset();
+      persons_.reset();
+      simulators_.reset();
+      db_.reset();
+      for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) std::filesystem::remove(entry.path());
+      sim::SimulatorOptions o;
+      o.fail_first_by_type = {{type, 1000}};
+      Open(o, "", json::object{{"attempts", 1}});
+      ImportFamily();
+      ASSERT_TRUE(engine_->Intake(2026, {1}));
+      ASSERT_TRUE(Person("approve", "r1"));
+      ASSERT_EQ(cases_->ListIncidents({})->size(), 1u);
+      IncidentFilter all;
+      if (skip) {
+        ASSERT_EQ(*engine_->SkipIncidents(all, "person:office", "done by hand"), 1);
+        EXPECT_EQ(TheCase().status, "completed");
+        EXPECT_EQ(TheCase().instance.at("data").at("receipts").at(type == std::string("dispatch") ? "dispatch" : type)
+                      .at("skipped"), json::value(true));
+      } else {
+        ASSERT_EQ(*engine_->CancelIncidents(all, "person:office", "not to be done"), 1);
+        EXPECT_EQ(State(), "manual_handling");
+        EXPECT_EQ(TheCase().instance.at("data").at("manual_reasons"), "work_failed_or_cancelled");
+        // The office can resolve it: a new letter, new work.
+        ASSERT_TRUE(Person("manual.resolved", "r2"));
+        EXPECT_EQ(State(), "awaiting_approval");
+      }
+      auto stuck = engine_->StuckCases();
+      EXPECT_TRUE(stuck && stuck->empty());
+    }
+  }
+}
+
+TEST_F(CaseEngineTest, ASkippedLetterGoesToManualHandling) {
+  sim::SimulatorOptions o;
+  o.fail_always = true;
+  Open(o, "", json::object{{"attempts", 1}});
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_EQ(*engine_->SkipIncidents({}, "person:office", "x"), 1);
+  EXPECT_EQ(State(), "manual_handling");
+  EXPECT_EQ(TheCase().instance.at("data").at("manual_reasons"), "letter_skipped");
+}
+
+TEST_F(CaseEngineTest, ALockedDatabaseIsWaitedOutNotAnError) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  auto other = store::Database::Open(dir_.File("enrol.db"));
+  ASSERT_TRUE(other);
+  ASSERT_TRUE((*other)->Exec("BEGIN IMMEDIATE"));
+  std::atomic<bool> stop{true};  // give up the lock wait at once
+  db_->SetStopFlag(&stop);
+  clock_.Advance(std::chrono::hours(24 * 8));  // the reminder is due
+  auto r = engine_->RunDue();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->busy);
+  ASSERT_TRUE((*other)->Exec("ROLLBACK"));
+  db_->SetStopFlag(nullptr);
+  r = engine_->RunDue();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_FALSE(r->busy);
+  EXPECT_EQ(r->timers_fired, 1);
+}
+
+TEST_F(CaseEngineTest, AnOldTimerFiringDoesNotDeleteOneSetAgain) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  const int64_t id = TheCase().id;
+  auto timers = cases_->TimersOf(id);
+  ASSERT_FALSE(timers->empty());
+  TimerRecord t = timers->front();
+  ASSERT_TRUE(cases_->Begin());
+  TimerRecord again = t;
+  again.due_ms += 1000;
+  ASSERT_TRUE(cases_->PutTimer(again));  // set again meanwhile
+  EXPECT_FALSE(*cases_->DeleteTimer(id, t.send_id, t.due_ms));
+  EXPECT_TRUE(*cases_->DeleteTimer(id, t.send_id, again.due_ms));
+  ASSERT_TRUE(cases_->Commit());
+}
+
+// ---- protection reaches every effect
+
+TEST_F(CaseEngineTest, ProtectionSetBetweenApprovalAndDispatchStopsEveryEffect) {
+  sim::SimulatorOptions o;
+  o.fail_first_by_type = {{"dispatch", 1}, {"student_system", 1}, {"archive", 1}};
+  Open(o);
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_TRUE(Person("approve", "r1"));
+  ImportProtected("v2.json", true, false);  // the register, not yet an event on the case
+  clock_.Advance(std::chrono::minutes(1));
+  ASSERT_TRUE(engine_->RunUntilIdle());
+  EXPECT_EQ(State(), "manual_handling");
+  EXPECT_EQ(TheCase().instance.at("data").at("protected"), json::value(true));
+  for (const char* system : {"dispatch", "student_system", "archive"}) {
+    EXPECT_EQ(*simulators_->EffectCount(system), 0) << system;
+  }
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM audit WHERE detail LIKE '%not run: the case has a protected address%'"), 1);
+}
+
+TEST_F(CaseEngineTest, ProtectionSetBetweenDispatchAndArchiveStopsTheArchive) {
+  sim::SimulatorOptions o;
+  o.fail_first_by_type = {{"archive", 1}};
+  Open(o);
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_TRUE(Person("approve", "r1"));
+  EXPECT_EQ(*simulators_->EffectCount("dispatch"), 1);
+  ImportProtected("v2.json", false, true);  // a guardian this time
+  clock_.Advance(std::chrono::minutes(1));
+  ASSERT_TRUE(engine_->RunUntilIdle());
+  EXPECT_EQ(*simulators_->EffectCount("archive"), 0);
+  EXPECT_EQ(State(), "manual_handling");
+}
+
+TEST_F(CaseEngineTest, AnImportedProtectionReachesTheOpenCaseAtOnce) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_EQ(State(), "awaiting_approval");
+  ImportProtected("v2.json", false, true);
+  auto imports = persons_->Imports();
+  auto n = engine_->ApplyProtectionChanges(imports->back().id);
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(State(), "manual_handling");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM timers"), 0);  // no reminder for a letter that will not go
+  auto again = engine_->ApplyProtectionChanges(imports->back().id);
+  EXPECT_EQ(*again, 0);
+  auto intake = engine_->Intake(2026, {1});  // the intake sees the same change: applied once
+  ASSERT_TRUE(intake);
+  EXPECT_EQ(State(), "manual_handling");
+}
+
+// ---- an audit log that shows tampering
+
+TEST_F(CaseEngineTest, AuditRowsCutOffTheEndAreFoundAgainstTheHead) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_TRUE(Person("approve", "r1"));
+  auto v = cases_->VerifyAudit();
+  ASSERT_TRUE(v && v->ok);
+  const AuditHead head{v->head_seq, v->head_hash};
+  EXPECT_TRUE(cases_->VerifyAudit(head)->ok);
+  ASSERT_TRUE(db_->Exec("DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq >= " +
+                        std::to_string(head.seq - 1)));
+  EXPECT_TRUE(cases_->VerifyAudit()->ok);  // the chain alone cannot tell
+  auto cut = cases_->VerifyAudit(head);
+  EXPECT_FALSE(cut->ok);
+  EXPECT_NE(cut->problem.find("rows were removed from the end"), std::string::npos) << cut->problem;
+}
+
+TEST_F(CaseEngineTest, AKeyedChainRewrittenWithoutTheKeyIsFound) {
+  const std::string key = "a test key of thirty-two bytes..";
+  Open({}, key);
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_TRUE(Person("approve", "r1"));
+  auto v = cases_->VerifyAudit();
+  ASSERT_TRUE(v && v->ok) << v->problem;
+  EXPECT_EQ(v->keyed_rows, v->rows);
+  // Someone with the database but not the key rewrites every row, forging
+  // row 2, and chains them again with plain SHA-256 and with a guessed key.
+  for (const std::string& forger_key : {std::string(), std::string("guessed key guessed key")}) {
+    ASSERT_TRUE(db_->Exec("DROP TRIGGER IF EXISTS audit_no_update"));
+    auto rows = db_->Prepare("SELECT seq, at, case_id, actor, kind, detail FROM audit ORDER BY seq");
+    std::vector<std::tuple<int64_t, std::string, AuditEntry>> all;
+    while (*rows->Step()) {
+      AuditEntry e{rows->ColumnInt(2), rows->ColumnText(3), rows->ColumnText(4), rows->ColumnText(5)};
+      if (rows->ColumnInt(0) == 2) e.detail = "forged";
+      all.emplace_back(rows->ColumnInt(0), rows->ColumnText(1), e);
+    }
+    std::string prev(64, '0');
+    for (const auto& [seq, at, e] : all) {
+      const std::string h = store::AuditHash(prev, seq, at, e, forger_key);
+      auto up = db_->Prepare("UPDATE audit SET detail=?, prev_hash=?, hash=? WHERE seq=?");
+      ASSERT_TRUE(up->Bind(1, e.detail).Bind(2, prev).Bind(3, h).Bind(4, seq).Run());
+      prev = h;
+    }
+    auto forged = cases_->VerifyAudit();
+    ASSERT_TRUE(forged);
+    EXPECT_FALSE(forged->ok) << (forger_key.empty() ? "plain" : "guessed key");
+  }
+  // Without the key, a keyed log cannot be verified at all.
+  auto unkeyed = store::SqliteCaseStore::Create(*db_);
+  auto without = (*unkeyed)->VerifyAudit();
+  EXPECT_FALSE(without->ok);
 }
 
 }  // namespace

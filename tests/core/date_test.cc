@@ -32,3 +32,32 @@ TEST(DateTest, Formats) {
 
 }  // namespace
 }  // namespace enrol::core
+
+namespace enrol::core {
+namespace {
+
+long long Utc(int y, int m, int d, int hh, int mm) {
+  return static_cast<long long>(Date{y, m, d}.DaysSinceEpoch()) * 86400 + hh * 3600 + mm * 60;
+}
+
+TEST(OsloDateTest, WinterIsUtcPlusOne) {
+  EXPECT_EQ(OsloDate(Utc(2026, 12, 1, 22, 59)).ToString(), "2026-12-01");
+  EXPECT_EQ(OsloDate(Utc(2026, 12, 1, 23, 0)).ToString(), "2026-12-02");
+  EXPECT_EQ(OsloDate(Utc(2026, 12, 31, 23, 30)).ToString(), "2027-01-01");
+}
+
+TEST(OsloDateTest, SummerIsUtcPlusTwo) {
+  EXPECT_EQ(OsloDate(Utc(2027, 6, 15, 21, 59)).ToString(), "2027-06-15");
+  EXPECT_EQ(OsloDate(Utc(2027, 6, 15, 22, 0)).ToString(), "2027-06-16");
+}
+
+TEST(OsloDateTest, SwitchesOnTheLastSundaysOfMarchAndOctober) {
+  // 2027: summer time from Sunday 28 March 01:00 UTC to Sunday 31 October 01:00 UTC.
+  EXPECT_EQ(OsloDate(Utc(2027, 3, 27, 22, 30)).ToString(), "2027-03-27");  // 23:30 CET
+  EXPECT_EQ(OsloDate(Utc(2027, 3, 28, 22, 30)).ToString(), "2027-03-29");  // 00:30 CEST
+  EXPECT_EQ(OsloDate(Utc(2027, 10, 30, 22, 30)).ToString(), "2027-10-31");  // 00:30 CEST
+  EXPECT_EQ(OsloDate(Utc(2027, 10, 31, 22, 30)).ToString(), "2027-10-31");  // 23:30 CET
+}
+
+}  // namespace
+}  // namespace enrol::core
