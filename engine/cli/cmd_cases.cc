@@ -123,13 +123,21 @@ int RunIntake(const GlobalOptions& g, Services& s, const IntakeArgs& a) {
 }
 
 int RunWorker(const GlobalOptions& g, Services& s, const RunArgs& a) {
-  auto engine = s.Engine();
-  if (!engine) return ReportError(engine.error());
+  // Signals first: a stop must also end a wait for the database's lock
+  // while the engine starts.
   std::signal(SIGINT, OnStopSignal);
   std::signal(SIGTERM, OnStopSignal);
-  (*engine)->SetStopFlag(&g_stop);
   s.SetStopFlag(&g_stop);
   if (!a.until_idle) std::cerr << "worker running; SIGINT (Ctrl-C) or SIGTERM stops it between transactions" << std::endl;
+  auto engine = s.Engine();
+  if (!engine) {
+    if (g_stop) {
+      std::cout << "stopped by signal before the worker started\n";
+      return 0;
+    }
+    return ReportError(engine.error());
+  }
+  (*engine)->SetStopFlag(&g_stop);
   app::WorkerStats total;
   while (!g_stop) {
     auto stats = (*engine)->RunDue();

@@ -2,12 +2,14 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
 #include <regex>
 #include <thread>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "engine/store/sqlite.h"
 #include "tests/support/demo_config.h"
 
 namespace enrol {
@@ -141,6 +143,143 @@ TEST_F(CaseCliTest, NoNationalIdInCaseOutput) {
                     Enrol("incidents list --all").out;
   std::smatch m;
   EXPECT_FALSE(std::regex_search(all, m, std::regex("(^|[^0-9])[0-9]{11}([^0-9]|$)"))) << m.str();
+}
+
+
+TEST_F(CaseCliTest, APersonCannotFakeAReceipt) {
+  ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
+  const std::string before = Enrol("--json case show 1").out;
+  for (const char* e : {"done.invoke.draft_letter.1 --data '{\"letter_version\":1}'", "register.died",
+                        "error.communication", "frobnicate"}) {
+    auto r = Enrol(std::string("case event 1 ") + e);
+    EXPECT_EQ(r.exit_code, 2) << e << "\n" << r.out;
+    EXPECT_NE(r.out.find("it accepts: approve, reject (reason)"), std::string::npos) << r.out;
+  }
+  EXPECT_EQ(Enrol("--json case show 1").out, before);  // nothing written
+  auto reject = Enrol("case event 1 reject");
+  EXPECT_EQ(reject.exit_code, 2);
+  EXPECT_NE(reject.out.find("needs reason"), std::string::npos) << reject.out;
+}
+
+TEST_F(CaseCliTest, ARequestIdIsAppliedOnce) {
+  ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
+  const std::string cmd = "case event 1 reject --data '{\"reason\":\"feil skole\"}' --request-id 7f3c-click";
+  ASSERT_EQ(Enrol(cmd).exit_code, 0);
+  auto again = Enrol(cmd);
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_NE(again.out.find("not applied again"), std::string::npos) << again.out;
+  // Without a request id the same repeat is caught too.
+  auto plain = Enrol("case event 1 reject --data '{\"reason\":\"feil skole\"}'");
+  EXPECT_NE(plain.out.find("not applied again"), std::string::npos) << plain.out;
+  auto shown = Json(Enrol("--json case show 1"));
+  EXPECT_EQ(shown.at("data").at("rejections").as_int64(), 1);
+  bool audited = false;
+  for (const auto& h : shown.at("history").as_array()) {
+    audited = audited || std::string(h.at("detail").as_string()).find("feil skole") != std::string::npos;
+  }
+  EXPECT_TRUE(audited);
+}
+
+TEST_F(CaseCliTest, CaseStuckListsDamagedCases) {
+  ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
+  EXPECT_EQ(Json(Enrol("--json case stuck")).as_array().size(), 0u);
+  {
+    auto db = store::Database::Open(dir_.File("enrol.db"));
+    ASSERT_TRUE(db);
+    ASSERT_TRUE((*db)->Exec("UPDATE cases SET instance='[' WHERE id=2"));
+  }
+  auto stuck = Json(Enrol("--json case stuck"));
+  ASSERT_EQ(stuck.as_array().size(), 1u);
+  EXPECT_EQ(stuck.as_array()[0].at("id").as_int64(), 2);
+  EXPECT_NE(std::string(stuck.as_array()[0].at("reason").as_string()).find("damaged"), std::string::npos);
+  auto refused = Enrol("case event 2 approve");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.out.find("damaged"), std::string::npos) << refused.out;
+}
+
+TEST_F(CaseCliTest, TwoWorkersOnOneDatabaseFinishAllWorkCallingEachJobOnce) {
+  json::value cfg = json::parse(testing::ReadFile(dir_.File("config.json")));
+  cfg.as_object()["connectors"].as_object()["simulator_fail_first_attempts"] = 1;
+  cfg.as_object()["workflow"].as_object()["retry"] =
+      json::object{{"attempts", 5}, {"backoff", "PT0.3S"}, {"max_backoff", "PT0.3S"}};
+  testing::WriteFile(dir_.File("config.json"), json::serialize(cfg));
+  ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
+  // Every first call fails, so the approvals leave their jobs waiting for a
+  // retry: the two workers share that work.
+  ASSERT_EQ(Enrol("case event --state awaiting_approval approve").exit_code, 0);
+  const std::string run = "ENROL_CONFIG=" + dir_.File("config.json") + " " + testing::EnrolBinary() + " run --poll-ms 50";
+  auto r = testing::Run(
+      "cd " + dir_.path().string() + " && (" + run + " > w1.out 2>&1 & echo $! > w1; " + run +
+      " > w2.out 2>&1 & echo $! > w2; "
+      "for i in $(seq 1 600); do n=$(python3 -c \"import sqlite3; print(sqlite3.connect('enrol.db', timeout=10)"
+      ".execute(\\\"SELECT COUNT(*) FROM jobs WHERE status='queued'\\\").fetchone()[0])\"); "
+      "[ \"$n\" = 0 ] && break; sleep 0.1; done; echo queued=$n; "
+      "kill -TERM $(cat w1) $(cat w2); wait $(cat w1); echo w1=$?; wait $(cat w2); echo w2=$?)");
+  EXPECT_NE(r.out.find("w1=0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("w2=0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("queued=0"), std::string::npos) << r.out;
+  const size_t approved = Json(Enrol("--json case list --status completed")).as_array().size();
+  EXPECT_GT(approved, 100u);
+  EXPECT_EQ(Json(Enrol("--json case list --state sending")).as_array().size(), 0u);
+  auto sims = store::Database::Open(dir_.File("sims.db"));
+  ASSERT_TRUE(sims);
+  auto q = (*sims)->Prepare("SELECT COUNT(*), SUM(attempts = 2), MAX(attempts) FROM calls");
+  ASSERT_TRUE(q && *q->Step());
+  EXPECT_GT(q->ColumnInt(0), 100);
+  EXPECT_EQ(q->ColumnInt(1), q->ColumnInt(0));  // the failing call, then exactly one more
+  EXPECT_EQ(q->ColumnInt(2), 2);
+  EXPECT_EQ(Enrol("audit verify").exit_code, 0);
+}
+
+TEST_F(CaseCliTest, RunStopsAtOnceOnSigtermWhileTheDatabaseIsLocked) {
+  ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
+  auto db = store::Database::Open(dir_.File("enrol.db"));
+  ASSERT_TRUE(db);
+  ASSERT_TRUE((*db)->Exec("BEGIN IMMEDIATE"));  // another process holds the write lock
+  const std::string out = dir_.File("run.out");
+  // A lock wait gives up after 5 s by itself; the signal must end it well
+  // before that. The shell prints how long the worker took after the signal.
+  auto r = testing::Run("cd " + dir_.path().string() + " && (ENROL_CONFIG=" + dir_.File("config.json") + " " +
+                        testing::EnrolBinary() + " run --poll-ms 200 > " + out + " 2>&1 & echo $! > pid; "
+                        "for i in $(seq 1 200); do grep -q 'worker running' " + out + " && break; sleep 0.05; done; "
+                        "sleep 0.3; t0=$(date +%s%N); kill -TERM $(cat pid); wait $(cat pid); echo exit=$?; "
+                        "echo ms=$(( ($(date +%s%N) - t0) / 1000000 )))");
+  ASSERT_TRUE((*db)->Exec("ROLLBACK"));
+  EXPECT_NE(r.out.find("exit=0"), std::string::npos) << r.out << testing::ReadFile(out);
+  const size_t at = r.out.find("ms=");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  EXPECT_LT(std::stoi(r.out.substr(at + 3)), 2500) << r.out;
+}
+
+TEST_F(CaseCliTest, AuditVerifyFindsRowsCutOffTheEnd) {
+  ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
+  auto first = Enrol("audit verify");
+  ASSERT_EQ(first.exit_code, 0) << first.out;
+  EXPECT_NE(first.out.find("head: "), std::string::npos);
+  ASSERT_TRUE(std::filesystem::exists(dir_.File("enrol.db.audit-head")));
+  {
+    auto db = store::Database::Open(dir_.File("enrol.db"));
+    ASSERT_TRUE(db);
+    ASSERT_TRUE((*db)->Exec("DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq > (SELECT MAX(seq) - 3 FROM audit)"));
+  }
+  auto cut = Enrol("audit verify");
+  EXPECT_EQ(cut.exit_code, 1);
+  EXPECT_NE(cut.out.find("rows were removed from the end"), std::string::npos) << cut.out;
+  auto checkpoint = Enrol("audit checkpoint");
+  EXPECT_EQ(checkpoint.exit_code, 1);  // a broken log is not checkpointed
+}
+
+TEST_F(CaseCliTest, AuditWithAKeyFile) {
+  testing::WriteFile(dir_.File("audit.key"), "0123456789abcdef0123456789abcdef\n");
+  const std::string keyed = "ENROL_AUDIT_KEY_FILE=" + dir_.File("audit.key") + " ";
+  auto r = testing::Run("cd " + dir_.path().string() + " && " + keyed + "ENROL_CONFIG=" + dir_.File("config.json") +
+                        " " + testing::EnrolBinary() + " intake --school-year 2027 --grades 1 && " + keyed +
+                        "ENROL_CONFIG=" + dir_.File("config.json") + " " + testing::EnrolBinary() + " audit verify");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("(keyed)"), std::string::npos) << r.out;
+  auto without = Enrol("audit verify --checkpoint none");
+  EXPECT_EQ(without.exit_code, 1);
+  EXPECT_NE(without.out.find("no key is set"), std::string::npos) << without.out;
 }
 
 }  // namespace
