@@ -95,7 +95,7 @@ class CrashTest : public ::testing::TestWithParam<bool> {
 
   // Starts enrol, kills it with SIGKILL after a random delay unless it ends
   // first. Returns true when it ended by itself with exit code 0.
-  bool RunOrKill(const std::vector<std::string>& args, int max_delay_ms) {
+  bool RunOrKill(const std::vector<std::string>& args, int max_delay_ms, const std::string& kill_point = "") {
     std::vector<std::string> argv_s = {testing::EnrolBinary()};
     argv_s.insert(argv_s.end(), args.begin(), args.end());
     std::vector<char*> argv;
@@ -107,7 +107,9 @@ class CrashTest : public ::testing::TestWithParam<bool> {
     posix_spawn_file_actions_addopen(&fa, 2, dir_.File("stderr.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_addchdir_np(&fa, dir_.path().c_str());
     const std::string env_config = "ENROL_CONFIG=" + dir_.File("config.json");
-    std::vector<char*> env = {const_cast<char*>(env_config.c_str()), nullptr};
+    const std::string env_kill = "ENROL_KILL_POINT=" + kill_point;
+    std::vector<char*> env = {const_cast<char*>(env_config.c_str()), nullptr, nullptr};
+    if (!kill_point.empty()) env[1] = const_cast<char*>(env_kill.c_str());
     pid_t pid = 0;
     EXPECT_EQ(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), env.data()), 0);
     posix_spawn_file_actions_destroy(&fa);
@@ -116,7 +118,10 @@ class CrashTest : public ::testing::TestWithParam<bool> {
     int status = 0;
     for (;;) {
       const pid_t done = waitpid(pid, &status, WNOHANG);
-      if (done == pid) return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      if (done == pid) {
+        if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) ++kills_;  // its own kill point
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      }
       if (std::chrono::steady_clock::now() >= deadline) {
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
@@ -226,6 +231,64 @@ TEST_P(CrashTest, KilledAtRandomTheIntakeStillCompletesExactlyOnce) {
   EXPECT_NE(verify.out.find("intact"), std::string::npos);
   std::cout << "[ crash    ] " << (GetParam() ? "systems in another process (HTTP): " : "systems in-process: ")
             << kills_ << " SIGKILLs, " << cases << " cases completed, effects exactly once\n";
+}
+
+// Kills placed deterministically: the engine kills itself (a kill point in
+// test builds) right after a connector call returned and before its outcome
+// is committed, at the 1st, 2nd, ... call of each run. The letters are the
+// real renderer here.
+TEST_P(CrashTest, KilledBetweenEveryCallAndItsCommitEachEffectHappensOnce) {
+  json::value cfg = json::parse(testing::ReadFile(dir_.File("config.json")));
+  if (!GetParam()) cfg.as_object()["connectors"].as_object()["letters"] = "renderer";
+  testing::WriteFile(dir_.File("config.json"), json::serialize(cfg));
+  ASSERT_EQ(Enrol("gen-extract --municipality 5099 --children 300 --seed 11 --school-year 2027 --out x.json"), 0);
+  ASSERT_EQ(Enrol("init"), 0);
+  ASSERT_EQ(Enrol("import x.json"), 0);
+  int n = 0;
+  auto until_done = [&](const std::vector<std::string>& args) {
+    for (int attempt = 0; attempt < 2000; ++attempt) {
+      if (RunOrKill(args, 600000, "after_call:" + std::to_string(1 + (n++ % 10)))) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(until_done({"intake", "--school-year", "2027"}));
+  const std::string db = dir_.File("enrol.db");
+  for (int round = 0; round < 3000; ++round) {
+    const int64_t waiting = Sql(db, "SELECT COUNT(*) FROM cases WHERE state='awaiting_approval'");
+    const int64_t open_jobs = Sql(db, "SELECT COUNT(*) FROM jobs WHERE status='queued'");
+    if (waiting == 0 && open_jobs == 0) break;
+    if (waiting > 0) {
+      ASSERT_TRUE(until_done({"case", "event", "--state", "awaiting_approval", "approve", "--as", "crash-test"}));
+    } else {
+      ASSERT_TRUE(until_done({"run", "--until-idle"}));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  const int64_t cases = Sql(db, "SELECT COUNT(*) FROM cases");
+  EXPECT_GT(cases, 100);
+  EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM cases WHERE status='completed'"), cases);
+  EXPECT_GE(kills_, 50);
+  if (server_pid_ > 0) {
+    kill(server_pid_, SIGKILL);
+    waitpid(server_pid_, nullptr, 0);
+    server_pid_ = 0;
+  }
+  const std::string sims = dir_.File("simulated-systems.db");
+  const int64_t systems = GetParam() ? 4 : 3;  // the renderer is not a simulated system
+  EXPECT_EQ(Sql(sims, "SELECT COUNT(*) FROM effects"), systems * cases);
+  EXPECT_EQ(Sql(sims, "SELECT COUNT(DISTINCT system || case_ref) FROM effects"), systems * cases);
+  EXPECT_EQ(Sql(sims, "SELECT MIN(attempts) FROM calls"), 2);
+  EXPECT_LE(Sql(sims, "SELECT SUM(attempts - 2) FROM calls"), kills_);
+  if (!GetParam()) {
+    // One rendering per case, however often the renderer's job was re-run.
+    EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM (SELECT case_id FROM letters GROUP BY case_id HAVING "
+                      "COUNT(DISTINCT version) > 1)"), 0);
+    EXPECT_EQ(Sql(db, "SELECT COUNT(DISTINCT case_id) FROM letters"), cases);
+  }
+  auto verify = testing::Run(Command("audit verify"));
+  EXPECT_EQ(verify.exit_code, 0) << verify.out;
+  std::cout << "[ crash    ] kill points after a call: " << kills_ << " kills, " << cases
+            << " cases completed, effects exactly once\n";
 }
 
 INSTANTIATE_TEST_SUITE_P(Systems, CrashTest, ::testing::Values(true, false),
