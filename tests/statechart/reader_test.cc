@@ -85,5 +85,64 @@ TEST(DelayTest, ParsesScxmlAndIsoDurations) {
   EXPECT_FALSE(ParseDelay("5 weeks"));
 }
 
+
+std::string EnrolDoc(const std::string& body) {
+  return "<scxml xmlns=\"http://www.w3.org/2005/07/scxml\" xmlns:enrol=\"urn:enrol:workflow:1\" version=\"1.0\">\n" +
+         body + "\n</scxml>";
+}
+
+bool Reports(const std::vector<Diagnostic>& problems, const std::string& text) {
+  for (const auto& p : problems) {
+    if (p.message.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(ScxmlReaderTest, PersonEventsAreReadWithStatesAndFields) {
+  std::vector<Diagnostic> problems;
+  auto c = ReadScxml(EnrolDoc(R"(<enrol:person-events>
+      <enrol:event name="go" in="a"><enrol:field name="why" type="text" required="true" maxlength="20"/></enrol:event>
+    </enrol:person-events>
+    <state id="a"><transition event="go" target="b"/></state><final id="b"/>)"),
+                     &problems);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_TRUE(problems.empty()) << problems.front().message;
+  const PersonEventSpec* go = (*c)->PersonEvent("go");
+  ASSERT_NE(go, nullptr);
+  ASSERT_EQ(go->fields.size(), 1u);
+  EXPECT_TRUE(go->fields[0].required);
+  EXPECT_EQ(go->fields[0].max_length, 20);
+  EXPECT_EQ((*c)->states[go->states.at(0)].id, "a");
+}
+
+TEST(ScxmlReaderTest, EngineEventsCannotBeDeclaredForPeople) {
+  std::vector<Diagnostic> problems;
+  auto c = ReadScxml(EnrolDoc(R"(<enrol:person-events>
+      <enrol:event name="done.invoke.x" in="a"/><enrol:event name="ok" in="nowhere"/>
+      <enrol:event name="t" in="a"><enrol:field name="f" type="colour"/></enrol:event>
+    </enrol:person-events><state id="a"/>)"),
+                     &problems);
+  ASSERT_FALSE(c);
+  EXPECT_TRUE(Reports(problems, "done.* events come only from the engine"));
+  EXPECT_TRUE(Reports(problems, "in= names 'nowhere'"));
+  EXPECT_TRUE(Reports(problems, "field type 'colour' is not known"));
+}
+
+TEST(ScxmlReaderTest, CheckReportsUnhandledInvokesTrapsAndUndeclaredEvents) {
+  std::vector<Diagnostic> problems;
+  auto c = ReadScxml(EnrolDoc(R"(<enrol:person-events><enrol:event name="never" in="w"/></enrol:person-events>
+    <state id="w"><invoke id="job" type="t"/><transition event="done.invoke.job" target="trap"/>
+      <transition event="poke" target="end"/></state>
+    <state id="trap"><transition event="done.invoke.other" target="trap"/></state>
+    <final id="end"/>)"),
+                     &problems);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_TRUE(Reports(problems, "does not handle error.communication of invoke 'job'"));
+  EXPECT_TRUE(Reports(problems, "no final state can be reached from state 'trap'"));
+  EXPECT_TRUE(Reports(problems, "event 'poke' is neither a declared person event"));
+  EXPECT_TRUE(Reports(problems, "person event 'never' is accepted in 'w' but no transition there takes it"));
+  EXPECT_FALSE(Reports(problems, "from state 'w'"));
+}
+
 }  // namespace
 }  // namespace enrol::sc
