@@ -231,7 +231,7 @@ class Generator {
 
   std::string NewId(const core::Date& born, bool d_number) {
     for (;;) {
-      char nine[16];
+      char nine[32];
       const int individ = born.year >= 2000 ? 500 + rng_.Below(500) : rng_.Below(500);
       std::snprintf(nine, sizeof nine, "%02d%02d%02d%03d", born.day + (d_number ? 40 : 0),
                     born.month + 80, born.year % 100, individ);

@@ -25,6 +25,9 @@ class SystemConnector final : public app::Connector {
  public:
   SystemConnector(SimulatedSystems* owner, std::string type) : owner_(owner), type_(std::move(type)) {}
   app::JobOutcome Execute(const app::JobRequest& r) override { return owner_->Execute(type_, r); }
+  // Thread-safe (one lock over the simulators' state), like a real system
+  // that takes many requests at once.
+  int MaxInFlight() const override { return 16; }
 
  private:
   SimulatedSystems* owner_;

@@ -3,7 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #ifdef ENROL_TEST_HOOKS
 #include <csignal>
@@ -76,7 +81,7 @@ void KillPoint(const char* name) {
 #ifdef ENROL_TEST_HOOKS
   static const char* spec = std::getenv("ENROL_KILL_POINT");
   if (!spec) return;
-  static int passes = 0;
+  static std::atomic<int> passes{0};
   const std::string s(spec);
   const size_t colon = s.find(':');
   if (s.substr(0, colon) != name) return;
@@ -88,6 +93,55 @@ void KillPoint(const char* name) {
 }
 
 }  // namespace
+
+// A few threads that make connector calls, so that several are in flight
+// while the worker's one thread does all the database work.
+class CallPool {
+ public:
+  explicit CallPool(int threads) {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+  }
+  ~CallPool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  std::future<JobOutcome> Submit(std::function<JobOutcome()> call) {
+    std::packaged_task<JobOutcome()> task(std::move(call));
+    std::future<JobOutcome> f = task.get_future();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+    return f;
+  }
+
+ private:
+  void Loop() {
+    for (;;) {
+      std::packaged_task<JobOutcome()> task;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return done_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        task = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      task();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::packaged_task<JobOutcome()>> queue_;
+  std::vector<std::thread> threads_;
+  bool done_ = false;
+};
+
+CaseEngine::~CaseEngine() = default;
 
 void WorkerStats::Add(const WorkerStats& o) {
   timers_fired += o.timers_fired;
@@ -502,7 +556,10 @@ Result<int> CaseEngine::ApplyProtectionChanges(int64_t import_id) {
 json::object CaseEngine::CaseData(const CohortReport& report, const core::CohortEntry& e,
                                   int64_t person_key) const {
   std::string reasons;
-  for (core::ManualReason r : e.reasons) reasons += (reasons.empty() ? "" : ",") + std::string(core::ManualReasonCode(r));
+  for (core::ManualReason r : e.reasons) {
+    if (!reasons.empty()) reasons += ',';
+    reasons += core::ManualReasonCode(r);
+  }
   json::object d;
   d["case_ref"] = std::to_string(report.school_year) + "/" + std::to_string(report.grade) + "/" + PersonRef(person_key);
   d["person"] = PersonRef(person_key);
@@ -659,7 +716,13 @@ Result<IntakeSummary> CaseEngine::Intake(int year, const std::vector<int>& grade
 
 Result<WorkerStats> CaseEngine::RunDue(int batch) {
   WorkerStats stats;
-  protection_cache_.clear();  // a new import may have changed protection since the last round
+  // Protection changes only with an import: the cache holds until the next.
+  ENROL_ASSIGN_OR_RETURN(std::vector<ImportInfo> imports, persons_.Imports());
+  const int64_t latest = imports.empty() ? 0 : imports.back().id;
+  if (latest != protection_import_) {
+    protection_cache_.clear();
+    protection_import_ = latest;
+  }
   auto st = FireTimers(batch, stats);
   if (st) st = RunJobs(batch, stats);
   if (!st) {
@@ -716,12 +779,18 @@ Status CaseEngine::FireTimers(int batch, WorkerStats& stats) {
 
 Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
   const int64_t now = NowMs();
-  RetryPolicy base = PolicyFor("");
+  // The lease covers the slowest system's timeout twice over, or a job of
+  // that system would never start inside it.
+  int64_t lease_ms = PolicyFor("").lease_ms;
+  for (const auto& [type, connector] : connectors_) {
+    const RetryPolicy p = PolicyFor(type);
+    lease_ms = std::max({lease_ms, p.lease_ms, 2 * p.timeout_ms});
+  }
   std::vector<JobRecord> claimed;
   {
     StoreTransaction tx(cases_);
     ENROL_RETURN_IF_ERROR(tx.Begin());
-    ENROL_ASSIGN_OR_RETURN(claimed, cases_.ClaimJobs(worker_id_, now, now + base.lease_ms, std::min(batch, 64)));
+    ENROL_ASSIGN_OR_RETURN(claimed, cases_.ClaimJobs(worker_id_, now, now + lease_ms, std::min(batch, 64)));
     ENROL_RETURN_IF_ERROR(tx.Commit());
   }
   size_t k = 0;
@@ -738,57 +807,119 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
     }
     return tx.Commit();
   };
-  for (; k < claimed.size(); ++k) {
-    const JobRecord& j = claimed[k];
-    const RetryPolicy p = PolicyFor(j.type);
-    // A call must end inside the lease, or another worker may start it too.
-    if ((stop_ && *stop_) || NowMs() + p.timeout_ms > j.lease_until) return release_rest();
-    ENROL_ASSIGN_OR_RETURN(std::optional<int64_t> person, cases_.PersonOfCase(j.case_id));
-    bool prot = false;
-    if (person) {
-      ENROL_ASSIGN_OR_RETURN(prot, CaseIsProtected(*person));
-    }
-    JobOutcome o;
-    if (!prot) {
+  // Calls to systems that take several at once run on the pool, up to
+  // kInFlight at a time; the outcomes that have arrived are committed
+  // together as soon as the worker has to wait, so a crash loses at most the
+  // calls in flight. Other systems are called one at a time, each outcome
+  // committed alone.
+  constexpr size_t kInFlight = 16;
+  std::deque<std::pair<const JobRecord*, std::future<JobOutcome>>> flight;
+  std::vector<Arrived> arrived;
+  bool stopping = false;
+  while (k < claimed.size() || !flight.empty()) {
+    while (!stopping && k < claimed.size() && flight.size() < kInFlight) {
+      const JobRecord& j = claimed[k];
+      const RetryPolicy p = PolicyFor(j.type);
+      // A call must end inside the lease, or another worker may start it too.
+      if ((stop_ && *stop_) || NowMs() + p.timeout_ms > j.lease_until) {
+        stopping = true;
+        break;
+      }
+      ++k;
+      ENROL_ASSIGN_OR_RETURN(std::optional<int64_t> person, cases_.PersonOfCase(j.case_id));
+      bool prot = false;
+      if (person) {
+        ENROL_ASSIGN_OR_RETURN(prot, CaseIsProtected(*person));
+      }
       auto it = connectors_.find(j.type);
-      if (it == connectors_.end()) {
-        o = JobOutcome{false, nullptr, "no connector is configured for invoke type '" + j.type + "'", false};
-      } else {
-        JobRequest req;
-        req.job_id = j.id;
-        req.type = j.type;
-        req.idempotency_key = j.key;
-        req.params = j.params;
-        req.attempt = j.attempts + 1;
-        req.timeout_ms = p.timeout_ms;
-        o = it->second->Execute(req);
+      if (prot || it == connectors_.end()) {
+        arrived.push_back(Arrived{&j, JobOutcome{false, nullptr, "no connector is configured for invoke type '" +
+                                                                     j.type + "'", false},
+                                  prot});
+        continue;
+      }
+      JobRequest req;
+      req.job_id = j.id;
+      req.type = j.type;
+      req.idempotency_key = j.key;
+      req.params = j.params;
+      req.attempt = j.attempts + 1;
+      req.timeout_ms = p.timeout_ms;
+      Connector* connector = it->second;
+      auto call = [connector, req = std::move(req)]() {
+        JobOutcome o = connector->Execute(req);
         KillPoint("after_call");
+        return o;
+      };
+      if (connector->MaxInFlight() > 1) {
+        if (!pool_) pool_ = std::make_unique<CallPool>(8);
+        flight.emplace_back(&j, pool_->Submit(std::move(call)));
+      } else {
+        arrived.push_back(Arrived{&j, call(), false});
+        break;  // commit it before the next call
       }
     }
-    Status st;
-    for (int attempt = 0; attempt < 3; ++attempt) {  // the outcome is not lost to a busy database
-      st = RecordOutcome(j, o, prot, stats);
-      if (st || !IsBusy(st.error())) break;
+    if (!flight.empty() && arrived.empty()) {
+      arrived.push_back(Arrived{flight.front().first, flight.front().second.get(), false});
+      flight.pop_front();
     }
-    if (!st && IsBusy(st.error())) {
-      ++k;
-      auto released = release_rest();
-      (void)released;
-      return st;
+    while (!flight.empty() && flight.front().second.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+      arrived.push_back(Arrived{flight.front().first, flight.front().second.get(), false});
+      flight.pop_front();
     }
-    if (!st) ENROL_RETURN_IF_ERROR(RecordFailure(j.case_id, &j, j.invoke_id, st.error(), stats));
+    if (!arrived.empty()) {
+      Status st = RecordOutcomes(arrived, stats);
+      arrived.clear();
+      if (!st) {
+        for (auto& [job, f] : flight) f.wait();  // their outcomes are lost; the jobs run again after the lease
+        auto released = release_rest();
+        (void)released;
+        return st;
+      }
+    }
+    if (stopping && flight.empty()) break;
   }
-  return {};
+  return release_rest();
+}
+
+Status CaseEngine::RecordOutcomes(const std::vector<Arrived>& arrived, WorkerStats& stats) {
+  for (int attempt = 0;; ++attempt) {  // the outcomes are not lost to a busy database
+    WorkerStats group;
+    std::vector<std::pair<const JobRecord*, Error>> failed;
+    Status st = [&]() -> Status {
+      StoreTransaction tx(cases_);
+      ENROL_RETURN_IF_ERROR(tx.Begin());
+      for (const Arrived& a : arrived) {
+        ENROL_RETURN_IF_ERROR(cases_.Savepoint());
+        WorkerStats one;
+        Status r = RecordOutcome(*a.job, a.outcome, a.protected_case, one);
+        if (!r && IsBusy(r.error())) return r;
+        if (r) {
+          ENROL_RETURN_IF_ERROR(cases_.Release());
+          group.Add(one);
+        } else {
+          ENROL_RETURN_IF_ERROR(cases_.RollbackToSavepoint());
+          failed.emplace_back(a.job, r.error());
+        }
+      }
+      return tx.Commit();
+    }();
+    if (!st && IsBusy(st.error()) && attempt < 2) continue;
+    ENROL_RETURN_IF_ERROR(st);
+    stats.Add(group);
+    for (const auto& [job, error] : failed) {
+      ENROL_RETURN_IF_ERROR(RecordFailure(job->case_id, job, job->invoke_id, error, stats));
+    }
+    return {};
+  }
 }
 
 Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool protected_case, WorkerStats& stats) {
-  StoreTransaction tx(cases_);
-  ENROL_RETURN_IF_ERROR(tx.Begin());
   const std::string at = NowText();
   const int64_t now = NowMs();
   ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> cur, cases_.FindJob(job.id));
   // Cancelled meanwhile, or the lease lapsed and another worker took it.
-  if (!cur || cur->status != "queued" || cur->lease_owner != worker_id_) return tx.Commit();
+  if (!cur || cur->status != "queued" || cur->lease_owner != worker_id_) return {};
   ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(cur->case_id));
   if (!c) return Internal("job " + std::to_string(cur->id) + " has no case");
   cur->lease_owner.clear();
@@ -807,7 +938,7 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
     ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "job/" + std::to_string(cur->id) + "/protected", ev, "engine", false));
     if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
     stats.protected_stops += 1;
-    return tx.Commit();
+    return {};
   }
   cur->attempts += 1;
   if (o.ok) {
@@ -820,7 +951,7 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
     if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
     stats.jobs_done += 1;
     stats.events += r.duplicate ? 0 : 1;
-    return tx.Commit();
+    return {};
   }
   cur->last_error = o.error;
   const RetryPolicy p = PolicyFor(cur->type);
@@ -833,7 +964,7 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
                        "; retry in " + std::to_string((cur->next_ms - now) / 1000) + "s"},
         at));
     stats.jobs_retried += 1;
-    return tx.Commit();
+    return {};
   }
   cur->status = "incident";
   ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*cur, at));
@@ -849,7 +980,7 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
                      std::to_string(cur->attempts) + " attempt(s): " + o.error},
       at));
   stats.incidents += 1;
-  return tx.Commit();
+  return {};
 }
 
 Status CaseEngine::RecordFailure(int64_t case_id, const JobRecord* job, const std::string& what, const Error& error,

@@ -77,10 +77,13 @@ struct IntakeSummary {
   std::vector<std::tuple<std::string, std::string, int>> by_school_state;
 };
 
+class CallPool;
+
 class CaseEngine {
  public:
   CaseEngine(CaseStore& cases, PersonStore& persons, Clock& clock, IdGenerator& ids, const Settings& settings,
              std::map<std::string, Connector*> connectors);
+  ~CaseEngine();
 
   // Checked between jobs and while waiting: when it becomes true, RunDue
   // returns after the job in flight, releasing the jobs it claimed.
@@ -163,8 +166,16 @@ class CaseEngine {
   Result<ApplyResult> ApplyPerson(CaseRecord& c, const PersonCommand& command);
   Status FireTimers(int batch, WorkerStats& stats);
   Status RunJobs(int batch, WorkerStats& stats);
-  // Records one job's outcome in its own transaction, if this worker still
-  // holds the job's lease.
+  // An outcome that has arrived, waiting for its commit.
+  struct Arrived {
+    const JobRecord* job;
+    JobOutcome outcome;
+    bool protected_case;
+  };
+  // Records outcomes in one transaction (a savepoint each: a case that fails
+  // becomes an incident alone), for the jobs this worker still holds.
+  Status RecordOutcomes(const std::vector<Arrived>& arrived, WorkerStats& stats);
+  // Records one job's outcome inside the caller's transaction.
   Status RecordOutcome(const JobRecord& job, const JobOutcome& outcome, bool protected_case, WorkerStats& stats);
   // The job (or timer) could not be applied to its case: an incident.
   Status RecordFailure(int64_t case_id, const JobRecord* job, const std::string& what, const Error& error,
@@ -187,8 +198,10 @@ class CaseEngine {
   const Settings& settings_;
   std::map<std::string, Connector*> connectors_;
   std::string worker_id_;
+  std::unique_ptr<CallPool> pool_;  // threads for connectors that take calls in parallel
   const std::atomic<bool>* stop_ = nullptr;
-  std::map<int64_t, bool> protection_cache_;  // person -> protected, for one RunDue
+  std::map<int64_t, bool> protection_cache_;  // person -> protected, as of import protection_import_
+  int64_t protection_import_ = -1;
   std::map<std::string, std::shared_ptr<const sc::Chart>> charts_;
   std::string current_;
 };

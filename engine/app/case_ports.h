@@ -227,6 +227,9 @@ class Connector {
   // Does the work once per idempotency key; a repeated key returns the first
   // receipt. Never throws.
   virtual JobOutcome Execute(const JobRequest& request) = 0;
+  // How many calls may run at once, on different threads (1: Execute is
+  // not thread-safe and is called from the worker's thread only).
+  [[nodiscard]] virtual int MaxInFlight() const { return 1; }
 };
 
 }  // namespace enrol::app

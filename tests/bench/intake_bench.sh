@@ -43,7 +43,7 @@ run() {  # label, command...: time and peak RSS of one step
 }
 : > "$work/totals"
 for r in $(seq 1 "$runs"); do
-  rm -f enrol.db-wal enrol.db-shm
+  rm -f enrol.db-wal enrol.db-shm enrol.db.audit-head  # a fresh copy: the last run's audit head does not apply
   cp imported.db enrol.db
   {
     run intake "$enrol" intake --school-year 2027

@@ -59,7 +59,9 @@ TEST_F(LettersCliTest, PreviewWritesTheLetterAndItsArchiveCopy) {
   ASSERT_EQ(p.exit_code, 0) << p.out;
   EXPECT_EQ(testing::ReadFile(dir_.File("one.pdf")).substr(0, 5), "%PDF-");
   auto a = Enrol("letters preview 2027/1/P" + std::string("1") + " --out one-a.pdf --archive-copy");
-  if (a.exit_code == 0) EXPECT_NE(testing::ReadFile(dir_.File("one-a.pdf")).find("GTS_PDFA1"), std::string::npos);
+  if (a.exit_code == 0) {
+    EXPECT_NE(testing::ReadFile(dir_.File("one-a.pdf")).find("GTS_PDFA1"), std::string::npos);
+  }
   EXPECT_EQ(Enrol("letters preview 99999 --out x.pdf").exit_code, 2);
   EXPECT_EQ(Enrol("letters preview 1 --copy 7 --out x.pdf").exit_code, 2);
 }

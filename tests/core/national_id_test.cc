@@ -43,7 +43,9 @@ TEST(NationalIdTest, OfficialTestVectors) {
     std::getline(ss, description);
     auto id = ParseNationalId(number);
     EXPECT_EQ(id.has_value(), valid == "true") << description;
-    if (id) EXPECT_EQ(id->synthetic, synthetic == "true") << description;
+    if (id) {
+      EXPECT_EQ(id->synthetic, synthetic == "true") << description;
+    }
     ++checked;
   }
   EXPECT_EQ(checked, 10);

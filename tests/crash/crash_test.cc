@@ -210,8 +210,9 @@ TEST_P(CrashTest, KilledAtRandomTheIntakeStillCompletesExactlyOnce) {
   }
   // Calls per key against the attempts allowed: each key's first call fails
   // and its second succeeds; a further call is allowed only where a kill
-  // fell between a call and the commit of its outcome (one job in flight
-  // per worker, so at most one per kill).
+  // fell between a call and the commit of its outcome: at most the calls in
+  // flight per kill (one over HTTP; up to 16 with the in-process
+  // simulators, which take calls in parallel).
   int64_t extra_calls = 0;
   auto calls = (*sim_db)->Prepare("SELECT key, attempts FROM calls");
   ASSERT_TRUE(calls);
@@ -222,7 +223,7 @@ TEST_P(CrashTest, KilledAtRandomTheIntakeStillCompletesExactlyOnce) {
     extra_calls += std::max<int64_t>(0, calls->ColumnInt(1) - 2);
   }
   EXPECT_EQ(keys, 4 * cases);
-  EXPECT_LE(extra_calls, kills_) << "more repeated calls than kills: outcomes were lost";
+  EXPECT_LE(extra_calls, kills_ * (GetParam() ? 1 : 16)) << "more repeated calls than calls in flight: outcomes were lost";
   // The engine's jobs match the simulators' effects one to one.
   EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM jobs WHERE status='done'"), 4 * cases);
 
@@ -247,7 +248,7 @@ TEST_P(CrashTest, KilledBetweenEveryCallAndItsCommitEachEffectHappensOnce) {
   int n = 0;
   auto until_done = [&](const std::vector<std::string>& args) {
     for (int attempt = 0; attempt < 2000; ++attempt) {
-      if (RunOrKill(args, 600000, "after_call:" + std::to_string(1 + (n++ % 10)))) return true;
+      if (RunOrKill(args, 600000, "after_call:" + std::to_string(1 + (n++ % (GetParam() ? 10 : 40))))) return true;
     }
     return false;
   };
@@ -267,7 +268,7 @@ TEST_P(CrashTest, KilledBetweenEveryCallAndItsCommitEachEffectHappensOnce) {
   const int64_t cases = Sql(db, "SELECT COUNT(*) FROM cases");
   EXPECT_GT(cases, 100);
   EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM cases WHERE status='completed'"), cases);
-  EXPECT_GE(kills_, 50);
+  EXPECT_GE(kills_, 30);
   if (server_pid_ > 0) {
     kill(server_pid_, SIGKILL);
     waitpid(server_pid_, nullptr, 0);
@@ -278,7 +279,7 @@ TEST_P(CrashTest, KilledBetweenEveryCallAndItsCommitEachEffectHappensOnce) {
   EXPECT_EQ(Sql(sims, "SELECT COUNT(*) FROM effects"), systems * cases);
   EXPECT_EQ(Sql(sims, "SELECT COUNT(DISTINCT system || case_ref) FROM effects"), systems * cases);
   EXPECT_EQ(Sql(sims, "SELECT MIN(attempts) FROM calls"), 2);
-  EXPECT_LE(Sql(sims, "SELECT SUM(attempts - 2) FROM calls"), kills_);
+  EXPECT_LE(Sql(sims, "SELECT SUM(attempts - 2) FROM calls"), kills_ * (GetParam() ? 1 : 16));
   if (!GetParam()) {
     // One rendering per case, however often the renderer's job was re-run.
     EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM (SELECT case_id FROM letters GROUP BY case_id HAVING "
