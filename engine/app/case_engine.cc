@@ -372,9 +372,8 @@ Result<ApplyResult> CaseEngine::ApplyPerson(CaseRecord& c, const PersonCommand& 
   auto loaded = Chart(c.workflow);
   if (!loaded) return Internal("case " + c.key + ": " + loaded.error().message);
   const sc::Chart& chart = **loaded;
-  auto inst = sc::Instance::FromJson(chart, c.instance);
-  if (!inst) return Internal("case " + c.key + ": its stored instance does not read: " + inst.error().message);
-  const std::vector<const sc::PersonEventSpec*> accepted = AcceptedPersonEvents(chart, *inst);
+  // From the stored states: the instance is read once, by Apply.
+  const std::vector<const sc::PersonEventSpec*> accepted = AcceptedPersonEvents(chart, c.state);
   const sc::PersonEventSpec* spec = nullptr;
   for (const sc::PersonEventSpec* e : accepted) {
     if (e->name == cmd.event) spec = e;

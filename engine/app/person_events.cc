@@ -62,6 +62,21 @@ std::vector<const sc::PersonEventSpec*> AcceptedPersonEvents(const sc::Chart& ch
   return out;
 }
 
+std::vector<const sc::PersonEventSpec*> AcceptedPersonEvents(const sc::Chart& chart, std::string_view atomic) {
+  std::vector<bool> active(chart.states.size(), false);
+  size_t i = 0;
+  while (i < atomic.size()) {
+    const size_t j = std::min(atomic.find(' ', i), atomic.size());
+    for (int s = chart.Find(std::string(atomic.substr(i, j - i))); s > 0; s = chart.states[s].parent) active[s] = true;
+    i = j + 1;
+  }
+  std::vector<const sc::PersonEventSpec*> out;
+  for (const sc::PersonEventSpec& spec : chart.person_events) {
+    if (std::any_of(spec.states.begin(), spec.states.end(), [&](int s) { return active[s]; })) out.push_back(&spec);
+  }
+  return out;
+}
+
 std::string DescribePersonEvents(const std::vector<const sc::PersonEventSpec*>& events) {
   if (events.empty()) return "none";
   std::string out;

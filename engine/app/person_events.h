@@ -5,6 +5,7 @@
 // declaration asks for. Pure.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -19,6 +20,11 @@ namespace enrol::app {
 // The declared person events accepted while `inst` is in its configuration.
 [[nodiscard]] std::vector<const sc::PersonEventSpec*> AcceptedPersonEvents(const sc::Chart& chart,
                                                                          const sc::Instance& inst);
+
+// The same from the active atomic states as stored with a case ("sending
+// registering archiving"), without reading its instance.
+[[nodiscard]] std::vector<const sc::PersonEventSpec*> AcceptedPersonEvents(const sc::Chart& chart,
+                                                                         std::string_view atomic_states);
 
 // "approve, reject (reason), reassign (school, reason), deferred ([reason])".
 [[nodiscard]] std::string DescribePersonEvents(const std::vector<const sc::PersonEventSpec*>& events);
