@@ -831,10 +831,14 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
         ENROL_ASSIGN_OR_RETURN(prot, CaseIsProtected(*person));
       }
       auto it = connectors_.find(j.type);
-      if (prot || it == connectors_.end()) {
+      if (prot) {  // not called: RecordOutcome hands the case to the education office
+        arrived.push_back(Arrived{&j, JobOutcome{}, true});
+        continue;
+      }
+      if (it == connectors_.end()) {
         arrived.push_back(Arrived{&j, JobOutcome{false, nullptr, "no connector is configured for invoke type '" +
                                                                      j.type + "'", false},
-                                  prot});
+                                  false});
         continue;
       }
       JobRequest req;

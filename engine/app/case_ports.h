@@ -177,7 +177,6 @@ class CaseStore {
   [[nodiscard]] virtual Result<std::optional<JobRecord>> FindJob(int64_t id) = 0;
   [[nodiscard]] virtual Result<std::optional<JobRecord>> FindJobByInvoke(int64_t case_id,
                                                                        const std::string& invoke_id) = 0;
-  [[nodiscard]] virtual Result<std::vector<JobRecord>> DueJobs(int64_t now_ms, int limit) = 0;
   // The earliest time a queued job can be run (its due time, or when its
   // claim lapses).
   [[nodiscard]] virtual Result<std::optional<int64_t>> NextJobDue() = 0;

@@ -7,6 +7,7 @@
 #include <pugixml.hpp>
 
 #include "engine/core/sha256.h"
+#include "engine/statechart/interpreter.h"
 #include "engine/statechart/model.h"
 
 namespace enrol::sc {
@@ -28,13 +29,6 @@ std::vector<std::string> Words(std::string_view s) {
     i = j;
   }
   return out;
-}
-
-// True when descriptor `d` ("done", "error.*") matches event `name`.
-bool EventMatches(std::string_view d, std::string_view name) {
-  if (d.size() >= 2 && d.substr(d.size() - 2) == ".*") d.remove_suffix(2);
-  if (name.size() < d.size() || name.substr(0, d.size()) != d) return false;
-  return name.size() == d.size() || name[d.size()] == '.';
 }
 
 class Reader {
@@ -290,7 +284,7 @@ class Reader {
         continue;
       }
       for (const char* engine_prefix : {"done", "error", "register"}) {
-        if (EventMatches(engine_prefix, spec.name)) {
+        if (Interpreter::NameMatches(engine_prefix, spec.name)) {
           Error(spec.line, "'" + spec.name + "' cannot be a person's event: " + engine_prefix +
                                ".* events come only from the engine");
         }
@@ -544,7 +538,7 @@ class Reader {
     for (int a = s; a > 0; a = c.states[a].parent) {
       for (int ti : c.states[a].transitions) {
         for (const std::string& d : c.transitions[ti].events) {
-          if (d == "*" || EventMatches(d, event)) return true;
+          if (d == "*" || Interpreter::NameMatches(d, event)) return true;
         }
       }
     }
@@ -636,7 +630,7 @@ class Reader {
         for (size_t d = 1; d < c.states.size() && !handled; ++d) {
           if (c.IsDescendant(static_cast<int>(d), s)) {
             for (int ti : c.states[d].transitions) {
-              for (const std::string& e : c.transitions[ti].events) handled = handled || EventMatches(e, spec.name);
+              for (const std::string& e : c.transitions[ti].events) handled = handled || Interpreter::NameMatches(e, spec.name);
             }
           }
         }
@@ -650,7 +644,7 @@ class Reader {
     // that was not declared.
     for (const Transition& t : c.transitions) {
       for (const std::string& e : t.events) {
-        if (e == "*" || EventMatches("done", e) || EventMatches("error", e) || EventMatches("register", e) ||
+        if (e == "*" || Interpreter::NameMatches("done", e) || Interpreter::NameMatches("error", e) || Interpreter::NameMatches("register", e) ||
             sent.count(e) || c.PersonEvent(e)) {
           continue;
         }

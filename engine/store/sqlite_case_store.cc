@@ -381,16 +381,6 @@ Result<std::optional<app::JobRecord>> SqliteCaseStore::FindJobByInvoke(int64_t c
   return std::optional<app::JobRecord>(std::move(list.front()));
 }
 
-Result<std::vector<app::JobRecord>> SqliteCaseStore::DueJobs(int64_t now_ms, int limit) {
-  static const std::string kSql = std::string("SELECT ") + kJobColumns +
-                                  " FROM jobs WHERE status='queued' AND next_ms<=? ORDER BY next_ms, id LIMIT ?";
-  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(due_jobs_, kSql.c_str()));
-  q->Bind(1, now_ms).Bind(2, limit);
-  auto out = Jobs(*q);
-  q->Reset();
-  return out;
-}
-
 Result<std::optional<int64_t>> SqliteCaseStore::NextJobDue() {
   return NullableInt("SELECT MIN(MAX(next_ms, lease_until)) FROM jobs WHERE status='queued'");
 }
