@@ -1,5 +1,7 @@
 #include "connectors/simulators/simulated_systems.h"
 
+#include <unordered_map>
+
 #include <boost/json.hpp>
 
 #include "engine/core/sha256.h"
@@ -11,11 +13,24 @@ namespace json = boost::json;
 struct SimulatedSystems::Impl {
   SimulatorOptions options;
   std::unique_ptr<store::Database> db;  // null: kept in memory only
-  // In memory: (system, key) -> receipt, and calls per (system, key).
-  std::map<std::pair<std::string, std::string>, json::value> effects;
-  std::map<std::pair<std::string, std::string>, std::string> effect_case;
-  std::map<std::pair<std::string, std::string>, int64_t> calls;
-  std::map<std::pair<std::string, std::string>, std::string> request_sha;
+  // In memory, per (system, key): the calls, the first request's hash, and
+  // the effect (a receipt, once applied).
+  struct Key {
+    std::string system, key;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      return std::hash<std::string>()(k.key) ^ (std::hash<std::string>()(k.system) << 1);
+    }
+  };
+  struct Entry {
+    int64_t calls = 0;
+    std::string request_sha;
+    json::value receipt;  // null until applied
+    std::string case_ref;
+  };
+  std::unordered_map<Key, Entry, KeyHash> keys;
   int64_t serial = 0;
 };
 
@@ -25,9 +40,8 @@ class SystemConnector final : public app::Connector {
  public:
   SystemConnector(SimulatedSystems* owner, std::string type) : owner_(owner), type_(std::move(type)) {}
   app::JobOutcome Execute(const app::JobRequest& r) override { return owner_->Execute(type_, r); }
-  // Thread-safe (one lock over the simulators' state), like a real system
-  // that takes many requests at once.
-  int MaxInFlight() const override { return 16; }
+  // Answers at once, from this process (in memory or its SQLite file).
+  bool InProcess() const override { return true; }
 
  private:
   SimulatedSystems* owner_;
@@ -106,17 +120,16 @@ app::JobOutcome SimulatedSystems::Execute(const std::string& type, const app::Jo
   const std::string changed = type + " (simulated): the request for key " + r.idempotency_key +
                               " differs from its first attempt (HTTP 422)";
   if (!impl_->db) {
-    const auto id = std::make_pair(type, r.idempotency_key);
-    const int64_t n = ++impl_->calls[id];
-    auto [first, inserted_sha] = impl_->request_sha.try_emplace(id, sha);
-    if (!inserted_sha && first->second != sha) return fail(changed, false);
+    Impl::Entry& e = impl_->keys[Impl::Key{type, r.idempotency_key}];
+    const int64_t n = ++e.calls;
+    if (e.request_sha.empty()) e.request_sha = sha;
+    if (e.request_sha != sha) return fail(changed, false);
     if (opts.fail_always || n <= fail_first_n) return fail(type + " (simulated) is unavailable (HTTP 503)");
-    auto [it, inserted] = impl_->effects.try_emplace(id);
-    if (inserted) {
-      it->second = Receipt(type, r, ++impl_->serial);
-      impl_->effect_case[id] = case_ref;
+    if (e.receipt.is_null()) {
+      e.receipt = Receipt(type, r, ++impl_->serial);
+      e.case_ref = case_ref;
     }
-    return app::JobOutcome{true, it->second, "", true};
+    return app::JobOutcome{true, e.receipt, "", true};
   }
   store::Database& db = *impl_->db;
   auto tx = store::Transaction::Begin(db);
@@ -171,7 +184,7 @@ Result<int64_t> SimulatedSystems::EffectCount(const std::string& type) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!impl_->db) {
     int64_t n = 0;
-    for (const auto& [k, v] : impl_->effects) n += k.first == type;
+    for (const auto& [k, e] : impl_->keys) n += k.system == type && !e.receipt.is_null();
     return n;
   }
   ENROL_ASSIGN_OR_RETURN(store::Statement q, impl_->db->Prepare("SELECT COUNT(*) FROM effects WHERE system=?"));
@@ -184,8 +197,8 @@ Result<std::map<std::string, int>> SimulatedSystems::EffectsPerCase(const std::s
   std::lock_guard<std::mutex> lock(mu_);
   std::map<std::string, int> out;
   if (!impl_->db) {
-    for (const auto& [k, v] : impl_->effect_case) {
-      if (k.first == type) ++out[v];
+    for (const auto& [k, e] : impl_->keys) {
+      if (k.system == type && !e.receipt.is_null()) ++out[e.case_ref];
     }
     return out;
   }
@@ -203,8 +216,8 @@ Result<std::map<std::string, int64_t>> SimulatedSystems::CallsPerKey(const std::
   std::lock_guard<std::mutex> lock(mu_);
   std::map<std::string, int64_t> out;
   if (!impl_->db) {
-    for (const auto& [k, n] : impl_->calls) {
-      if (k.first == type) out[k.second] = n;
+    for (const auto& [k, e] : impl_->keys) {
+      if (k.system == type) out[k.key] = e.calls;
     }
     return out;
   }

@@ -3,12 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <condition_variable>
-#include <deque>
-#include <future>
-#include <mutex>
+#include <map>
 #include <set>
-#include <thread>
 
 #ifdef ENROL_TEST_HOOKS
 #include <csignal>
@@ -75,6 +71,46 @@ class StoreTransaction {
 
 bool IsBusy(const Error& e) { return e.code == ErrorCode::kAborted; }
 
+// Runs step(0, alone) .. step(n-1, alone) in one transaction and returns
+// their results once it has committed; finish(alone) runs before the commit.
+// A step that fails leaves nothing behind: the first pass runs without
+// savepoints (SQLite copies every page a savepoint touches into its
+// sub-journal, which costs more than the steps themselves), and if any step
+// or finish fails it rolls back and runs them all again, `alone` in a
+// savepoint each, so that the others still commit. A busy database ends it
+// with nothing written.
+struct NoFinish {
+  Status operator()(bool /*alone*/) const { return {}; }
+};
+template <class T, class Step, class Finish = NoFinish>
+Result<std::vector<Result<T>>> AllOrEachAlone(CaseStore& store, size_t n, Step step, Finish finish = {}) {
+  for (const bool alone : {false, true}) {
+    std::vector<Result<T>> out;
+    out.reserve(n);
+    StoreTransaction tx(store);
+    ENROL_RETURN_IF_ERROR(tx.Begin());
+    bool failed = false;
+    for (size_t i = 0; i < n && !failed; ++i) {
+      if (alone) ENROL_RETURN_IF_ERROR(store.Savepoint());
+      Result<T> r = step(i, alone);
+      if (!r && IsBusy(r.error())) return tl::unexpected(r.error());
+      if (alone) ENROL_RETURN_IF_ERROR(r ? store.Release() : store.RollbackToSavepoint());
+      failed = !r && !alone;
+      out.push_back(std::move(r));
+    }
+    if (!failed) {
+      Status done = finish(alone);
+      if (!done && (alone || IsBusy(done.error()))) return tl::unexpected(done.error());
+      failed = !done;
+    }
+    if (failed) continue;  // the transaction rolls back
+    ENROL_RETURN_IF_ERROR(tx.Commit());
+    return out;
+  }
+  return Internal("unreachable");
+}
+
+
 // The crash test's deterministic kill points: ENROL_KILL_POINT=NAME:N kills
 // the process (SIGKILL) the N-th time it passes NAME. Test builds only.
 void KillPoint(const char* name) {
@@ -94,51 +130,42 @@ void KillPoint(const char* name) {
 
 }  // namespace
 
-// A few threads that make connector calls, so that several are in flight
-// while the worker's one thread does all the database work.
-class CallPool {
+// The cases a group of outcomes touches, each read once and, when `keep`,
+// written once at the end (the three dispatch jobs of a case usually arrive
+// together); otherwise each change is written at once.
+class CaseBatch {
  public:
-  explicit CallPool(int threads) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+  CaseBatch(CaseStore& store, bool keep) : store_(store), keep_(keep) {}
+  Result<CaseRecord*> Get(int64_t id) {
+    if (auto it = cases_.find(id); it != cases_.end()) return &it->second;
+    ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, store_.FindCase(id));
+    if (!c) return static_cast<CaseRecord*>(nullptr);
+    CaseRecord* out = &cases_.emplace(id, std::move(*c)).first->second;
+    return out;
   }
-  ~CallPool() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      done_ = true;
+  Status Changed(CaseRecord& c) {
+    if (keep_) {
+      dirty_.insert(c.id);
+      return {};
     }
-    cv_.notify_all();
-    for (auto& t : threads_) t.join();
+    ENROL_RETURN_IF_ERROR(store_.UpdateCase(c));
+    cases_.erase(c.id);  // read afresh: a savepoint may roll this back
+    return {};
   }
-  std::future<JobOutcome> Submit(std::function<JobOutcome()> call) {
-    std::packaged_task<JobOutcome()> task(std::move(call));
-    std::future<JobOutcome> f = task.get_future();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      queue_.push_back(std::move(task));
-    }
-    cv_.notify_one();
-    return f;
+  void Forget(int64_t id) {
+    if (!keep_) cases_.erase(id);
+  }
+  Status Flush() {
+    for (int64_t id : dirty_) ENROL_RETURN_IF_ERROR(store_.UpdateCase(cases_.at(id)));
+    dirty_.clear();
+    return {};
   }
 
  private:
-  void Loop() {
-    for (;;) {
-      std::packaged_task<JobOutcome()> task;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [this] { return done_ || !queue_.empty(); });
-        if (queue_.empty()) return;
-        task = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      task();
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::packaged_task<JobOutcome()>> queue_;
-  std::vector<std::thread> threads_;
-  bool done_ = false;
+  CaseStore& store_;
+  bool keep_;
+  std::map<int64_t, CaseRecord> cases_;
+  std::set<int64_t> dirty_;
 };
 
 CaseEngine::~CaseEngine() = default;
@@ -444,21 +471,13 @@ Result<std::vector<Result<ApplyResult>>> CaseEngine::ApplyPersonEventToMany(cons
   out.reserve(ids.size());
   constexpr size_t kGroup = 256;
   for (size_t start = 0; start < ids.size(); start += kGroup) {
-    StoreTransaction tx(cases_);
-    ENROL_RETURN_IF_ERROR(tx.Begin());
-    const size_t end = std::min(ids.size(), start + kGroup);
-    for (size_t i = start; i < end; ++i) {
-      ENROL_RETURN_IF_ERROR(cases_.Savepoint());
-      Result<ApplyResult> r = [&]() -> Result<ApplyResult> {
-        ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(ids[i]));
-        if (!c) return NotFound("no case " + std::to_string(ids[i]));
-        return ApplyPerson(*c, cmd);
-      }();
-      if (!r && IsBusy(r.error())) return tl::unexpected(r.error());
-      ENROL_RETURN_IF_ERROR(r ? cases_.Release() : cases_.RollbackToSavepoint());
-      out.push_back(std::move(r));
-    }
-    ENROL_RETURN_IF_ERROR(tx.Commit());
+    const size_t n = std::min(ids.size() - start, kGroup);
+    ENROL_ASSIGN_OR_RETURN(auto group, AllOrEachAlone<ApplyResult>(cases_, n, [&](size_t i, bool) -> Result<ApplyResult> {
+      ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(ids[start + i]));
+      if (!c) return NotFound("no case " + std::to_string(ids[start + i]));
+      return ApplyPerson(*c, cmd);
+    }));
+    for (auto& r : group) out.push_back(std::move(r));
   }
   return out;
 }
@@ -734,46 +753,46 @@ Result<WorkerStats> CaseEngine::RunDue(int batch) {
 Status CaseEngine::FireTimers(int batch, WorkerStats& stats) {
   ENROL_ASSIGN_OR_RETURN(std::vector<TimerRecord> timers, cases_.DueTimers(NowMs(), batch));
   if (timers.empty()) return {};
-  StoreTransaction tx(cases_);
-  ENROL_RETURN_IF_ERROR(tx.Begin());
-  for (const TimerRecord& t : timers) {
-    ENROL_RETURN_IF_ERROR(cases_.Savepoint());
-    auto fired = [&]() -> Result<bool> {
-      // Only the timer that fell due: one set again since stays.
-      ENROL_ASSIGN_OR_RETURN(bool deleted, cases_.DeleteTimer(t.case_id, t.send_id, t.due_ms));
-      if (!deleted) return false;
-      ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(t.case_id));
-      if (!c) return false;
-      sc::Event ev{t.event, t.data, "", t.send_id};
-      ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "timer/" + std::to_string(t.case_id) + "/" + t.send_id + "/" +
-                                                      std::to_string(t.due_ms),
-                                                  ev, "timer", false));
-      if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
-      stats.events += r.duplicate ? 0 : 1;
-      return true;
-    }();
-    if (fired) {
-      ENROL_RETURN_IF_ERROR(cases_.Release());
-      stats.timers_fired += *fired ? 1 : 0;
+  ENROL_ASSIGN_OR_RETURN(auto fired, AllOrEachAlone<int>(cases_, timers.size(), [&](size_t i, bool) -> Result<int> {
+    const TimerRecord& t = timers[i];
+    // Only the timer that fell due: one set again since stays.
+    ENROL_ASSIGN_OR_RETURN(bool deleted, cases_.DeleteTimer(t.case_id, t.send_id, t.due_ms));
+    if (!deleted) return 0;
+    ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(t.case_id));
+    if (!c) return 0;
+    sc::Event ev{t.event, t.data, "", t.send_id};
+    ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "timer/" + std::to_string(t.case_id) + "/" + t.send_id + "/" +
+                                                    std::to_string(t.due_ms),
+                                                ev, "timer", false));
+    if (r.duplicate) return 0;
+    ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
+    return 1;
+  }));
+  for (size_t i = 0; i < timers.size(); ++i) {
+    if (fired[i]) {
+      stats.timers_fired += *fired[i];
+      stats.events += *fired[i];
       continue;
     }
-    if (IsBusy(fired.error())) return tl::unexpected(fired.error());
     // This case cannot take its timer: an incident for it, the timer gone
     // (it would fail again), and the other timers go on.
-    ENROL_RETURN_IF_ERROR(cases_.RollbackToSavepoint());
+    const TimerRecord& t = timers[i];
+    StoreTransaction tx(cases_);
+    ENROL_RETURN_IF_ERROR(tx.Begin());
     ENROL_ASSIGN_OR_RETURN(bool deleted, cases_.DeleteTimer(t.case_id, t.send_id, t.due_ms));
-    (void)deleted;
+    if (!deleted) continue;  // gone meanwhile: nothing to report
     IncidentRecord inc;
     inc.case_id = t.case_id;
     inc.kind = "timer";
-    inc.error = "timer " + t.send_id + " (" + t.event + "): " + fired.error().message;
+    inc.error = "timer " + t.send_id + " (" + t.event + "): " + fired[i].error().message;
     inc.created_at = NowText();
     ENROL_ASSIGN_OR_RETURN(int64_t id, cases_.InsertIncident(inc));
     ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
         AuditEntry{t.case_id, "timer", "effect", "incident " + std::to_string(id) + ": " + inc.error}, inc.created_at));
+    ENROL_RETURN_IF_ERROR(tx.Commit());
     stats.incidents += 1;
   }
-  return tx.Commit();
+  return {};
 }
 
 Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
@@ -806,24 +825,19 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
     }
     return tx.Commit();
   };
-  // Calls to systems that take several at once run on the pool, up to
-  // kInFlight at a time; the outcomes that have arrived are committed
-  // together as soon as the worker has to wait, so a crash loses at most the
-  // calls in flight. Other systems are called one at a time, each outcome
-  // committed alone.
-  constexpr size_t kInFlight = 16;
-  std::deque<std::pair<const JobRecord*, std::future<JobOutcome>>> flight;
+  // A system in this process (the simulators) answers at once: up to
+  // kWindow of its calls are made before their outcomes commit together, so
+  // a crash loses at most kWindow calls (and a commit per call would cost far
+  // more than the call). Any other system's outcome commits before the next
+  // call.
+  constexpr size_t kWindow = 16;
   std::vector<Arrived> arrived;
-  bool stopping = false;
-  while (k < claimed.size() || !flight.empty()) {
-    while (!stopping && k < claimed.size() && flight.size() < kInFlight) {
+  while (k < claimed.size()) {
+    while (k < claimed.size() && arrived.size() < kWindow) {
       const JobRecord& j = claimed[k];
       const RetryPolicy p = PolicyFor(j.type);
       // A call must end inside the lease, or another worker may start it too.
-      if ((stop_ && *stop_) || NowMs() + p.timeout_ms > j.lease_until) {
-        stopping = true;
-        break;
-      }
+      if ((stop_ && *stop_) || NowMs() + p.timeout_ms > j.lease_until) break;
       ++k;
       ENROL_ASSIGN_OR_RETURN(std::optional<int64_t> person, cases_.PersonOfCase(j.case_id));
       bool prot = false;
@@ -848,82 +862,64 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
       req.params = j.params;
       req.attempt = j.attempts + 1;
       req.timeout_ms = p.timeout_ms;
-      Connector* connector = it->second;
-      auto call = [connector, req = std::move(req)]() {
-        JobOutcome o = connector->Execute(req);
-        KillPoint("after_call");
-        return o;
-      };
-      if (connector->MaxInFlight() > 1) {
-        if (!pool_) pool_ = std::make_unique<CallPool>(8);
-        flight.emplace_back(&j, pool_->Submit(std::move(call)));
-      } else {
-        arrived.push_back(Arrived{&j, call(), false});
-        break;  // commit it before the next call
-      }
+      arrived.push_back(Arrived{&j, it->second->Execute(req), false});
+      KillPoint("after_call");
+      if (!it->second->InProcess()) break;  // commit it before the next call
     }
-    if (!flight.empty() && arrived.empty()) {
-      arrived.push_back(Arrived{flight.front().first, flight.front().second.get(), false});
-      flight.pop_front();
+    if (arrived.empty()) break;  // stopping, or the lease is too short for the next call
+    Status st = RecordOutcomes(arrived, stats);
+    arrived.clear();
+    if (!st) {
+      auto released = release_rest();  // the lost outcomes' jobs run again after their lease
+      (void)released;
+      return st;
     }
-    while (!flight.empty() && flight.front().second.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
-      arrived.push_back(Arrived{flight.front().first, flight.front().second.get(), false});
-      flight.pop_front();
-    }
-    if (!arrived.empty()) {
-      Status st = RecordOutcomes(arrived, stats);
-      arrived.clear();
-      if (!st) {
-        for (auto& [job, f] : flight) f.wait();  // their outcomes are lost; the jobs run again after the lease
-        auto released = release_rest();
-        (void)released;
-        return st;
-      }
-    }
-    if (stopping && flight.empty()) break;
   }
   return release_rest();
 }
 
 Status CaseEngine::RecordOutcomes(const std::vector<Arrived>& arrived, WorkerStats& stats) {
   for (int attempt = 0;; ++attempt) {  // the outcomes are not lost to a busy database
-    WorkerStats group;
-    std::vector<std::pair<const JobRecord*, Error>> failed;
-    Status st = [&]() -> Status {
-      StoreTransaction tx(cases_);
-      ENROL_RETURN_IF_ERROR(tx.Begin());
-      for (const Arrived& a : arrived) {
-        ENROL_RETURN_IF_ERROR(cases_.Savepoint());
-        WorkerStats one;
-        Status r = RecordOutcome(*a.job, a.outcome, a.protected_case, one);
-        if (!r && IsBusy(r.error())) return r;
-        if (r) {
-          ENROL_RETURN_IF_ERROR(cases_.Release());
-          group.Add(one);
-        } else {
-          ENROL_RETURN_IF_ERROR(cases_.RollbackToSavepoint());
-          failed.emplace_back(a.job, r.error());
-        }
+    std::optional<CaseBatch> batch;
+    auto recorded = AllOrEachAlone<WorkerStats>(
+        cases_, arrived.size(),
+        [&](size_t i, bool alone) -> Result<WorkerStats> {
+          if (i == 0) batch.emplace(cases_, !alone);
+          WorkerStats one;
+          const Arrived& a = arrived[i];
+          Status st = RecordOutcome(*a.job, a.outcome, a.protected_case, *batch, one);
+          if (!st) {
+            batch->Forget(a.job->case_id);
+            return tl::unexpected(st.error());
+          }
+          return one;
+        },
+        [&](bool) { return batch ? batch->Flush() : Status{}; });
+    if (!recorded && IsBusy(recorded.error()) && attempt < 2) continue;
+    if (!recorded) return tl::unexpected(recorded.error());
+    for (size_t i = 0; i < arrived.size(); ++i) {
+      const Result<WorkerStats>& r = (*recorded)[i];
+      if (r) {
+        stats.Add(*r);
+      } else {
+        const JobRecord& job = *arrived[i].job;
+        ENROL_RETURN_IF_ERROR(RecordFailure(job.case_id, &job, job.invoke_id, r.error(), stats));
       }
-      return tx.Commit();
-    }();
-    if (!st && IsBusy(st.error()) && attempt < 2) continue;
-    ENROL_RETURN_IF_ERROR(st);
-    stats.Add(group);
-    for (const auto& [job, error] : failed) {
-      ENROL_RETURN_IF_ERROR(RecordFailure(job->case_id, job, job->invoke_id, error, stats));
     }
     return {};
   }
 }
 
-Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool protected_case, WorkerStats& stats) {
+Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool protected_case, CaseBatch& cases,
+                                 WorkerStats& stats) {
   const std::string at = NowText();
   const int64_t now = NowMs();
-  ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> cur, cases_.FindJob(job.id));
   // Cancelled meanwhile, or the lease lapsed and another worker took it.
-  if (!cur || cur->status != "queued" || cur->lease_owner != worker_id_) return {};
-  ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(cur->case_id));
+  // While this worker holds it, the row is the one it claimed.
+  ENROL_ASSIGN_OR_RETURN(bool held, cases_.JobHeldBy(job.id, worker_id_));
+  if (!held) return {};
+  std::optional<JobRecord> cur = job;
+  ENROL_ASSIGN_OR_RETURN(CaseRecord* c, cases.Get(cur->case_id));
   if (!c) return Internal("job " + std::to_string(cur->id) + " has no case");
   cur->lease_owner.clear();
   cur->lease_until = 0;
@@ -939,7 +935,7 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
     ev.name = "register.protection_changed";
     ev.data = json::object{{"protected", true}, {"needs_manual", true}, {"manual_reasons", "protected_address"}};
     ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "job/" + std::to_string(cur->id) + "/protected", ev, "engine", false));
-    if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
+    if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases.Changed(*c));
     stats.protected_stops += 1;
     return {};
   }
@@ -951,7 +947,7 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
     sc::Event ev{"done.invoke." + cur->invoke_id, o.receipt, cur->invoke_id, ""};
     ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "job/" + std::to_string(cur->id) + "/done", ev,
                                                 "connector:" + cur->type, false));
-    if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
+    if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases.Changed(*c));
     stats.jobs_done += 1;
     stats.events += r.duplicate ? 0 : 1;
     return {};

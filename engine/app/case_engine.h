@@ -22,6 +22,8 @@
 
 namespace enrol::app {
 
+class CaseBatch;
+
 struct RetryPolicy {
   int attempts = 5;
   int64_t backoff_ms = 10000;      // first wait; doubles each attempt
@@ -77,7 +79,6 @@ struct IntakeSummary {
   std::vector<std::tuple<std::string, std::string, int>> by_school_state;
 };
 
-class CallPool;
 
 class CaseEngine {
  public:
@@ -172,11 +173,12 @@ class CaseEngine {
     JobOutcome outcome;
     bool protected_case;
   };
-  // Records outcomes in one transaction (a savepoint each: a case that fails
-  // becomes an incident alone), for the jobs this worker still holds.
+  // Records outcomes in one transaction, for the jobs this worker still
+  // holds; an outcome that fails becomes an incident alone.
   Status RecordOutcomes(const std::vector<Arrived>& arrived, WorkerStats& stats);
   // Records one job's outcome inside the caller's transaction.
-  Status RecordOutcome(const JobRecord& job, const JobOutcome& outcome, bool protected_case, WorkerStats& stats);
+  Status RecordOutcome(const JobRecord& job, const JobOutcome& outcome, bool protected_case, CaseBatch& cases,
+                       WorkerStats& stats);
   // The job (or timer) could not be applied to its case: an incident.
   Status RecordFailure(int64_t case_id, const JobRecord* job, const std::string& what, const Error& error,
                        WorkerStats& stats);
@@ -198,7 +200,6 @@ class CaseEngine {
   const Settings& settings_;
   std::map<std::string, Connector*> connectors_;
   std::string worker_id_;
-  std::unique_ptr<CallPool> pool_;  // threads for connectors that take calls in parallel
   const std::atomic<bool>* stop_ = nullptr;
   std::map<int64_t, bool> protection_cache_;  // person -> protected, as of import protection_import_
   int64_t protection_import_ = -1;

@@ -175,6 +175,9 @@ class CaseStore {
   [[nodiscard]] virtual Result<std::vector<JobRecord>> ClaimJobs(const std::string& owner, int64_t now_ms,
                                                                int64_t lease_until, int limit) = 0;
   [[nodiscard]] virtual Result<std::optional<JobRecord>> FindJob(int64_t id) = 0;
+  // Whether the job is still queued and leased to `owner` (not cancelled,
+  // not taken over by another worker after its lease lapsed).
+  [[nodiscard]] virtual Result<bool> JobHeldBy(int64_t id, const std::string& owner) = 0;
   [[nodiscard]] virtual Result<std::optional<JobRecord>> FindJobByInvoke(int64_t case_id,
                                                                        const std::string& invoke_id) = 0;
   // The earliest time a queued job can be run (its due time, or when its
@@ -226,9 +229,10 @@ class Connector {
   // Does the work once per idempotency key; a repeated key returns the first
   // receipt. Never throws.
   virtual JobOutcome Execute(const JobRequest& request) = 0;
-  // How many calls may run at once, on different threads (1: Execute is
-  // not thread-safe and is called from the worker's thread only).
-  [[nodiscard]] virtual int MaxInFlight() const { return 1; }
+  // True for a system that answers at once from inside this process (the
+  // simulators): the worker makes several such calls before it commits their
+  // outcomes. Any other system's outcome is committed before the next call.
+  [[nodiscard]] virtual bool InProcess() const { return false; }
 };
 
 }  // namespace enrol::app

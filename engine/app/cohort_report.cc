@@ -6,7 +6,11 @@ namespace enrol::app {
 
 bool IsIntakeGrade(int grade) { return grade == 1 || grade == 5 || grade == 8; }
 
-std::string PersonRef(int64_t key) { return "P" + std::to_string(key); }
+std::string PersonRef(int64_t key) {
+  std::string out = "P";  // appended, not "P" + ...: g++ 12 -O3 warns (-Wrestrict) on that
+  out += std::to_string(key);
+  return out;
+}
 
 int DefaultSchoolYear(std::chrono::system_clock::time_point now) {
   const std::time_t tt = std::chrono::system_clock::to_time_t(now);

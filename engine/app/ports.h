@@ -104,6 +104,11 @@ class PersonStore {
   [[nodiscard]] virtual Result<std::vector<StoredPerson>> PersonsBornIn(int year) = 0;
   [[nodiscard]] virtual Result<std::optional<StoredPerson>> FindByKey(int64_t key) = 0;
   [[nodiscard]] virtual Result<std::optional<StoredPerson>> FindByNin(std::string_view nin) = 0;
+  // The child and those of its guardians (by the ids in its record) whose
+  // record carries any gradering other than ugradert, on the person or on an
+  // address: a cheap first cut (usually nobody) for the protection check
+  // before every effect, which decides on what this returns.
+  [[nodiscard]] virtual Result<std::vector<StoredPerson>> HouseholdWithGradering(int64_t child_key) = 0;
   [[nodiscard]] virtual Result<std::vector<ImportInfo>> Imports() = 0;
   // Changes recorded for a person, newest import first: (import id, kind),
   // including "new" for the import that first brought the person.

@@ -369,6 +369,15 @@ Result<std::optional<app::JobRecord>> SqliteCaseStore::FindJob(int64_t id) {
   return std::optional<app::JobRecord>(std::move(list.front()));
 }
 
+Result<bool> SqliteCaseStore::JobHeldBy(int64_t id, const std::string& owner) {
+  ENROL_ASSIGN_OR_RETURN(Statement* q,
+                         Cached(job_held_, "SELECT 1 FROM jobs WHERE id=? AND status='queued' AND lease_owner=?"));
+  q->Bind(1, id).Bind(2, owner);
+  auto row = q->Step();
+  q->Reset();
+  return row;
+}
+
 Result<std::optional<app::JobRecord>> SqliteCaseStore::FindJobByInvoke(int64_t case_id,
                                                                      const std::string& invoke_id) {
   static const std::string kSql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE case_id=? AND invoke_id=?";

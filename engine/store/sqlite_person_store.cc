@@ -16,6 +16,14 @@ Result<std::unique_ptr<SqlitePersonStore>> SqlitePersonStore::Create(Database& d
   ENROL_ASSIGN_OR_RETURN(s->touch_, db.Prepare("UPDATE persons SET last_import=? WHERE id=?"));
   ENROL_ASSIGN_OR_RETURN(s->by_nin_, db.Prepare("SELECT id, record FROM persons WHERE nin=?"));
   ENROL_ASSIGN_OR_RETURN(s->by_key_, db.Prepare("SELECT id, record FROM persons WHERE id=?"));
+  // The codec (person_codec.cc) writes a gradering only when it is not
+  // ugradert: "ab" on the person, "g" on the home (h), stay (o) and shared
+  // home (db) addresses; a guardian's id is "g" in a responsibility (fa).
+  ENROL_ASSIGN_OR_RETURN(s->household_, db.Prepare(
+      "SELECT p.id, p.record FROM persons p WHERE (p.id=?1 OR p.nin IN ("
+      "  SELECT f.value->>'g' FROM persons c, json_each(c.record, '$.fa') f WHERE c.id=?1)) "
+      "AND (p.record->>'ab' IS NOT NULL OR p.record->>'$.h.g' IS NOT NULL OR p.record->>'$.o.g' IS NOT NULL "
+      "  OR EXISTS (SELECT 1 FROM json_each(p.record, '$.db') d WHERE d.value->>'g' IS NOT NULL))"));
   ENROL_ASSIGN_OR_RETURN(s->change_, db.Prepare(
       "INSERT OR IGNORE INTO person_changes(import_id, person_id, kind) VALUES(?,?,?)"));
   return s;
@@ -170,6 +178,23 @@ Result<std::vector<app::StoredPerson>> SqlitePersonStore::PersonsBornIn(int year
     if (!p) break;
     out.push_back(std::move(*p));
   }
+  return out;
+}
+
+Result<std::vector<app::StoredPerson>> SqlitePersonStore::HouseholdWithGradering(int64_t child_key) {
+  household_->Reset();
+  household_->Bind(1, child_key);
+  std::vector<app::StoredPerson> out;
+  for (;;) {
+    auto p = FindOne(*household_);
+    if (!p) {
+      household_->Reset();
+      return tl::unexpected(p.error());
+    }
+    if (!*p) break;
+    out.push_back(std::move(**p));
+  }
+  household_->Reset();
   return out;
 }
 

@@ -35,13 +35,15 @@ class SqlitePersonStore final : public app::PersonStore {
   Result<std::vector<app::ImportInfo>> Imports() override;
   Result<std::vector<std::pair<int64_t, std::string>>> ChangesOf(int64_t key) override;
 
+  Result<std::vector<app::StoredPerson>> HouseholdWithGradering(int64_t child_key) override;
+
  private:
   explicit SqlitePersonStore(Database& db) : db_(db) {}
   Result<std::optional<app::StoredPerson>> FindOne(Statement& q);
 
   Database& db_;
   std::optional<Transaction> tx_;
-  std::optional<Statement> find_nin_, insert_, update_, touch_, change_, by_nin_, by_key_;
+  std::optional<Statement> find_nin_, insert_, update_, touch_, change_, by_nin_, by_key_, household_;
 };
 
 }  // namespace enrol::store

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/store/person_codec.h"
+#include "engine/store/sqlite_person_store.h"
 #include "tests/support/test_support.h"
 
 namespace enrol::store {
@@ -113,6 +114,77 @@ TEST(PersonCodecTest, GarbageIsAnInternalError) {
   auto p = DecodePerson("{not json");
   ASSERT_FALSE(p);
   EXPECT_EQ(p.error().code, ErrorCode::kInternal);
+}
+
+// The SQL first cut of the protection check finds every gradering the codec
+// can write, on the child and on each guardian, and nobody else.
+TEST(SqlitePersonStoreTest, HouseholdWithGraderingFindsEveryMarking) {
+  testing::TempDir dir;
+  auto db = Database::Open(dir.File("a.db"));
+  ASSERT_TRUE(db && Migrate(**db));
+  auto store = SqlitePersonStore::Create(**db);
+  ASSERT_TRUE(store);
+  auto& s = **store;
+  ASSERT_TRUE(s.BeginImport());
+  auto import_id = s.CreateImport("2026-12-01T00:00:00Z");
+  ASSERT_TRUE(import_id);
+  int serial = 0;
+  auto add = [&](core::Person p) {
+    p.id = "0" + std::to_string(1000000000 + ++serial);
+    p.birth_year = 2020;
+    auto r = s.Upsert(p, *import_id);
+    EXPECT_TRUE(r);
+    return std::make_pair(r ? r->key : 0, p.id);
+  };
+  core::Address plain;
+  plain.adressenavn = "Storgata";
+  core::Address secret = plain;
+  secret.gradering = core::Gradering::kStrengtFortrolig;
+  core::Person open_guardian;
+  open_guardian.home = plain;
+  core::Person hidden_guardian;
+  hidden_guardian.home = secret;
+  const auto [open_key, open_id] = add(open_guardian);
+  const auto [hidden_key, hidden_id] = add(hidden_guardian);
+  auto child_of = [&](const std::string& guardian) {
+    core::Person c;
+    c.home = plain;
+    c.responsibility = {{core::Ansvar::kMor, guardian, {}}};
+    return c;
+  };
+  const auto [child_open, c1] = add(child_of(open_id));
+  const auto [child_hidden, c2] = add(child_of(hidden_id));
+  core::Person marked = child_of(open_id);
+  marked.protection = core::Gradering::kFortrolig;
+  const auto [child_marked, c3] = add(marked);
+  core::Person stays = child_of(open_id);
+  stays.stay = secret;
+  const auto [child_stay, c4] = add(stays);
+  core::Person shared = child_of(open_id);
+  shared.shared_home = {plain, secret};
+  const auto [child_shared, c5] = add(shared);
+  core::Person client = child_of(open_id);
+  client.home->gradering = core::Gradering::kKlientadresse;
+  const auto [child_client, c6] = add(client);
+  ASSERT_TRUE(s.CommitImport());
+  auto keys = [&](int64_t child) {
+    std::vector<int64_t> out;
+    auto found = s.HouseholdWithGradering(child);
+    EXPECT_TRUE(found);
+    if (found) {
+      for (const auto& p : *found) out.push_back(p.key);
+    }
+    return out;
+  };
+  EXPECT_EQ(keys(child_open), std::vector<int64_t>{});
+  EXPECT_EQ(keys(child_hidden), std::vector<int64_t>{hidden_key});
+  EXPECT_EQ(keys(child_marked), std::vector<int64_t>{child_marked});
+  EXPECT_EQ(keys(child_stay), std::vector<int64_t>{child_stay});
+  EXPECT_EQ(keys(child_shared), std::vector<int64_t>{child_shared});
+  EXPECT_EQ(keys(child_client), std::vector<int64_t>{child_client});  // marked; not protected
+  EXPECT_EQ(keys(hidden_key), std::vector<int64_t>{hidden_key});
+  EXPECT_EQ(keys(open_key), std::vector<int64_t>{});
+  EXPECT_EQ(keys(999999), std::vector<int64_t>{});
 }
 
 }  // namespace

@@ -60,7 +60,7 @@ class ReaderTest : public ::testing::Test {
 };
 
 TEST_F(ReaderTest, JsonArrayUsesTheCurrentEntries) {
-  ASSERT_FALSE(ReadAll("[" + ChildDoc() + "]"));
+  ASSERT_FALSE(ReadAll(std::string("[") + ChildDoc() + "]"));
   ASSERT_EQ(records_.size(), 1u);
   ASSERT_TRUE(records_[0].person) << records_[0].field << ": " << records_[0].message;
   const core::Person& p = *records_[0].person;
@@ -220,7 +220,7 @@ TEST_F(ReaderTest, BrokenJsonInsideOneLineIsARecordError) {
 }
 
 TEST_F(ReaderTest, TruncatedJsonIsFatal) {
-  const std::string full = "[" + ChildDoc() + "," + ChildDoc(kMother) + "]";
+  const std::string full = std::string("[") + ChildDoc() + "," + ChildDoc(kMother) + "]";
   auto err = ReadAll(full.substr(0, full.size() - 40));
   ASSERT_TRUE(err);
   EXPECT_EQ(err->code, ErrorCode::kInvalidArgument);
@@ -229,7 +229,7 @@ TEST_F(ReaderTest, TruncatedJsonIsFatal) {
 }
 
 TEST_F(ReaderTest, UnclosedArrayIsFatal) {
-  auto err = ReadAll("[" + ChildDoc() + ",\n");
+  auto err = ReadAll(std::string("[") + ChildDoc() + ",\n");
   ASSERT_TRUE(err);
   EXPECT_NE(err->message.find("truncated"), std::string::npos);
 }
