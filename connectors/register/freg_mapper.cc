@@ -16,43 +16,85 @@ Unexpected Err(std::string field, std::string message) {
   return Unexpected(MapError{std::move(field), std::move(message)});
 }
 
+// Type errors found on the way (a number where a string belongs, null in an
+// array of entries): the first one is the record's error.
+struct MapContext {
+  const FlatDoc* doc;
+  std::optional<MapError> error;
+  void Fail(int n, std::string what) {
+    if (!error) error = MapError{doc->PathOf(n), std::move(what)};
+  }
+};
+
+const char* KindName(Kind k) {
+  switch (k) {
+    case Kind::kObject: return "an object";
+    case Kind::kArray: return "an array";
+    case Kind::kString: return "a string";
+    case Kind::kNumber: return "a number";
+    case Kind::kBool: return "true or false";
+    case Kind::kNull: return "null";
+  }
+  return "a value";
+}
+
 // A node of the document being mapped.
 struct Node {
   const FlatDoc* doc;
   int n;
+  MapContext* ctx;
   explicit operator bool() const { return n != FlatDoc::kNone; }
-  Node Find(std::string_view key) const { return Node{doc, n == FlatDoc::kNone ? n : doc->Find(n, key)}; }
+  Node At(int m) const { return Node{doc, m, ctx}; }
+  Node Find(std::string_view key) const { return At(n == FlatDoc::kNone ? n : doc->Find(n, key)); }
   Kind kind() const { return doc->KindOf(n); }
+  bool json() const { return doc->FromJson(); }
+  void Fail(std::string what) const { ctx->Fail(n, std::move(what)); }
+  void WrongType(const char* expected) const {
+    Fail(std::string("must be ") + expected + ", not " + KindName(kind()));
+  }
 };
 
 // Most elements have one to three versions: kept on the stack.
 using Entries = boost::container::small_vector<Node, 6>;
 using Indices = boost::container::small_vector<size_t, 6>;
 
-// The entries of a historised element: an array of objects, or (XML, or
-// doedsfall in JSON) an object.
+// The entries of a historised element: in JSON an array of objects (or, for
+// doedsfall, an object); in XML each element of that name.
 Entries EntriesOf(Node doc, std::string_view key) {
   Entries out;
-  const Node v = doc.Find(key);
-  if (!v) return out;
-  if (v.kind() == Kind::kObject) {
-    out.push_back(v);
-  } else if (v.kind() == Kind::kArray) {
-    for (int c = v.doc->FirstChild(v.n); c != FlatDoc::kNone; c = v.doc->NextSibling(c)) {
-      if (v.doc->KindOf(c) == Kind::kObject) out.push_back(Node{v.doc, c});
+  for (int c = doc.doc->FirstChild(doc.n); c != FlatDoc::kNone; c = doc.doc->NextSibling(c)) {
+    if (doc.doc->Key(c) != key) continue;
+    const Node v = doc.At(c);
+    if (!v.json() || v.kind() == Kind::kObject) {
+      out.push_back(v);
+    } else if (v.kind() == Kind::kArray) {
+      for (int e = v.doc->FirstChild(v.n); e != FlatDoc::kNone; e = v.doc->NextSibling(e)) {
+        if (v.doc->KindOf(e) == Kind::kObject) {
+          out.push_back(v.At(e));
+        } else {
+          v.At(e).WrongType("an object");
+        }
+      }
+    } else {
+      v.WrongType("an array of objects");
     }
   }
   return out;
 }
 
-// erGjeldende as bool: JSON true/false or the XML text "true"/"false".
+// erGjeldende: JSON true/false, the XML text "true"/"false" (or 1/0).
 std::optional<bool> Gjeldende(Node o) {
   const Node v = o.Find("erGjeldende");
   if (!v) return std::nullopt;
-  if (v.kind() == Kind::kBool || v.kind() == Kind::kString) {
-    const std::string_view t = v.doc->Text(v.n);
-    return t == "true" || t == "1";
+  if (v.json()) {
+    if (v.kind() == Kind::kBool) return v.doc->Text(v.n) == "true";
+    v.WrongType("true or false");
+    return std::nullopt;
   }
+  const std::string_view t = v.kind() == Kind::kString ? v.doc->Text(v.n) : "";
+  if (t == "true" || t == "1") return true;
+  if (t == "false" || t == "0") return false;
+  v.Fail("must be true or false");
   return std::nullopt;
 }
 
@@ -76,25 +118,33 @@ std::string Path(std::string_view key, size_t index) {
   return std::string(key) + "[" + std::to_string(index) + "]";
 }
 
-// A scalar as text: strings as they are, numbers as written. The view lives
-// as long as the document.
+// A string field (in XML, an element's text). The view lives as long as the
+// document. Anything else where a string belongs is a type error.
 std::optional<std::string_view> Text(Node o, std::string_view key) {
   const Node v = o.Find(key);
   if (!v) return std::nullopt;
-  if (v.kind() == Kind::kString || v.kind() == Kind::kNumber) return v.doc->Text(v.n);
+  if (v.kind() == Kind::kString) return v.doc->Text(v.n);
+  v.WrongType(v.json() ? "a string" : "text");
   return std::nullopt;
 }
 
-// A nested object (or the first of an array of objects).
+// A nested object (in XML, an element; an empty one has no fields).
 Node Object(Node o, std::string_view key) {
   const Node v = o.Find(key);
   if (!v) return v;
   if (v.kind() == Kind::kObject) return v;
-  if (v.kind() == Kind::kArray) {
-    const int c = v.doc->FirstChild(v.n);
-    if (c != FlatDoc::kNone && v.doc->KindOf(c) == Kind::kObject) return Node{v.doc, c};
-  }
-  return Node{v.doc, FlatDoc::kNone};
+  if (!v.json() && v.kind() == Kind::kString && v.doc->Text(v.n).empty()) return v;
+  v.WrongType(v.json() ? "an object" : "an element with elements inside");
+  return o.At(FlatDoc::kNone);
+}
+
+// A code value quoted in a message: only what looks like a code (letters,
+// at most 40), so that an id or a name in a code field is never repeated.
+std::string Quoted(std::string_view code) {
+  bool letters = !code.empty() && code.size() <= 40;
+  for (char c : code) letters = letters && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
+  if (letters) return "'" + std::string(code) + "'";
+  return "(" + std::to_string(code.size()) + " characters, not shown)";
 }
 
 bool AllDigits(std::string_view s) {
@@ -108,11 +158,13 @@ bool AllDigits(std::string_view s) {
 tl::expected<std::optional<long>, MapError> Integer(Node o, std::string_view key,
                                                     const std::string& path) {
   const Node v = o.Find(key);
-  if (!v || v.kind() == Kind::kNull) return std::optional<long>();
+  if (!v) return std::optional<long>();
   const std::string_view t = v.doc->Text(v.n);
-  if ((v.kind() == Kind::kNumber || v.kind() == Kind::kString) && AllDigits(t) && t.size() < 18) {
+  const Kind want = v.json() ? Kind::kNumber : Kind::kString;
+  if (v.kind() == want && AllDigits(t) && t.size() < 18) {
     return std::optional<long>(std::stol(std::string(t)));
   }
+  if (v.kind() != want) return Err(path + "." + std::string(key), std::string("must be a whole number, not ") + KindName(v.kind()));
   return Err(path + "." + std::string(key), "must be a whole number");
 }
 
@@ -147,7 +199,7 @@ tl::expected<core::Gradering, MapError> GraderingOf(Node o, std::string_view key
   auto t = Text(o, key);
   if (!t) return core::Gradering::kUgradert;
   auto g = core::ParseGradering(*t);
-  if (!g) return Err(path + "." + std::string(key), "unknown code '" + std::string(*t) + "'");
+  if (!g) return Err(path + "." + std::string(key), "unknown code " + Quoted(*t));
   return *g;
 }
 
@@ -252,7 +304,8 @@ tl::expected<bool, MapError> FillAddress(Node e, const std::string& path,
 Node CurrentOne(Node doc, std::string_view key, size_t* index) {
   auto entries = EntriesOf(doc, key);
   auto current = CurrentIndices(entries);
-  if (current.empty()) return Node{doc.doc, FlatDoc::kNone};
+  if (current.empty()) return doc.At(FlatDoc::kNone);
+  if (current.size() > 1) entries[current[1]].Fail("a second current entry (erGjeldende) of " + std::string(key));
   *index = current.front();
   return entries[current.front()];
 }
@@ -263,13 +316,10 @@ core::Name NameOf(Node n) {
                     std::string(Text(n, "etternavn").value_or(""))};
 }
 
-}  // namespace
 
-tl::expected<core::Person, MapError> MapFregPerson(const FlatDoc& flat, int root,
-                                                   const core::NationalIdOptions& ids) {
+tl::expected<core::Person, MapError> MapPerson(const Node doc, const core::NationalIdOptions& ids) {
+  const FlatDoc& flat = *doc.doc;
   core::Person p;
-  const Node doc{&flat, root};
-  if (!doc || flat.KindOf(root) != Kind::kObject) return Err("", "not a JSON object");
 
   // Identity: the current number in use.
   {
@@ -279,9 +329,12 @@ tl::expected<core::Person, MapError> MapFregPerson(const FlatDoc& flat, int root
     for (size_t i : CurrentIndices(entries)) {
       auto status = Text(entries[i], "status");
       if (!status || *status == "iBruk") {
+        if (chosen) {
+          entries[i].Fail("a second current number in use");
+          break;
+        }
         chosen = entries[i];
         chosen_index = i;
-        break;
       }
     }
     if (!chosen) return Err("identifikasjonsnummer", "missing (required): no current number in use");
@@ -293,7 +346,7 @@ tl::expected<core::Person, MapError> MapFregPerson(const FlatDoc& flat, int root
     p.id = *id;
     if (auto type = Text(chosen, "identifikatortype")) {
       if (*type != "foedselsnummer" && *type != "dNummer") {
-        return Err(path + ".identifikatortype", "unknown code '" + std::string(*type) + "'");
+        return Err(path + ".identifikatortype", "unknown code " + Quoted(*type));
       }
       const bool says_d = *type == "dNummer";
       if (says_d != (p.id_kind == core::NationalIdKind::kDNummer)) {
@@ -312,7 +365,7 @@ tl::expected<core::Person, MapError> MapFregPerson(const FlatDoc& flat, int root
     auto code = Text(s, "status");
     if (!code) return Err(Path("status", i) + ".status", "missing (required)");
     auto st = core::ParsePersonStatus(*code);
-    if (!st) return Err(Path("status", i) + ".status", "unknown code '" + std::string(*code) + "'");
+    if (!st) return Err(Path("status", i) + ".status", "unknown code " + Quoted(*code));
     p.status = *st;
   }
 
@@ -354,7 +407,7 @@ tl::expected<core::Person, MapError> MapFregPerson(const FlatDoc& flat, int root
     if (const Node k = CurrentOne(doc, "kjoenn", &i)) {
       auto code = Text(k, "kjoenn");
       if (code && *code != "kvinne" && *code != "mann") {
-        return Err(Path("kjoenn", i) + ".kjoenn", "unknown code '" + std::string(*code) + "'");
+        return Err(Path("kjoenn", i) + ".kjoenn", "unknown code " + Quoted(*code));
       }
       p.kjoenn = code.value_or("");
     }
@@ -415,7 +468,7 @@ tl::expected<core::Person, MapError> MapFregPerson(const FlatDoc& flat, int root
       auto code = Text(e, "ansvar");
       if (!code) return Err(path + ".ansvar", "missing (required)");
       auto ansvar = core::ParseAnsvar(*code);
-      if (!ansvar) return Err(path + ".ansvar", "unknown code '" + std::string(*code) + "'");
+      if (!ansvar) return Err(path + ".ansvar", "unknown code " + Quoted(*code));
       core::Responsibility r;
       r.ansvar = *ansvar;
       if (auto g = Text(e, "ansvarlig")) {
@@ -431,60 +484,16 @@ tl::expected<core::Person, MapError> MapFregPerson(const FlatDoc& flat, int root
   return p;
 }
 
-namespace {
-
-std::string_view LocalName(const char* name) {
-  const char* colon = std::strchr(name, ':');
-  return colon ? std::string_view(colon + 1) : std::string_view(name);
-}
-
-bool HasElementChild(const pugi::xml_node& n) {
-  for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling()) {
-    if (c.type() == pugi::node_element) return true;
-  }
-  return false;
-}
-
-void Convert(const pugi::xml_node& n, FlatDoc& doc) {
-  const uint32_t key_off = doc.ArenaSize();
-  doc.AppendText(LocalName(n.name()));
-  const uint32_t key_len = doc.ArenaSize() - key_off;
-  if (!HasElementChild(n)) {
-    const uint32_t off = doc.ArenaSize();
-    doc.AppendText(n.child_value());
-    doc.Scalar(Kind::kString, key_off, key_len, off, doc.ArenaSize() - off);
-    return;
-  }
-  doc.Begin(Kind::kObject, key_off, key_len);
-  for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling()) {
-    if (c.type() == pugi::node_element) Convert(c, doc);
-  }
-  doc.End();
-}
-
 }  // namespace
 
-void XmlToFlatDoc(const pugi::xml_node& person, FlatDoc& doc) {
-  doc.Clear();
-  doc.Begin(Kind::kObject, 0, 0);
-  // Each element of the person becomes an array of its versions, as in JSON:
-  // group the children by name, keeping document order of first appearance.
-  std::vector<std::string_view> names;
-  for (pugi::xml_node c = person.first_child(); c; c = c.next_sibling()) {
-    if (c.type() != pugi::node_element) continue;
-    const std::string_view name = LocalName(c.name());
-    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
-  }
-  for (std::string_view name : names) {
-    const uint32_t key_off = doc.ArenaSize();
-    doc.AppendText(name);
-    doc.Begin(Kind::kArray, key_off, doc.ArenaSize() - key_off);
-    for (pugi::xml_node c = person.first_child(); c; c = c.next_sibling()) {
-      if (c.type() == pugi::node_element && LocalName(c.name()) == name) Convert(c, doc);
-    }
-    doc.End();
-  }
-  doc.End();
+tl::expected<core::Person, MapError> MapFregPerson(const FlatDoc& flat, int root,
+                                                   const core::NationalIdOptions& ids) {
+  if (flat.HasProblem()) return Err(flat.ProblemField(), flat.Problem());
+  if (root == FlatDoc::kNone || flat.KindOf(root) != Kind::kObject) return Err("", "not a JSON object");
+  MapContext ctx{&flat, {}};
+  auto person = MapPerson(Node{&flat, root, &ctx}, ids);
+  if (ctx.error) return Unexpected(*ctx.error);
+  return person;
 }
 
 }  // namespace enrol::freg

@@ -2,7 +2,7 @@
 // Maps a FREG person document ("Folkeregisterperson", JSON shape of the
 // offentlig-med-hjemmel API) to a core::Person, validating as it goes. The
 // document arrives as a FlatDoc: from JSON (FlatDocBuilder) or from XML
-// (XmlToFlatDoc), so both formats share one set of rules.
+// (the reader's libxml2 walk), so both formats share one set of rules.
 //
 // From each historised element the current entry (erGjeldende) is used.
 // Required: identifikasjonsnummer (a valid fødselsnummer or D-nummer),
@@ -13,7 +13,6 @@
 #include <string>
 
 #include <boost/json/basic_parser.hpp>
-#include <pugixml.hpp>
 #include <tl/expected.hpp>
 
 #include "connectors/register/flat_doc.h"
@@ -31,25 +30,23 @@ struct MapError {
 tl::expected<core::Person, MapError> MapFregPerson(const FlatDoc& doc, int node,
                                                    const core::NationalIdOptions& ids);
 
-// Converts a <folkeregisterperson> element to the JSON shape: each child of
-// the person becomes an array entry (as in JSON), nested elements objects,
-// and leaves strings. Namespace prefixes are dropped.
-void XmlToFlatDoc(const pugi::xml_node& person, FlatDoc& doc);
-
-// Boost.JSON tokenizer handler that builds a FlatDoc.
+// Boost.JSON tokenizer handler that builds a FlatDoc. Strings are checked
+// as they stream (CheckText): one longer than the schema allows is dropped
+// after kMaxTextBytes, so a huge value costs time, not memory.
 struct FlatDocBuilder {
   static constexpr std::size_t max_object_size = 1 << 20;
   static constexpr std::size_t max_array_size = 1 << 20;
-  static constexpr std::size_t max_key_size = 1 << 16;
-  static constexpr std::size_t max_string_size = 1 << 26;
+  static constexpr std::size_t max_key_size = 256;
+  static constexpr std::size_t max_string_size = std::size_t(1) << 40;  // bounded here, not by the parser
+  static constexpr std::size_t kMaxNumberBytes = 40;
   using ec_t = boost::system::error_code;
 
   FlatDoc* doc = nullptr;
 
   void Reset() {
-    doc->Clear();
+    doc->Clear(/*json=*/true);
     key_off_ = key_len_ = 0;
-    key_open_ = text_open_ = false;
+    key_open_ = text_open_ = too_long_ = false;
   }
 
   bool on_document_begin(ec_t&) { return true; }
@@ -79,27 +76,27 @@ struct FlatDocBuilder {
     return true;
   }
   bool on_string_part(boost::json::string_view s, std::size_t, ec_t&) {
-    Part(s);
+    Part(s, kMaxTextBytes);
     return true;
   }
   bool on_string(boost::json::string_view s, std::size_t, ec_t&) {
-    return Finish(FlatDoc::Kind::kString, s);
+    return Finish(FlatDoc::Kind::kString, s, kMaxTextBytes);
   }
   bool on_number_part(boost::json::string_view s, ec_t&) {
-    Part(s);
+    Part(s, kMaxNumberBytes);
     return true;
   }
   bool on_int64(std::int64_t, boost::json::string_view s, ec_t&) {
-    return Finish(FlatDoc::Kind::kNumber, s);
+    return Finish(FlatDoc::Kind::kNumber, s, kMaxNumberBytes);
   }
   bool on_uint64(std::uint64_t, boost::json::string_view s, ec_t&) {
-    return Finish(FlatDoc::Kind::kNumber, s);
+    return Finish(FlatDoc::Kind::kNumber, s, kMaxNumberBytes);
   }
   bool on_double(double, boost::json::string_view s, ec_t&) {
-    return Finish(FlatDoc::Kind::kNumber, s);
+    return Finish(FlatDoc::Kind::kNumber, s, kMaxNumberBytes);
   }
-  bool on_bool(bool b, ec_t&) { return Finish(FlatDoc::Kind::kBool, b ? "true" : "false"); }
-  bool on_null(ec_t&) { return Finish(FlatDoc::Kind::kNull, ""); }
+  bool on_bool(bool b, ec_t&) { return Finish(FlatDoc::Kind::kBool, b ? "true" : "false", 8); }
+  bool on_null(ec_t&) { return Finish(FlatDoc::Kind::kNull, "", 8); }
   bool on_comment_part(boost::json::string_view, ec_t&) { return true; }
   bool on_comment(boost::json::string_view, ec_t&) { return true; }
 
@@ -109,23 +106,41 @@ struct FlatDocBuilder {
     key_len_ = 0;
     return true;
   }
-  void Part(boost::json::string_view s) {
+  void Part(boost::json::string_view s, std::size_t cap) {
     if (!text_open_) {
       text_off_ = doc->ArenaSize();
       text_open_ = true;
+      too_long_ = false;
+    }
+    if (too_long_) return;
+    if (doc->ArenaSize() - text_off_ + s.size() > cap) {
+      too_long_ = true;
+      doc->TruncateArena(text_off_);
+      return;
     }
     doc->AppendText(std::string_view(s.data(), s.size()));
   }
-  bool Finish(FlatDoc::Kind kind, boost::json::string_view s) {
-    Part(s);
+  bool Finish(FlatDoc::Kind kind, boost::json::string_view s, std::size_t cap) {
+    Part(s, cap);
+    std::string_view problem;
+    if (too_long_) {
+      problem = kind == FlatDoc::Kind::kString ? "longer than 4,000 characters" : "a number too long to be valid";
+    } else if (kind == FlatDoc::Kind::kString) {
+      problem = CheckText(ArenaView(text_off_, doc->ArenaSize() - text_off_));
+    }
+    if (!problem.empty()) {
+      doc->SetProblem(ArenaView(key_off_, key_len_), problem);
+      doc->TruncateArena(text_off_);
+    }
     doc->Scalar(kind, key_off_, key_len_, text_off_, doc->ArenaSize() - text_off_);
-    text_open_ = false;
+    text_open_ = too_long_ = false;
     key_len_ = 0;
     return true;
   }
+  std::string_view ArenaView(uint32_t off, uint32_t len) const { return doc->ArenaText(off, len); }
 
   uint32_t key_off_ = 0, key_len_ = 0, text_off_ = 0;
-  bool key_open_ = false, text_open_ = false;
+  bool key_open_ = false, text_open_ = false, too_long_ = false;
 };
 
 }  // namespace enrol::freg

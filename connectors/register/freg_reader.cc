@@ -1,10 +1,12 @@
 #include "connectors/register/freg_reader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
+#include <vector>
 
 #include <boost/json/basic_parser_impl.hpp>
-#include <pugixml.hpp>
+#include <libxml/xmlreader.h>
 
 #include "connectors/register/byte_stream.h"
 #include "connectors/register/freg_mapper.h"
@@ -289,194 +291,279 @@ Result<std::optional<app::ExtractRecord>> JsonSource::Next() {
 
 // ---------------------------------------------------------------- XML
 
+// The FREG person documents' namespace (PersondokumentMedHistorikk XSD).
+constexpr std::string_view kPersonNamespace = "folkeregisteret:tilgjengeliggjoering:person:v1";
+
+// Streams the file through libxml2's reader (a pull parser): well-formedness,
+// UTF-8, character references and entities are the parser's to check, with
+// its own bounds on depth (256) and text nodes (10 MB); a DOCTYPE is refused
+// as a node, before any of it is used; no network, no external entities.
+// Each <folkeregisterperson> is walked into the FlatDoc as it streams.
 class XmlSource final : public app::ExtractSource {
  public:
-  XmlSource(std::unique_ptr<ByteStream> s, core::NationalIdOptions ids)
-      : s_(std::move(s)), ids_(ids) {}
+  XmlSource(std::unique_ptr<ByteStream> s, core::NationalIdOptions ids) : s_(std::move(s)), ids_(ids) {
+    reader_ = xmlReaderForIO(&XmlSource::ReadBytes, nullptr, this, nullptr, nullptr, XML_PARSE_NONET);
+    if (reader_) xmlTextReaderSetStructuredErrorHandler(reader_, &XmlSource::OnError, this);
+  }
+  ~XmlSource() override {
+    if (reader_) xmlFreeTextReader(reader_);
+  }
   Result<std::optional<app::ExtractRecord>> Next() override;
   std::string Format() const override { return "xml"; }
   std::string Sha256Hex() const override { return s_->Sha256Hex(); }
   int64_t BytesRead() const override { return s_->BytesRead(); }
 
  private:
-  // Finds `needle` at or after `from` (offsets into Data()), reading more as
-  // needed. Bytes before `keep` may be dropped; offsets are shifted. Returns
-  // npos at end of file.
-  Result<size_t> Find(std::string_view needle, size_t& from, size_t& keep);
-  // Finds the '>' that ends the tag starting at `from` (quotes respected).
-  Result<size_t> FindTagEnd(size_t& from);
-  void CountTo(size_t pos) {
-    std::string_view d = s_->Data();
-    line_ += CountLines(d.substr(counted_, pos - counted_));
-    counted_ = pos;
+  static int ReadBytes(void* ctx, char* out, int len) {
+    auto* self = static_cast<XmlSource*>(ctx);
+    if (self->s_->Data().empty()) {
+      auto more = self->s_->Fill();
+      if (!more) {
+        self->io_error_ = more.error().message;
+        return -1;
+      }
+      if (!*more) return 0;
+    }
+    std::string_view d = self->s_->Data();
+    const size_t n = std::min(d.size(), static_cast<size_t>(len));
+    std::memcpy(out, d.data(), n);
+    self->s_->Consume(n);
+    return static_cast<int>(n);
   }
-  void Drop(size_t n) {
-    CountTo(n);
-    s_->Consume(n);
-    counted_ -= n;
+  static void OnError(void* ctx, xmlErrorPtr e) {
+    auto* self = static_cast<XmlSource*>(ctx);
+    if (!e || e->level < XML_ERR_ERROR || !self->error_.empty()) return;
+    std::string msg = e->message ? e->message : "not well-formed";
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    if (msg.size() > 160) msg = msg.substr(0, 160) + "...";
+    self->error_ = msg;
+    self->error_line_ = e->line;
   }
-  Error Malformed(const std::string& what) const {
-    return Error{ErrorCode::kInvalidArgument, "line " + std::to_string(line_ + 1) + ": " + what};
+  int Line() const { return reader_ ? xmlTextReaderGetParserLineNumber(reader_) : 0; }
+  Error Malformed(const std::string& what, int line = 0) const {
+    return Error{ErrorCode::kInvalidArgument, "line " + std::to_string(line > 0 ? line : Line()) + ": " + what};
   }
+  // One step of the reader: 1 a node, 0 the end, or the parser's error.
+  Result<bool> Read() {
+    const int r = xmlTextReaderRead(reader_);
+    if (!io_error_.empty()) return tl::unexpected(Error{ErrorCode::kUnavailable, io_error_});
+    if (r < 0 || !error_.empty()) {
+      std::string what = error_.empty() ? std::string("not well-formed XML") : "not well-formed XML: " + error_;
+      if (error_.find("Extra content at the end") != std::string::npos) {
+        // libxml2 says so also when the file ends early.
+        if (in_record_ > 0) {
+          what = "the file ends inside record " + std::to_string(in_record_) + "; it is truncated";
+        } else if (!root_closed_) {
+          // libxml2 tells the two apart only by position.
+          what = "the file ends before the root element is closed (it is truncated), or has content after the root element";
+        } else {
+          what = "unexpected content after the root element";
+        }
+      } else if (error_.find("huge text node") != std::string::npos) {
+        what = "a text of more than 10 MB (a field may hold 4,000 characters)";
+      } else if (error_.find("Premature end of data") != std::string::npos ||
+                 error_.find("EndTag: '</' not found") != std::string::npos ||
+                 error_.find("Couldn't find end of Start Tag") != std::string::npos) {
+        what += "; the file ends inside an element, it is truncated";
+      }
+      return tl::unexpected(Malformed(what, error_line_));
+    }
+    return r == 1;
+  }
+  // Walks the person element the reader is on into flat_.
+  Result<app::ExtractRecord> ReadPerson();
+  Status CheckDocument();
 
   std::unique_ptr<ByteStream> s_;
   core::NationalIdOptions ids_;
+  xmlTextReaderPtr reader_ = nullptr;
   FlatDoc flat_;
-  size_t counted_ = 0;
-  int line_ = 0;
-  int depth_ = 0;
+  std::string error_, io_error_;
+  int error_line_ = 0;
+  bool checked_ = false;
   bool seen_root_ = false;
-  bool done_ = false;
+  bool root_closed_ = false;
   int index_ = 0;
+  int in_record_ = 0;  // the record being read, 0 between records
 };
 
-Result<size_t> XmlSource::Find(std::string_view needle, size_t& from, size_t& keep) {
-  for (;;) {
-    std::string_view d = s_->Data();
-    const size_t at = d.find(needle, from);
-    if (at != std::string_view::npos) return at;
-    from = d.size() >= needle.size() ? d.size() - needle.size() + 1 : 0;
-    if (from < keep) from = keep;
-    Drop(keep);
-    from -= keep;
-    keep = 0;
-    ENROL_ASSIGN_OR_RETURN(bool more, s_->Fill());
-    if (!more) return std::string_view::npos;
+Status XmlSource::CheckDocument() {
+  if (checked_) return {};
+  checked_ = true;
+  const xmlChar* enc = xmlTextReaderConstEncoding(reader_);
+  if (enc) {
+    std::string e(reinterpret_cast<const char*>(enc));
+    std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return std::toupper(c); });
+    if (e != "UTF-8" && e != "UTF8") {
+      return tl::unexpected(Malformed("the file is in " + e.substr(0, 40) + "; FREG extracts are UTF-8", 1));
+    }
   }
+  return {};
 }
 
-Result<size_t> XmlSource::FindTagEnd(size_t& from) {
-  size_t i = from;
-  char quote = 0;
-  for (;;) {
-    std::string_view d = s_->Data();
-    for (; i < d.size(); ++i) {
-      const char c = d[i];
-      if (quote) {
-        if (c == quote) quote = 0;
-      } else if (c == '"' || c == '\'') {
-        quote = c;
-      } else if (c == '>') {
-        return i;
-      }
+Result<app::ExtractRecord> XmlSource::ReadPerson() {
+  flat_.Clear(/*json=*/false);
+  const int start_line = xmlGetLineNo(xmlTextReaderCurrentNode(reader_));
+  const int base = xmlTextReaderDepth(reader_);
+  flat_.Begin(FlatDoc::Kind::kObject, 0, 0);
+  app::ExtractRecord rec;
+  rec.index = ++index_;
+  rec.line = start_line;
+  // The elements open below the person: where their key and text start.
+  struct Open {
+    uint32_t key_off, key_len, text_off;
+    bool has_children;
+    bool stored_as_object;
+    bool text_too_long;
+  };
+  std::vector<Open> open;
+  auto add_leaf_or_close = [&]() {
+    Open o = open.back();
+    open.pop_back();
+    if (o.stored_as_object) {
+      flat_.End();
+      return;
     }
-    Drop(from);
-    i -= from;
-    from = 0;
-    ENROL_ASSIGN_OR_RETURN(bool more, s_->Fill());
-    if (!more) return std::string_view::npos;
+    // Whitespace alone (an empty element written over lines) is empty.
+    if (!o.text_too_long &&
+        flat_.ArenaText(o.text_off, flat_.ArenaSize() - o.text_off).find_first_not_of(" \t\r\n") ==
+            std::string_view::npos) {
+      flat_.TruncateArena(o.text_off);
+    }
+    std::string_view problem;
+    if (o.text_too_long) {
+      problem = "longer than 4,000 characters";
+    } else {
+      problem = CheckText(flat_.ArenaText(o.text_off, flat_.ArenaSize() - o.text_off));
+    }
+    if (!problem.empty()) {
+      flat_.SetProblem(flat_.ArenaText(o.key_off, o.key_len), problem);
+      flat_.TruncateArena(o.text_off);
+    }
+    flat_.Scalar(FlatDoc::Kind::kString, o.key_off, o.key_len, o.text_off, flat_.ArenaSize() - o.text_off);
+  };
+  if (xmlTextReaderIsEmptyElement(reader_)) {
+    flat_.End();
+    return MapDocument(flat_, flat_.Root(), rec.index, start_line, ids_);
   }
+  for (;;) {
+    ENROL_ASSIGN_OR_RETURN(bool more, Read());
+    if (!more) return tl::unexpected(Malformed("the file ends inside record " + std::to_string(rec.index) + "; it is truncated"));
+    const int type = xmlTextReaderNodeType(reader_);
+    const int depth = xmlTextReaderDepth(reader_) - base;
+    if (type == XML_READER_TYPE_END_ELEMENT) {
+      if (depth == 0) break;  // the person's end
+      add_leaf_or_close();
+      continue;
+    }
+    if (type == XML_READER_TYPE_ELEMENT) {
+      const xmlChar* ns = xmlTextReaderConstNamespaceUri(reader_);
+      if (!ns || std::string_view(reinterpret_cast<const char*>(ns)) != kPersonNamespace) {
+        flat_.SetProblem("", "an element outside the FREG person namespace");
+      }
+      // The parent, so far a leaf, holds elements: it becomes an object.
+      if (!open.empty() && !open.back().has_children) {
+        Open& parent = open.back();
+        parent.has_children = true;
+        parent.stored_as_object = true;
+        // Text beside elements (mixed content) is not in the schema.
+        const std::string_view before = flat_.ArenaText(parent.text_off, flat_.ArenaSize() - parent.text_off);
+        if (parent.text_too_long || before.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+          flat_.SetProblem(flat_.ArenaText(parent.key_off, parent.key_len), "text beside elements");
+        }
+        flat_.TruncateArena(parent.text_off);
+        flat_.Begin(FlatDoc::Kind::kObject, parent.key_off, parent.key_len);
+      }
+      const std::string_view local(reinterpret_cast<const char*>(xmlTextReaderConstLocalName(reader_)));
+      Open o{flat_.ArenaSize(), 0, 0, false, false, false};
+      flat_.AppendText(local.substr(0, 256));
+      o.key_len = flat_.ArenaSize() - o.key_off;
+      o.text_off = flat_.ArenaSize();
+      open.push_back(o);
+      if (xmlTextReaderIsEmptyElement(reader_)) add_leaf_or_close();
+      continue;
+    }
+    if (type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_CDATA ||
+        type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE || type == XML_READER_TYPE_WHITESPACE) {
+      const xmlChar* v = xmlTextReaderConstValue(reader_);
+      std::string_view t = v ? reinterpret_cast<const char*>(v) : "";
+      if (open.empty() || open.back().stored_as_object) {
+        if (t.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+          flat_.SetProblem(open.empty() ? "" : flat_.ArenaText(open.back().key_off, open.back().key_len),
+                           "text beside elements");
+        }
+        continue;
+      }
+      Open& o = open.back();
+      if (o.text_too_long) continue;
+      if (flat_.ArenaSize() - o.text_off + t.size() > kMaxTextBytes) {
+        o.text_too_long = true;
+        flat_.TruncateArena(o.text_off);
+        continue;
+      }
+      flat_.AppendText(t);
+      continue;
+    }
+    if (type == XML_READER_TYPE_ENTITY_REFERENCE) {
+      flat_.SetProblem(open.empty() ? "" : flat_.ArenaText(open.back().key_off, open.back().key_len),
+                       "an entity that is not defined");
+    }
+    // Comments and processing instructions inside a record carry nothing.
+  }
+  flat_.End();
+  return MapDocument(flat_, flat_.Root(), rec.index, start_line, ids_);
 }
 
 Result<std::optional<app::ExtractRecord>> XmlSource::Next() {
-  size_t pos = 0;
+  if (!reader_) return tl::unexpected(Error{ErrorCode::kInternal, "the XML reader could not be created"});
   for (;;) {
-    size_t keep = pos;
-    ENROL_ASSIGN_OR_RETURN(size_t lt, Find("<", pos, keep));
-    if (lt == std::string_view::npos) {
+    ENROL_ASSIGN_OR_RETURN(bool more, Read());
+    if (!more) {
       if (!seen_root_) return tl::unexpected(Malformed("no XML element in the file"));
-      if (!done_) {
-        return tl::unexpected(Malformed(
-            "the file ends before the root element is closed; it is truncated"));
-      }
+      if (!root_closed_) return tl::unexpected(Malformed("the file ends before the root element is closed; it is truncated"));
       return std::optional<app::ExtractRecord>();
     }
-    Drop(lt);
-    pos = 0;
-    // Make sure the construct's opening is in the buffer.
-    while (s_->Data().size() < 9 && !s_->AtEof()) {
-      ENROL_ASSIGN_OR_RETURN(bool more, s_->Fill());
-      if (!more) break;
-    }
-    std::string_view d = s_->Data();
-    auto skip_to = [&](std::string_view end, const char* what) -> Status {
-      size_t from = 1, k = 0;
-      ENROL_ASSIGN_OR_RETURN(size_t at, Find(end, from, k));
-      if (at == std::string_view::npos) {
-        return tl::unexpected(Malformed(std::string("the file ends inside ") + what));
+    ENROL_RETURN_IF_ERROR(CheckDocument());
+    const int type = xmlTextReaderNodeType(reader_);
+    const int depth = xmlTextReaderDepth(reader_);
+    switch (type) {
+      case XML_READER_TYPE_DOCUMENT_TYPE:
+        return tl::unexpected(Malformed("a DOCTYPE is not accepted in a FREG extract"));
+      case XML_READER_TYPE_ENTITY_REFERENCE:
+      case XML_READER_TYPE_ENTITY:
+        return tl::unexpected(Malformed("an entity that is not defined"));
+      case XML_READER_TYPE_PROCESSING_INSTRUCTION:
+        if (root_closed_) return tl::unexpected(Malformed("unexpected content after the root element"));
+        continue;
+      case XML_READER_TYPE_ELEMENT: {
+        if (root_closed_) return tl::unexpected(Malformed("unexpected element after the root element"));
+        const std::string_view local(reinterpret_cast<const char*>(xmlTextReaderConstLocalName(reader_)));
+        const bool empty = xmlTextReaderIsEmptyElement(reader_);
+        if (depth == 0) seen_root_ = true;
+        if (local == "folkeregisterperson") {
+          const xmlChar* ns = xmlTextReaderConstNamespaceUri(reader_);
+          if (!ns || std::string_view(reinterpret_cast<const char*>(ns)) != kPersonNamespace) {
+            return tl::unexpected(Malformed(std::string("<folkeregisterperson> is not in the FREG person namespace (") +
+                                            std::string(kPersonNamespace) + ")"));
+          }
+          in_record_ = index_ + 1;
+          ENROL_ASSIGN_OR_RETURN(app::ExtractRecord rec, ReadPerson());
+          in_record_ = 0;
+          if (depth == 0) root_closed_ = true;  // the person is the document
+          return std::optional<app::ExtractRecord>(std::move(rec));
+        }
+        if (depth == 0 && empty) root_closed_ = true;
+        continue;
       }
-      pos = at + end.size();
-      return {};
-    };
-    if (d.substr(0, 2) == "<?") {
-      ENROL_RETURN_IF_ERROR(skip_to("?>", "a processing instruction"));
-      continue;
+      case XML_READER_TYPE_END_ELEMENT:
+        if (depth == 0) root_closed_ = true;
+        continue;
+      case XML_READER_TYPE_TEXT:
+      case XML_READER_TYPE_CDATA:
+        return tl::unexpected(Malformed("text outside a person record"));
+      default:
+        continue;  // whitespace, comments
     }
-    if (d.substr(0, 4) == "<!--") {
-      ENROL_RETURN_IF_ERROR(skip_to("-->", "a comment"));
-      continue;
-    }
-    if (d.substr(0, 2) == "<!") {
-      if (d.substr(0, 9) == "<!DOCTYPE" && d.find('[') != std::string_view::npos &&
-          d.find('[') < d.find('>')) {
-        return tl::unexpected(Malformed("a DOCTYPE with an internal subset is not accepted"));
-      }
-      ENROL_RETURN_IF_ERROR(skip_to(">", "a declaration"));
-      continue;
-    }
-    if (done_) return tl::unexpected(Malformed("unexpected element after the root element"));
-    size_t from = 0;
-    ENROL_ASSIGN_OR_RETURN(size_t gt, FindTagEnd(from));
-    if (gt == std::string_view::npos) return tl::unexpected(Malformed("the file ends inside a tag"));
-    d = s_->Data();
-    const bool closing = d[1] == '/';
-    const bool self_closing = d[gt - 1] == '/';
-    size_t name_end = closing ? 2 : 1;
-    while (name_end < gt && !IsSpace(d[name_end]) && d[name_end] != '/' && d[name_end] != '>') {
-      ++name_end;
-    }
-    const std::string qname(d.substr(closing ? 2 : 1, name_end - (closing ? 2 : 1)));
-    const size_t colon = qname.find(':');
-    const std::string_view local =
-        colon == std::string::npos ? std::string_view(qname) : std::string_view(qname).substr(colon + 1);
-    if (closing) {
-      pos = gt + 1;
-      if (--depth_ < 0) return tl::unexpected(Malformed("closing tag without an opening tag"));
-      if (depth_ == 0) done_ = true;
-      continue;
-    }
-    if (local != "folkeregisterperson") {
-      pos = gt + 1;
-      seen_root_ = true;
-      if (!self_closing) ++depth_;
-      else if (depth_ == 0) done_ = true;
-      continue;
-    }
-    // A person: take the element up to its closing tag.
-    CountTo(0);
-    const int start_line = line_ + 1;
-    size_t end = gt + 1;
-    if (!self_closing) {
-      size_t search = gt + 1, k = 0;
-      ENROL_ASSIGN_OR_RETURN(size_t close, Find("</" + qname + ">", search, k));
-      if (close == std::string_view::npos) {
-        return tl::unexpected(Error{
-            ErrorCode::kInvalidArgument,
-            "record " + std::to_string(index_ + 1) + " (line " + std::to_string(start_line) +
-                "): the file ends inside this record; it is truncated"});
-      }
-      end = close + qname.size() + 3;
-    }
-    if (!seen_root_) {
-      seen_root_ = true;
-      done_ = true;  // the person is the document
-    }
-    ++index_;
-    d = s_->Data();
-    pugi::xml_document doc;
-    const pugi::xml_parse_result parsed =
-        doc.load_buffer(d.data(), end, pugi::parse_default, pugi::encoding_utf8);
-    app::ExtractRecord rec;
-    if (!parsed) {
-      rec.index = index_;
-      rec.line = start_line + CountLines(d.substr(0, std::min<size_t>(parsed.offset, end)));
-      rec.message = std::string("not well-formed XML (") + parsed.description() + ")";
-    } else {
-      XmlToFlatDoc(doc.document_element(), flat_);
-      rec = MapDocument(flat_, flat_.Root(), index_, start_line, ids_);
-    }
-    Drop(end);
-    return std::optional<app::ExtractRecord>(std::move(rec));
   }
 }
 

@@ -148,7 +148,8 @@ TEST_F(ReaderTest, XmlWithWrapperAndPrefixes) {
 }
 
 TEST_F(ReaderTest, SingleXmlPersonDocument) {
-  ASSERT_FALSE(ReadAll("<folkeregisterperson><navn/></folkeregisterperson>"));
+  ASSERT_FALSE(ReadAll("<folkeregisterperson xmlns=\"folkeregisteret:tilgjengeliggjoering:person:v1\"><navn/>"
+                       "</folkeregisterperson>"));
   EXPECT_EQ(records_.size(), 1u);
 }
 
@@ -243,26 +244,184 @@ TEST_F(ReaderTest, NotAnExtract) {
   ASSERT_TRUE(ReadAll(ChildDoc() + " garbage"));
 }
 
+constexpr const char* kNs = "xmlns=\"folkeregisteret:tilgjengeliggjoering:person:v1\"";
+
+// An XML file with the FREG namespace around `body`.
+std::string Xml(const std::string& body, const std::string& prolog = "") {
+  return prolog + "<personer " + kNs + ">\n" + body + "\n</personer>";
+}
+
 TEST_F(ReaderTest, TruncatedXmlIsFatal) {
-  auto err = ReadAll("<personer><folkeregisterperson><navn>");
+  auto err = ReadAll(std::string("<personer ") + kNs + "><folkeregisterperson><navn>");
   ASSERT_TRUE(err);
-  EXPECT_NE(err->message.find("truncated"), std::string::npos);
-  err = ReadAll("<personer><folkeregisterperson><navn/></folkeregisterperson>");
+  EXPECT_NE(err->message.find("truncated"), std::string::npos) << err->message;
+  EXPECT_NE(err->message.find("record 1"), std::string::npos) << err->message;
+  err = ReadAll(std::string("<personer ") + kNs + "><folkeregisterperson><navn/></folkeregisterperson>");
   ASSERT_TRUE(err);
-  EXPECT_NE(err->message.find("root element is closed"), std::string::npos);
+  EXPECT_NE(err->message.find("root element is closed"), std::string::npos) << err->message;
 }
 
-TEST_F(ReaderTest, MalformedXmlInsideARecordIsARecordError) {
-  ASSERT_FALSE(ReadAll("<p>\n<folkeregisterperson><navn><x></navn></folkeregisterperson>\n</p>"));
+// XML's well-formedness errors are fatal (the parser cannot go on), with
+// the line.
+TEST_F(ReaderTest, MalformedXmlIsFatalWithItsLine) {
+  auto err = ReadAll(Xml("<folkeregisterperson><navn><x></navn></folkeregisterperson>"));
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->message.find("not well-formed XML"), std::string::npos) << err->message;
+  EXPECT_EQ(err->message.rfind("line 2:", 0), 0u) << err->message;
+}
+
+TEST_F(ReaderTest, AnyDoctypeIsRefused) {
+  for (const std::string& doc : {std::string("<!DOCTYPE p [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><p>&x;</p>"),
+                                 std::string("<!DOCTYPE p SYSTEM \"http://example.org/p.dtd\"><p></p>"),
+                                 std::string("<!DOCTYPE p><p ") + kNs + "></p>"}) {
+    auto err = ReadAll(doc);
+    ASSERT_TRUE(err) << doc;
+    EXPECT_NE(err->message.find("DOCTYPE"), std::string::npos) << err->message;
+  }
+}
+
+TEST_F(ReaderTest, XmlMustBeUtf8) {
+  auto err = ReadAll(Xml("<folkeregisterperson><navn/></folkeregisterperson>",
+                         "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"));
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->message.find("ISO-8859-1"), std::string::npos) << err->message;
+  err = ReadAll(Xml("<folkeregisterperson><navn><fornavn>K\xe5re</fornavn></navn></folkeregisterperson>"));
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->message.find("UTF-8"), std::string::npos) << err->message;
+}
+
+TEST_F(ReaderTest, BadReferencesAndEntitiesAreRefused) {
+  for (const char* text : {"&#0;", "&#xD800;", "&#x110000;", "&nbsp;", "&x;"}) {
+    auto err = ReadAll(Xml(std::string("<folkeregisterperson><navn><fornavn>") + text +
+                           "</fornavn></navn></folkeregisterperson>"));
+    ASSERT_TRUE(err) << text;
+    EXPECT_NE(err->message.find("line 2"), std::string::npos) << err->message;
+  }
+}
+
+TEST_F(ReaderTest, OnlyTheFregPersonNamespace) {
+  auto err = ReadAll("<personer><folkeregisterperson><navn/></folkeregisterperson></personer>");
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->message.find("namespace"), std::string::npos) << err->message;
+  err = ReadAll("<personer xmlns=\"urn:other\"><folkeregisterperson><navn/></folkeregisterperson></personer>");
+  ASSERT_TRUE(err);
+  // An element of another namespace inside a record makes the record invalid.
+  ASSERT_FALSE(ReadAll(Xml("<folkeregisterperson><x:navn xmlns:x=\"urn:other\"/></folkeregisterperson>")));
   ASSERT_EQ(records_.size(), 1u);
-  EXPECT_NE(records_[0].message.find("not well-formed XML"), std::string::npos);
-  EXPECT_EQ(records_[0].line, 2);
+  EXPECT_NE(records_[0].message.find("namespace"), std::string::npos) << records_[0].message;
 }
 
-TEST_F(ReaderTest, DoctypeWithInternalSubsetIsRefused) {
-  auto err = ReadAll("<!DOCTYPE p [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><p></p>");
+TEST_F(ReaderTest, NothingButCommentsAfterTheRoot) {
+  EXPECT_FALSE(ReadAll(Xml("") + "\n<!-- done -->\n"));
+  for (const char* tail : {"<more/>", "text", "<?pi x?>"}) {
+    auto err = ReadAll(Xml("") + tail);
+    ASSERT_TRUE(err) << tail;
+    EXPECT_NE(err->message.find("after the root element"), std::string::npos) << err->message;
+  }
+}
+
+TEST_F(ReaderTest, AnEndTagInACommentOrCdataDoesNotEndTheRecord) {
+  ASSERT_FALSE(ReadAll(Xml("<folkeregisterperson><!-- </folkeregisterperson> --><navn><fornavn><![CDATA[</folkeregisterperson>]]>"
+                           "</fornavn></navn></folkeregisterperson>")));
+  ASSERT_EQ(records_.size(), 1u);
+  EXPECT_EQ(records_[0].field, "identifikasjonsnummer");  // read as one record, to its real end
+}
+
+// Text: UTF-8 without control characters, at most 4,000 characters; a
+// longer value is dropped as it streams (memory does not grow with it).
+TEST_F(ReaderTest, LongTextIsAnInvalidRecordInBothFormats) {
+  const std::string long_name(50 << 20, 'a');
+  std::string doc = ChildDoc();
+  const std::string old_name = "\"Áilu\"";
+  doc.replace(doc.find(old_name), old_name.size(), "\"" + long_name + "\"");
+  auto err = ReadAll("[" + doc + "," + ChildDoc(kMother) + "]");
+  ASSERT_FALSE(err) << err->message;
+  ASSERT_EQ(records_.size(), 2u);
+  EXPECT_FALSE(records_[0].person);
+  EXPECT_EQ(records_[0].field, "navn[1].fornavn");
+  EXPECT_NE(records_[0].message.find("4,000"), std::string::npos);
+  EXPECT_TRUE(records_[1].person);
+  ASSERT_FALSE(ReadAll(Xml("<folkeregisterperson><navn><fornavn>" + std::string(4001, 'a') +
+                           "</fornavn></navn></folkeregisterperson>")));
+  ASSERT_EQ(records_.size(), 1u);
+  EXPECT_EQ(records_[0].field, "navn.fornavn");
+  EXPECT_NE(records_[0].message.find("4,000"), std::string::npos) << records_[0].message;
+  // Past libxml2's own bound on a text node (10 MB) the file is refused.
+  err = ReadAll(Xml("<folkeregisterperson><navn><fornavn>" + long_name + "</fornavn></navn></folkeregisterperson>"));
   ASSERT_TRUE(err);
-  EXPECT_NE(err->message.find("DOCTYPE"), std::string::npos);
+  EXPECT_NE(err->message.find("10 MB"), std::string::npos) << err->message;
+}
+
+TEST_F(ReaderTest, ControlCharactersAreAnInvalidRecord) {
+  std::string doc = ChildDoc();
+  doc.replace(doc.find("\"Áilu\""), 7, "\"Ái\\u0000lu\"");
+  ASSERT_FALSE(ReadAll("[" + doc + "]"));
+  ASSERT_EQ(records_.size(), 1u);
+  EXPECT_EQ(records_[0].field, "navn[1].fornavn");
+  EXPECT_NE(records_[0].message.find("control character"), std::string::npos);
+  ASSERT_FALSE(ReadAll(Xml("<folkeregisterperson><navn><fornavn>a\tb</fornavn></navn></folkeregisterperson>")));
+  EXPECT_NE(records_.at(0).message.find("control character"), std::string::npos);
+}
+
+// JSON types as the OpenAPI schema says.
+TEST_F(ReaderTest, JsonTypesAreStrict) {
+  struct Case {
+    std::string from, to, field;
+  };
+  const std::vector<Case> cases = {
+      {R"("kommunenummer":"5001")", R"("kommunenummer":5001)", "bostedsadresse[0].vegadresse.kommunenummer"},
+      {R"("skolekrets":17)", R"("skolekrets":"17")", "bostedsadresse[0].skolekrets"},
+      {R"("status":[{"erGjeldende":true,"status":"bosatt"}])", R"("status":[{"erGjeldende":"true","status":"bosatt"}])",
+       "status[0].erGjeldende"},
+      {R"("status":[{"erGjeldende":true,"status":"bosatt"}])", R"("status":[null,{"erGjeldende":true,"status":"bosatt"}])",
+       "status[0]"},
+      {R"("status":[{"erGjeldende":true,"status":"bosatt"}])", R"("status":"bosatt")", "status"},
+      {R"("status":[{"erGjeldende":true,"status":"bosatt"}])",
+       R"("status":[{"erGjeldende":true,"status":"bosatt"},{"erGjeldende":true,"status":"bosatt"}])", "status[1]"},
+      {R"("status":[{"erGjeldende":true,"status":"bosatt"}])",
+       R"("status":[{"erGjeldende":true,"status":"bosatt"}],"status":[])", "status"},
+      {R"("status":[{"erGjeldende":true,"status":"bosatt"}])", R"("status":[{"erGjeldende":true,"status":true}])",
+       "status[0].status"},
+  };
+  for (const Case& c : cases) {
+    std::string doc = ChildDoc();
+    ASSERT_NE(doc.find(c.from), std::string::npos) << c.from;
+    doc.replace(doc.find(c.from), c.from.size(), c.to);
+    ASSERT_FALSE(ReadAll("[" + doc + "," + ChildDoc(kMother) + "]")) << c.to;
+    ASSERT_EQ(records_.size(), 2u);
+    EXPECT_FALSE(records_[0].person) << c.to;
+    EXPECT_EQ(records_[0].field, c.field) << c.to << ": " << records_[0].message;
+    EXPECT_TRUE(records_[1].person);
+  }
+}
+
+TEST_F(ReaderTest, MessagesNeverQuoteAnIdOrANameInACodeField) {
+  std::string doc = ChildDoc();
+  doc.replace(doc.find("\"bosatt\""), 8, "\"" + std::string(kMother) + "\"");
+  ASSERT_FALSE(ReadAll("[" + doc + "]"));
+  EXPECT_EQ(records_.at(0).message.find(kMother), std::string::npos) << records_[0].message;
+  doc = ChildDoc();
+  doc.replace(doc.find("\"bosatt\""), 8, "\"Kari Nordmann\"");
+  ASSERT_FALSE(ReadAll("[" + doc + "]"));
+  EXPECT_EQ(records_.at(0).message.find("Kari"), std::string::npos) << records_[0].message;
+}
+
+// Structure: depth and elements per record are bounded, time linear.
+TEST_F(ReaderTest, DeepOrWideRecordsAreBounded) {
+  std::string deep;
+  for (int i = 0; i < 200000; ++i) deep += "<a>";
+  auto err = ReadAll(Xml("<folkeregisterperson>" + deep));
+  ASSERT_TRUE(err);  // libxml2's depth bound (256)
+  std::string wide;
+  for (int i = 0; i < 60000; ++i) wide += "<e" + std::to_string(i) + "/>";
+  ASSERT_FALSE(ReadAll(Xml("<folkeregisterperson>" + wide + "</folkeregisterperson>")));
+  ASSERT_EQ(records_.size(), 1u);
+  EXPECT_NE(records_[0].message.find("elements"), std::string::npos) << records_[0].message;
+  std::string many = "{\"x\":[";
+  for (int i = 0; i < 60000; ++i) many += (i ? ",{}" : "{}");
+  ASSERT_FALSE(ReadAll(many + "]}"));
+  ASSERT_EQ(records_.size(), 1u);
+  EXPECT_NE(records_[0].message.find("elements"), std::string::npos) << records_[0].message;
 }
 
 TEST_F(ReaderTest, MissingFileIsAnError) {
@@ -273,17 +432,17 @@ TEST_F(ReaderTest, MissingFileIsAnError) {
 }
 
 TEST_F(ReaderTest, RecordsLargerThanTheReadBlockAreKept) {
-  // A document of about 3 MiB (a long name) crosses several 1 MiB blocks.
-  const std::string long_name(3 << 20, 'a');
+  // Records of about 12 KiB each, 300 of them: many cross the 1 MiB blocks.
   std::string doc = ChildDoc();
   const std::string old_name = "\"Áilu\"";
-  doc.replace(doc.find(old_name), old_name.size(), "\"" + long_name + "\"");
-  auto err = ReadAll("[" + doc + "," + ChildDoc(kMother) + "]");
+  doc.replace(doc.find(old_name), old_name.size(), "\"" + std::string(3990, 'a') + "\"");
+  std::string all = "[";
+  for (int i = 0; i < 300; ++i) all += (i ? "," : "") + doc + std::string(8000, ' ');
+  auto err = ReadAll(all + "]");
   ASSERT_FALSE(err) << err->message;
-  ASSERT_EQ(records_.size(), 2u);
-  ASSERT_TRUE(records_[0].person);
-  EXPECT_EQ(records_[0].person->name.fornavn.size(), long_name.size());
-  EXPECT_TRUE(records_[1].person);
+  ASSERT_EQ(records_.size(), 300u);
+  for (const auto& r : records_) ASSERT_TRUE(r.person) << r.field << ": " << r.message;
+  EXPECT_EQ(records_[299].person->name.fornavn.size(), 3990u);
 }
 
 }  // namespace
