@@ -96,7 +96,8 @@ Result<json::object> CheckPersonEventData(const sc::PersonEventSpec& spec, const
   if (!data.is_null() && !data.is_object()) return InvalidArgument("the data of '" + spec.name + "' must be a JSON object");
   const json::object empty;
   const json::object& in = data.is_object() ? data.get_object() : empty;
-  for (const auto& [key, value] : in) {
+  for (const auto& member : in) {
+    const std::string_view key = member.key();
     const bool known = std::any_of(spec.fields.begin(), spec.fields.end(),
                                    [&](const sc::PersonField& f) { return f.name == key; });
     if (!known) {

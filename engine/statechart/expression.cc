@@ -1,7 +1,9 @@
 #include "engine/statechart/expression.h"
 
 #include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -25,14 +27,28 @@ struct Token {
   enum Kind { kEnd, kNumber, kString, kIdent, kOp } kind = kEnd;
   std::string text;
   double number = 0;
+  int64_t integer = 0;
+  bool is_integer = false;
   size_t column = 0;
 };
+
+// Bounds: the text, the operators and operands in it, and how deeply they
+// nest (so that neither parsing nor evaluation can run out of stack).
+constexpr size_t kMaxExpressionChars = 4096;
+constexpr int kMaxExpressionNodes = 1000;
+constexpr int kMaxExpressionDepth = 64;
+// The longest string an expression may make (by +).
+constexpr size_t kMaxStringBytes = 65536;
 
 class Parser {
  public:
   explicit Parser(std::string_view s) : s_(s) {}
 
   Result<Node> ParseAll() {
+    if (s_.size() > kMaxExpressionChars) {
+      return InvalidArgument("an expression of " + std::to_string(s_.size()) + " characters (at most " +
+                             std::to_string(kMaxExpressionChars) + ")");
+    }
     ENROL_RETURN_IF_ERROR(Advance());
     ENROL_ASSIGN_OR_RETURN(Node n, Or());
     if (tok_.kind != Token::kEnd) return Bad("unexpected '" + tok_.text + "'");
@@ -41,7 +57,8 @@ class Parser {
 
  private:
   tl::unexpected<Error> Bad(const std::string& what) const {
-    return InvalidArgument("expression '" + std::string(s_) + "', column " +
+    const std::string shown = s_.size() > 80 ? std::string(s_.substr(0, 77)) + "..." : std::string(s_);
+    return InvalidArgument("expression '" + shown + "', column " +
                            std::to_string(tok_.column + 1) + ": " + what);
   }
 
@@ -56,7 +73,16 @@ class Parser {
       while (end < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[end])) || s_[end] == '.')) ++end;
       tok_.kind = Token::kNumber;
       tok_.text = std::string(s_.substr(pos_, end - pos_));
-      tok_.number = std::strtod(tok_.text.c_str(), nullptr);
+      char* stop = nullptr;
+      errno = 0;
+      if (tok_.text.find('.') == std::string::npos) {
+        tok_.integer = std::strtoll(tok_.text.c_str(), &stop, 10);
+        tok_.is_integer = true;
+      } else {
+        tok_.number = std::strtod(tok_.text.c_str(), &stop);
+      }
+      if (errno == ERANGE) return Bad("the number " + tok_.text.substr(0, 30) + " is out of range");
+      if (stop != tok_.text.c_str() + tok_.text.size()) return Bad("'" + tok_.text.substr(0, 30) + "' is not a number");
       pos_ = end;
       return {};
     }
@@ -101,6 +127,22 @@ class Parser {
   bool IsOp(std::string_view o) const { return tok_.kind == Token::kOp && tok_.text == o; }
   bool IsWord(std::string_view w) const { return tok_.kind == Token::kIdent && tok_.text == w; }
 
+  // Counts a node; past the bound, parsing stops.
+  Status Count() {
+    if (++nodes_ > kMaxExpressionNodes) {
+      return Bad("more than " + std::to_string(kMaxExpressionNodes) + " operators and operands");
+    }
+    return {};
+  }
+  // One level deeper (a not, a sign, a parenthesis, a call); Leave() after.
+  Status Enter() {
+    if (++depth_ > kMaxExpressionDepth) {
+      return Bad("nested more than " + std::to_string(kMaxExpressionDepth) + " levels deep");
+    }
+    return {};
+  }
+  void Leave() { --depth_; }
+
   static Node Binary(std::string op, Node l, Node r) {
     auto n = std::make_shared<ExprNode>();
     n->kind = ExprNode::kBinary;
@@ -114,6 +156,7 @@ class Parser {
     while (IsWord("or") || IsOp("||")) {
       ENROL_RETURN_IF_ERROR(Advance());
       ENROL_ASSIGN_OR_RETURN(Node r, And());
+      ENROL_RETURN_IF_ERROR(Count());
       l = Binary("or", l, r);
     }
     return l;
@@ -123,6 +166,7 @@ class Parser {
     while (IsWord("and") || IsOp("&&")) {
       ENROL_RETURN_IF_ERROR(Advance());
       ENROL_ASSIGN_OR_RETURN(Node r, Not());
+      ENROL_RETURN_IF_ERROR(Count());
       l = Binary("and", l, r);
     }
     return l;
@@ -130,7 +174,10 @@ class Parser {
   Result<Node> Not() {
     if (IsWord("not") || IsOp("!")) {
       ENROL_RETURN_IF_ERROR(Advance());
+      ENROL_RETURN_IF_ERROR(Enter());
+      ENROL_RETURN_IF_ERROR(Count());
       ENROL_ASSIGN_OR_RETURN(Node c, Not());
+      Leave();
       auto n = std::make_shared<ExprNode>();
       n->kind = ExprNode::kNot;
       n->kids = {c};
@@ -155,6 +202,7 @@ class Parser {
       const std::string op = tok_.text;
       ENROL_RETURN_IF_ERROR(Advance());
       ENROL_ASSIGN_OR_RETURN(Node r, Mul());
+      ENROL_RETURN_IF_ERROR(Count());
       l = Binary(op, l, r);
     }
     return l;
@@ -165,6 +213,7 @@ class Parser {
       const std::string op = tok_.text;
       ENROL_RETURN_IF_ERROR(Advance());
       ENROL_ASSIGN_OR_RETURN(Node r, Unary());
+      ENROL_RETURN_IF_ERROR(Count());
       l = Binary(op, l, r);
     }
     return l;
@@ -172,7 +221,10 @@ class Parser {
   Result<Node> Unary() {
     if (IsOp("-")) {
       ENROL_RETURN_IF_ERROR(Advance());
+      ENROL_RETURN_IF_ERROR(Enter());
+      ENROL_RETURN_IF_ERROR(Count());
       ENROL_ASSIGN_OR_RETURN(Node c, Unary());
+      Leave();
       auto n = std::make_shared<ExprNode>();
       n->kind = ExprNode::kNeg;
       n->kids = {c};
@@ -181,13 +233,14 @@ class Parser {
     return Primary();
   }
   Result<Node> Primary() {
+    ENROL_RETURN_IF_ERROR(Count());
     auto n = std::make_shared<ExprNode>();
     switch (tok_.kind) {
       case Token::kEnd:
         return Bad("expression ends too early");
       case Token::kNumber:
-        if (tok_.number == std::floor(tok_.number) && tok_.text.find('.') == std::string::npos) {
-          n->literal = static_cast<int64_t>(tok_.number);
+        if (tok_.is_integer) {
+          n->literal = tok_.integer;
         } else {
           n->literal = tok_.number;
         }
@@ -200,7 +253,9 @@ class Parser {
       case Token::kOp:
         if (IsOp("(")) {
           ENROL_RETURN_IF_ERROR(Advance());
+          ENROL_RETURN_IF_ERROR(Enter());
           ENROL_ASSIGN_OR_RETURN(Node inner, Or());
+          Leave();
           if (!IsOp(")")) return Bad("missing ')'");
           ENROL_RETURN_IF_ERROR(Advance());
           return inner;
@@ -232,7 +287,9 @@ class Parser {
         n->kids.push_back(p);
         ENROL_RETURN_IF_ERROR(Advance());
       } else {
+        ENROL_RETURN_IF_ERROR(Enter());
         ENROL_ASSIGN_OR_RETURN(Node arg, Or());
+        Leave();
         n->kids.push_back(arg);
       }
       if (!IsOp(")")) return Bad("missing ')' after the argument of " + word);
@@ -262,6 +319,8 @@ class Parser {
     return out;
   }
 
+  int nodes_ = 0;
+  int depth_ = 0;
   std::string_view s_;
   size_t pos_ = 0;
   Token tok_;
@@ -320,7 +379,10 @@ Result<json::value> Eval(const ExprNode& n, const Expression::Scope& scope) {
     }
     case ExprNode::kNeg: {
       ENROL_ASSIGN_OR_RETURN(json::value v, Eval(*n.kids[0], scope));
-      if (v.is_int64()) return json::value(-v.get_int64());
+      if (v.is_int64()) {
+        if (v.get_int64() == INT64_MIN) return InvalidArgument("integer overflow in '-'");
+        return json::value(-v.get_int64());
+      }
       if (v.is_number()) return json::value(-v.to_number<double>());
       return InvalidArgument("'-' needs a number, got " + std::string(TypeName(v)));
     }
@@ -359,6 +421,9 @@ Result<json::value> Eval(const ExprNode& n, const Expression::Scope& scope) {
     return json::value(n.op == "==" ? eq : !eq);
   }
   if (n.op == "+" && l.is_string() && r.is_string()) {
+    if (l.get_string().size() + r.get_string().size() > kMaxStringBytes) {
+      return InvalidArgument("'+' would make a string of more than " + std::to_string(kMaxStringBytes) + " bytes");
+    }
     return json::value(json::string(std::string(l.get_string()) + std::string(r.get_string())));
   }
   if (l.is_string() && r.is_string()) {
@@ -374,17 +439,25 @@ Result<json::value> Eval(const ExprNode& n, const Expression::Scope& scope) {
   }
   if (l.is_int64() && r.is_int64() && n.op != "/") {
     const int64_t a = l.get_int64(), b = r.get_int64();
-    if (n.op == "+") return json::value(a + b);
-    if (n.op == "-") return json::value(a - b);
-    if (n.op == "*") return json::value(a * b);
+    int64_t out = 0;
+    bool overflow = false;
+    if (n.op == "+") overflow = __builtin_add_overflow(a, b, &out);
+    else if (n.op == "-") overflow = __builtin_sub_overflow(a, b, &out);
+    else if (n.op == "*") overflow = __builtin_mul_overflow(a, b, &out);
+    if (overflow) return InvalidArgument("integer overflow in '" + n.op + "'");
+    if (n.op == "+" || n.op == "-" || n.op == "*") return json::value(out);
   }
   const double a = l.to_number<double>(), b = r.to_number<double>();
-  if (n.op == "+") return json::value(a + b);
-  if (n.op == "-") return json::value(a - b);
-  if (n.op == "*") return json::value(a * b);
+  auto finite = [&](double x) -> Result<json::value> {
+    if (!std::isfinite(x)) return InvalidArgument("'" + n.op + "' gives a number out of range");
+    return json::value(x);
+  };
+  if (n.op == "+") return finite(a + b);
+  if (n.op == "-") return finite(a - b);
+  if (n.op == "*") return finite(a * b);
   if (n.op == "/") {
     if (b == 0) return InvalidArgument("division by zero");
-    return json::value(a / b);
+    return finite(a / b);
   }
   if (n.op == "<") return json::value(a < b);
   if (n.op == "<=") return json::value(a <= b);

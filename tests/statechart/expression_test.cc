@@ -77,5 +77,37 @@ TEST(ExpressionTest, ConditionMustBeBoolean) {
   EXPECT_NE(e->EvaluateCondition(scope).error().message.find("not a boolean"), std::string::npos);
 }
 
+// Hostile expressions: out-of-range literals, overflow, deep nesting, long
+// chains and growing strings are errors, never wrapped values or a crash.
+// (The first came from fuzz_expression: 99999999999999999999 was cast to a
+// 64-bit integer, which is undefined behaviour.)
+TEST(ExpressionTest, HostileExpressionsAreErrors) {
+  auto fails = [](const std::string& text, const std::string& what) {
+    auto v = Eval(text);
+    ASSERT_FALSE(v) << text.substr(0, 60);
+    EXPECT_NE(v.error().message.find(what), std::string::npos) << v.error().message;
+  };
+  fails("99999999999999999999", "out of range");
+  fails("9223372036854775807 + 1", "overflow");
+  fails("-9223372036854775807 - 2", "overflow");
+  fails("4611686018427387904 * 2", "overflow");
+  fails("1.2.3", "not a number");
+  fails("1" + std::string(400, '0') + ".5 * 10", "out of range");
+  fails(std::string(10000, '(') + "1" + std::string(10000, ')'), "characters");
+  fails(std::string(1000, '(') + "1" + std::string(1000, ')'), "nested");
+  std::string nots;
+  for (int i = 0; i < 1000; ++i) nots += "not ";
+  fails(nots + "true", "nested");
+  std::string sum = "1";
+  for (int i = 0; i < 1500; ++i) sum += "+1";
+  fails(sum, "operators and operands");
+  json::object data;
+  data["s"] = std::string(40000, 'x');
+  auto v = Eval("s + s", data);
+  ASSERT_FALSE(v);
+  EXPECT_NE(v.error().message.find("65536"), std::string::npos) << v.error().message;
+  EXPECT_EQ(*Eval("9223372036854775806 + 1"), json::value(INT64_MAX));
+}
+
 }  // namespace
 }  // namespace enrol::sc
