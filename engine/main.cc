@@ -95,6 +95,11 @@ class ProductionServices final : public cli::Services {
                                   std::to_string(store::LatestSchemaVersion()) +
                                   "; upgrade it with `enrol init`");
       }
+      if (version > store::LatestSchemaVersion()) {
+        return FailedPrecondition("database " + g_.db_path + " is at schema version " + std::to_string(version) +
+                                  ", newer than this enrol knows (" + std::to_string(store::LatestSchemaVersion()) +
+                                  "); use the enrol that wrote it, or a newer one");
+      }
       ENROL_ASSIGN_OR_RETURN(person_store_, store::SqlitePersonStore::Create(*db_));
     }
     return person_store_.get();

@@ -1,6 +1,7 @@
 // intake, run, case list|show|event, incidents, audit verify, workflow migrate.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -18,6 +19,24 @@
 
 namespace enrol::cli {
 namespace json = boost::json;
+
+Result<app::CaseRecord> FindCaseByRef(app::CaseStore& cases, const std::string& ref) {
+  // Control characters are not echoed back to the terminal.
+  std::string shown;
+  for (unsigned char ch : ref.substr(0, 60)) shown += ch < 0x20 || ch == 0x7f ? '?' : static_cast<char>(ch);
+  const std::string hint = " (give a case number or a key such as 2027/1/P12)";
+  std::optional<app::CaseRecord> c;
+  if (!ref.empty() && ref.find_first_not_of("0123456789") == std::string::npos) {
+    // More digits than any case number has cannot name a case.
+    if (ref.size() > 18) return NotFound("no case " + shown + hint);
+    ENROL_ASSIGN_OR_RETURN(c, cases.FindCase(std::stoll(ref)));
+  } else if (!ref.empty() && ref.size() <= 64) {
+    ENROL_ASSIGN_OR_RETURN(c, cases.FindCaseByKey(ref));
+  }
+  if (!c) return NotFound("no case " + shown + hint);
+  return std::move(*c);
+}
+
 namespace {
 
 std::atomic<bool> g_stop{false};
@@ -32,15 +51,8 @@ std::string Actor(const std::string& as) {
 Result<std::vector<int64_t>> SelectCases(app::CaseStore& cases, const std::string& ref, const app::CaseFilter& f) {
   std::vector<int64_t> ids;
   if (!ref.empty()) {
-    if (ref.find_first_not_of("0123456789") == std::string::npos) {
-      ENROL_ASSIGN_OR_RETURN(std::optional<app::CaseRecord> c, cases.FindCase(std::stoll(ref)));
-      if (!c) return NotFound("no case " + ref);
-      ids.push_back(c->id);
-    } else {
-      ENROL_ASSIGN_OR_RETURN(std::optional<app::CaseRecord> c, cases.FindCaseByKey(ref));
-      if (!c) return NotFound("no case " + ref + " (give a case number or a key such as 2027/1/P12)");
-      ids.push_back(c->id);
-    }
+    ENROL_ASSIGN_OR_RETURN(app::CaseRecord c, FindCaseByRef(cases, ref));
+    ids.push_back(c.id);
     return ids;
   }
   if (f.school.empty() && !f.grade && f.state.empty()) {
@@ -334,6 +346,24 @@ int RunIncidents(const GlobalOptions& g, Services& s, const IncidentArgs& a) {
     }
     if ((a.action == "skip" || a.action == "cancel") && a.reason.empty()) {
       return ReportError(Error{ErrorCode::kInvalidArgument, a.action + " needs --reason"});
+    }
+    // Ids named one by one must each be an open incident.
+    if (!f.ids.empty()) {
+      app::IncidentFilter any;
+      any.ids = f.ids;
+      any.open_only = false;
+      auto known = (*cases)->ListIncidents(any);
+      if (!known) return ReportError(known.error());
+      for (int64_t id : f.ids) {
+        auto it = std::find_if(known->begin(), known->end(), [&](const app::IncidentRecord& i) { return i.id == id; });
+        if (it == known->end()) {
+          return ReportError(Error{ErrorCode::kNotFound, "no incident " + std::to_string(id)});
+        }
+        if (it->status != "open") {
+          return ReportError(Error{ErrorCode::kInvalidArgument,
+                                   "incident " + std::to_string(id) + " is " + it->status + ", not open"});
+        }
+      }
     }
     Result<int> n = a.action == "retry"  ? (*engine)->RetryIncidents(f, Actor(a.as))
                     : a.action == "skip" ? (*engine)->SkipIncidents(f, Actor(a.as), a.reason)

@@ -23,16 +23,6 @@ Status WriteFile(const std::string& path, const std::string& bytes) {
   return {};
 }
 
-Result<app::CaseRecord> FindCase(app::CaseStore& cases, const std::string& ref) {
-  std::optional<app::CaseRecord> c;
-  if (!ref.empty() && ref.find_first_not_of("0123456789") == std::string::npos) {
-    ENROL_ASSIGN_OR_RETURN(c, cases.FindCase(std::stoll(ref)));
-  } else {
-    ENROL_ASSIGN_OR_RETURN(c, cases.FindCaseByKey(ref));
-  }
-  if (!c) return NotFound("no case " + ref + " (give a case number or a key such as 2027/1/P12)");
-  return std::move(*c);
-}
 
 bool Approved(const app::CaseRecord& c) {
   if (c.status == "completed") return true;
@@ -64,7 +54,7 @@ int RunLettersPreview(const GlobalOptions& g, Services& s, const LetterArgs& a) 
   if (!cases) return ReportError(cases.error());
   auto letters = s.Letters();
   if (!letters) return ReportError(letters.error());
-  auto c = FindCase(**cases, a.ref);
+  auto c = FindCaseByRef(**cases, a.ref);
   if (!c) return ReportError(c.error());
   auto list = (*letters)->OfCase(c->id, a.version != 0);
   if (!list) return ReportError(list.error());

@@ -186,15 +186,20 @@ int LatestSchemaVersion() {
 }
 
 Result<int> SchemaVersion(Database& db) {
-  ENROL_RETURN_IF_ERROR(db.Exec(
-      "CREATE TABLE IF NOT EXISTS schema_migrations("
-      " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"));
+  // Reads only: a database that was never migrated is at version 0.
+  ENROL_ASSIGN_OR_RETURN(Statement t, db.Prepare(
+      "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'"));
+  ENROL_ASSIGN_OR_RETURN(bool exists, t.Step());
+  if (!exists) return 0;
   ENROL_ASSIGN_OR_RETURN(Statement q, db.Prepare("SELECT COALESCE(MAX(version),0) FROM schema_migrations"));
   ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
   return row ? static_cast<int>(q.ColumnInt(0)) : 0;
 }
 
 Status Migrate(Database& db) {
+  ENROL_RETURN_IF_ERROR(db.Exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations("
+      " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"));
   ENROL_ASSIGN_OR_RETURN(int current, SchemaVersion(db));
   int known = 0;
   for (const auto& [name, sql] : EmbeddedMigrations()) {
