@@ -1,5 +1,8 @@
 // Runs the enrol binary as a user would.
 
+#include <fstream>
+#include <sstream>
+
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
@@ -159,6 +162,69 @@ TEST_F(CliTest, ProtectedAddressesAreNeverShown) {
     EXPECT_EQ(ex.out.find("skolekrets"), std::string::npos) << ex.out;
   }
   EXPECT_GT(protected_cases, 0);
+}
+
+// Whatever the import accepts cannot break a later command: children with
+// the oddest names the schema allows are imported (and those it does not
+// allow are skipped), then intake, cohort, explain and a letter run on them.
+TEST_F(CliTest, EdgeCasesTheImportAcceptsBreakNothingLater) {
+  ASSERT_EQ(Enrol("init").exit_code, 0);
+  ASSERT_EQ(Enrol("gen-extract --municipality 5099 --children 300 --seed 4 --school-year 2027 --out x.json").exit_code, 0);
+  std::string text;
+  {
+    std::ifstream in(dir_.File("x.json"));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  boost::json::value doc = boost::json::parse(text);
+  std::string aa;
+  for (int i = 0; i < 4000; ++i) aa += "\xC3\xA5";  // 4,000 characters (8,000 bytes): the most a name may hold
+  const std::vector<std::string> accepted = {
+      aa, "\xC3\x81ilu \xC5\x8Auolja", "O'Brien \"Jr\" \\ <b>&amp;</b>", "{{fornavn}} {{#x}}", "%s%n%d",
+      "\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7", "e\xCC\x81", "\xD9\x85\xD8\xB1\xD9\x8A\xD9\x85", "(((("};
+  const std::vector<std::string> refused = {std::string("a\x07" "b"), std::string("a\0b", 3), "a\x7F"};
+  std::vector<std::string> children;  // the ids changed
+  size_t k = 0;
+  for (auto& pv : doc.as_array()) {
+    auto& p = pv.as_object();
+    const auto& born = p.at("foedsel").as_array().at(0).as_object();
+    if (!born.contains("foedselsdato") || std::string(born.at("foedselsdato").as_string()).substr(0, 4) != "2021") continue;
+    if (k >= accepted.size() + refused.size()) break;
+    const std::string name = k < accepted.size() ? accepted[k] : refused[k - accepted.size()];
+    for (auto& n : p.at("navn").as_array()) n.as_object()["fornavn"] = name;
+    if (k < accepted.size()) {
+      children.push_back(std::string(p.at("identifikasjonsnummer").as_array().at(0).at("foedselsEllerDNummer").as_string()));
+    }
+    ++k;
+  }
+  ASSERT_EQ(k, accepted.size() + refused.size());
+  testing::WriteFile(dir_.File("edge.json"), boost::json::serialize(doc));
+  auto strict = Enrol("import edge.json");
+  EXPECT_EQ(strict.exit_code, 2) << strict.out;
+  EXPECT_NE(strict.out.find("control character"), std::string::npos) << strict.out;
+  auto imp = Json(Enrol("--json import --skip-invalid edge.json"));
+  ASSERT_TRUE(imp.is_object());
+  EXPECT_EQ(imp.at("skipped").as_int64(), static_cast<int64_t>(refused.size())) << boost::json::serialize(imp);
+  auto intake = Enrol("intake --school-year 2027");
+  EXPECT_EQ(intake.exit_code, 0) << intake.out;
+  auto cohort = Enrol("cohort --school-year 2027 --grade 1 --names");
+  EXPECT_EQ(cohort.exit_code, 0) << cohort.out.substr(0, 400);
+  EXPECT_EQ(Enrol("--json cohort --school-year 2027 --grade 1 --names").exit_code, 0);
+  auto cases = Json(Enrol("--json case list --grade 1"));
+  int previews = 0;
+  for (const auto& c : cases.as_array()) {
+    const std::string key(c.at("key").as_string());
+    const std::string person = key.substr(key.rfind('/') + 1);
+    auto ex = Enrol("placement explain " + person + " --school-year 2027");
+    EXPECT_EQ(ex.exit_code, 0) << key << ": " << ex.out.substr(0, 300);
+    if (previews < 12) {
+      auto pdf = Enrol("letters preview " + key + " --out p" + std::to_string(previews) + ".pdf");
+      EXPECT_TRUE(pdf.exit_code == 0 || pdf.out.find("no letter") != std::string::npos) << key << ": " << pdf.out;
+      ++previews;
+    }
+  }
+  EXPECT_GT(previews, 0);
 }
 
 TEST_F(CliTest, NoPersonalDataInAnyOutput) {
