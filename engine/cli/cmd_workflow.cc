@@ -31,6 +31,7 @@ int RunWorkflowCheck(const GlobalOptions& g, Services& s, const WorkflowArgs& a)
   if (g.json) {
     json::array list;
     for (const auto& p : problems) list.push_back(json::object{{"line", p.line}, {"message", p.message}});
+    if (!chart && list.empty()) list.push_back(json::object{{"line", 0}, {"message", chart.error().message}});
     json::object o{{"file", a.file}, {"ok", chart.has_value() && problems.empty()}, {"problems", std::move(list)}};
     if (chart) {
       o["version"] = (*chart)->hash;
@@ -43,6 +44,8 @@ int RunWorkflowCheck(const GlobalOptions& g, Services& s, const WorkflowArgs& a)
       std::cout << a.file << ": ok (" << (*chart)->states.size() - 1 << " states, "
                 << (*chart)->transitions.size() << " transitions, version "
                 << (*chart)->hash.substr(0, 12) << ")\n";
+    } else if (!chart && problems.empty()) {
+      std::cout << a.file << ": " << chart.error().message << "\n";
     } else {
       std::cout << a.file << ": " << problems.size() << " problem(s)\n";
     }

@@ -42,7 +42,15 @@ class Reader {
     }
   }
 
+  // How deeply elements may nest (states, executable content) and how many
+  // there may be: a workflow is read recursively.
+  static constexpr int kMaxDepth = 64;
+  static constexpr int kMaxElements = 20000;
+
   Result<std::shared_ptr<const Chart>> Read() {
+    if (text_.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+      return InvalidArgument("the file is empty (an SCXML document starts with <scxml>)");
+    }
     pugi::xml_document doc;
     const auto parsed = doc.load_buffer(text_.data(), text_.size(),
                                         pugi::parse_default | pugi::parse_ws_pcdata_single);
@@ -51,6 +59,36 @@ class Reader {
                              ": not well-formed XML (" + parsed.description() + ")");
     }
     const pugi::xml_node root = doc.document_element();
+    if (!root) return InvalidArgument("the file holds no XML element (an SCXML document starts with <scxml>)");
+    // Bounds, checked before anything reads the tree recursively.
+    {
+      int depth = 0, max_depth = 0, elements = 0;
+      pugi::xml_node n = root;
+      while (n) {
+        if (n.type() == pugi::node_element) {
+          ++elements;
+          max_depth = std::max(max_depth, depth);
+        }
+        if (n.first_child()) {
+          n = n.first_child();
+          ++depth;
+          continue;
+        }
+        while (n && n != root && !n.next_sibling()) {
+          n = n.parent();
+          --depth;
+        }
+        if (!n || n == root) break;
+        n = n.next_sibling();
+      }
+      if (max_depth > kMaxDepth) {
+        return InvalidArgument("elements nested " + std::to_string(max_depth) + " levels deep (at most " +
+                               std::to_string(kMaxDepth) + ")");
+      }
+      if (elements > kMaxElements) {
+        return InvalidArgument(std::to_string(elements) + " elements (at most " + std::to_string(kMaxElements) + ")");
+      }
+    }
     if (Local(root.name()) != "scxml") {
       return InvalidArgument("line " + std::to_string(Line(root)) + ": the root element must be <scxml>");
     }
@@ -467,6 +505,22 @@ class Reader {
         }
       }
     }
+    // A history's default is a state inside its parent, never the history
+    // itself or another history (entering it would loop without end).
+    for (size_t h = 1; h < chart_->states.size(); ++h) {
+      const State& st = chart_->states[h];
+      if (st.kind != StateKind::kHistoryShallow && st.kind != StateKind::kHistoryDeep) continue;
+      for (int ti : st.transitions) {
+        for (int target : chart_->transitions[ti].targets) {
+          const StateKind k = chart_->states[target].kind;
+          if (k == StateKind::kHistoryShallow || k == StateKind::kHistoryDeep ||
+              !chart_->IsDescendant(target, st.parent) || target == st.parent) {
+            Error(chart_->transitions[ti].line, "the default of history '" + st.id + "' must be a state inside '" +
+                                                    chart_->states[st.parent].id + "', not a history or outside it");
+          }
+        }
+      }
+    }
   }
 
   // Problems the engine survives but a municipality should hear about.
@@ -676,11 +730,16 @@ Result<std::shared_ptr<const Chart>> ReadScxml(std::string_view text,
 Result<int64_t> ParseDelay(std::string_view t) {
   const std::string text(t);
   auto bad = [&]() {
-    return InvalidArgument("'" + text +
+    return InvalidArgument("'" + text.substr(0, 40) +
                            "' is not a delay: use 500ms, 30s, 10min, 2h, 14d or an ISO 8601 "
                            "duration such as P14D or PT2H");
   };
-  if (text.empty()) return bad();
+  // A year and a day: no timer of a school year's workflow waits longer.
+  constexpr double kMaxDelayMs = 366.0 * 86400e3;
+  auto too_long = [&]() {
+    return InvalidArgument("'" + text.substr(0, 40) + "' is longer than the longest delay allowed (366 days)");
+  };
+  if (text.empty() || text.size() > 40) return bad();
   if (text[0] == 'P') {
     // PnW | PnDTnHnMnS (no months or years).
     int64_t ms = 0;
@@ -708,6 +767,7 @@ Result<int64_t> ParseDelay(std::string_view t) {
       } else {
         return bad();
       }
+      if (!(n * factor <= kMaxDelayMs) || ms + n * factor > kMaxDelayMs) return too_long();
       ms += static_cast<int64_t>(std::llround(n * factor));
       any = true;
       i = j + 1;
@@ -727,6 +787,7 @@ Result<int64_t> ParseDelay(std::string_view t) {
   else if (unit == "h") factor = 3600e3;
   else if (unit == "d") factor = 86400e3;
   else return bad();
+  if (!(n * factor <= kMaxDelayMs)) return too_long();
   return static_cast<int64_t>(std::llround(n * factor));
 }
 

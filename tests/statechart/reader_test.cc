@@ -144,5 +144,46 @@ TEST(ScxmlReaderTest, CheckReportsUnhandledInvokesTrapsAndUndeclaredEvents) {
   EXPECT_FALSE(Reports(problems, "from state 'w'"));
 }
 
+// Hostile definitions: each is refused with a reason, none crashes.
+TEST(ScxmlReaderTest, HostileDefinitionsAreRefusedWithAReason) {
+  auto refused = [](const std::string& text, const std::string& what) {
+    std::vector<Diagnostic> problems;
+    auto c = ReadScxml(text, &problems);
+    ASSERT_FALSE(c) << text.substr(0, 80);
+    std::string all = c.error().message;
+    for (const auto& p : problems) all += "\n" + p.message;
+    EXPECT_NE(all.find(what), std::string::npos) << all.substr(0, 400);
+  };
+  std::string deep, undeep;
+  for (int i = 0; i < 100000; ++i) {
+    deep += "<state id=\"s" + std::to_string(i) + "\">";
+    undeep += "</state>";
+  }
+  refused(Doc(deep + undeep), "levels deep");
+  std::string ifs = "<state id=\"a\"><onentry>";
+  for (int i = 0; i < 5000; ++i) ifs += "<if cond=\"true\">";
+  for (int i = 0; i < 5000; ++i) ifs += "</if>";
+  refused(Doc(ifs + "</onentry></state>"), "levels deep");
+  std::string wide;
+  for (int i = 0; i < 30000; ++i) wide += "<state id=\"w" + std::to_string(i) + "\"/>";
+  refused(Doc(wide), "elements");
+  refused("", "empty");
+  refused("just text", "not well-formed");
+  refused(Doc("<state id=\"a\"><onentry><send event=\"t\" delay=\"99999999999999999999d\"/></onentry>"
+              "<transition event=\"t\" target=\"f\"/></state><final id=\"f\"/>"),
+          "366 days");
+  refused(Doc("<state id=\"a\"><onentry><send event=\"t\" delay=\"P400D\"/></onentry>"
+              "<transition event=\"t\" target=\"f\"/></state><final id=\"f\"/>"),
+          "366 days");
+  refused(Doc("<state id=\"p\"><history id=\"h\"><transition target=\"h\"/></history>"
+              "<state id=\"a\"><transition event=\"go\" target=\"f\"/></state></state><final id=\"f\"/>"),
+          "history 'h'");
+  std::string nots;
+  for (int i = 0; i < 100000; ++i) nots += "not ";
+  refused(Doc("<state id=\"a\"><transition cond=\"" + nots + "true\" target=\"f\"/></state><final id=\"f\"/>"),
+          "characters");
+  EXPECT_EQ(*ParseDelay("P366D"), 366LL * 86400 * 1000);
+}
+
 }  // namespace
 }  // namespace enrol::sc
