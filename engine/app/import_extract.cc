@@ -57,8 +57,13 @@ Result<ImportSummary> ImportExtracts(const std::vector<std::string>& paths,
     std::map<std::string, int> file_changes;
     // Kept apart until the file is known to be new: a file imported before is
     // dropped whole, its records' issues with it.
+    // Every invalid record is counted; the first kKeptIssues of a file are
+    // kept in detail, so that a million bad records keep memory bounded.
+    constexpr size_t kKeptIssues = 1000;
     std::vector<ImportIssue> file_issues;
-    auto add_issue = [&](ImportIssue issue) { file_issues.push_back(std::move(issue)); };
+    auto add_issue = [&](ImportIssue issue) {
+      if (file_issues.size() < kKeptIssues) file_issues.push_back(std::move(issue));
+    };
     for (;;) {
       auto next = source->Next();
       if (!next) return tl::unexpected(next.error().WithContext(path));
@@ -123,10 +128,10 @@ Result<ImportSummary> ImportExtracts(const std::vector<std::string>& paths,
     ENROL_RETURN_IF_ERROR(store.EndFile(true));
     ENROL_RETURN_IF_ERROR(store.RecordFile(import_id, path, report.sha256, report.format,
                                            report.records, report.bytes));
+    summary.issues_total += report.invalid;
     for (ImportIssue& issue : file_issues) {
       ENROL_RETURN_IF_ERROR(store.RecordIssue(import_id, issue.path, issue.record, issue.line,
                                               issue.field, issue.message));
-      ++summary.issues_total;
       if (static_cast<int>(summary.issues.size()) < options.max_reported_issues) {
         summary.issues.push_back(std::move(issue));
       }

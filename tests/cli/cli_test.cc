@@ -227,6 +227,24 @@ TEST_F(CliTest, EdgeCasesTheImportAcceptsBreakNothingLater) {
   EXPECT_GT(previews, 0);
 }
 
+// A million invalid records: all counted, the first thousand kept in detail.
+TEST_F(CliTest, AMillionInvalidRecordsAreCountedNotAllKept) {
+  ASSERT_EQ(Enrol("init").exit_code, 0);
+  std::string lines;
+  lines.reserve(3000000);
+  for (int i = 0; i < 1000000; ++i) lines += "{}\n";
+  testing::WriteFile(dir_.File("bad.ndjson"), lines);
+  auto strict = Enrol("import bad.ndjson");
+  EXPECT_EQ(strict.exit_code, 2);
+  EXPECT_NE(strict.out.find("1000000 invalid record(s)"), std::string::npos) << strict.out.substr(0, 300);
+  auto imp = Json(Enrol("--json import --skip-invalid bad.ndjson"));
+  ASSERT_TRUE(imp.is_object());
+  EXPECT_EQ(imp.at("skipped").as_int64(), 1000000);
+  EXPECT_EQ(imp.at("issues_total").as_int64(), 1000000);
+  auto kept = testing::Run("sqlite3 " + dir_.File("enrol.db") + " 'SELECT COUNT(*) FROM import_issues'");
+  EXPECT_EQ(kept.out, "1000\n");
+}
+
 TEST_F(CliTest, NoPersonalDataInAnyOutput) {
   ImportDemo();
   std::string all;
