@@ -95,11 +95,43 @@ std::string EscapeMarkup(std::string_view text) {
   return out;
 }
 
+namespace {
+// A letter's sections nest a few levels (a guardian inside a list); past
+// this the template is refused.
+constexpr size_t kMaxSectionDepth = 16;
+// The most text a letter may hold once rendered (a letter is two pages).
+constexpr size_t kMaxRenderedBytes = 256 * 1024;
+}  // namespace
+
 Result<LetterTemplate> LetterTemplate::Parse(std::string name, std::string text) {
   LetterTemplate t;
   t.name_ = std::move(name);
   t.text_ = std::move(text);
   t.version_ = core::Sha256Hex(t.text_);
+  if (t.text_.find_first_not_of(" \t\r\n") == std::string::npos) {
+    t.syntax_.push_back({1, "the template is empty"});
+    return t;
+  }
+  // UTF-8 only: the first bad byte, with its line.
+  {
+    int bad_line = 1;
+    const auto* p = reinterpret_cast<const unsigned char*>(t.text_.data());
+    const auto* end = p + t.text_.size();
+    while (p < end) {
+      const unsigned char c = *p;
+      int len = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+      bool ok = len > 0 && end - p >= len;
+      for (int k = 1; ok && k < len; ++k) ok = (p[k] & 0xC0) == 0x80;
+      if (ok && len == 3) ok = !(c == 0xE0 && p[1] < 0xA0) && !(c == 0xED && p[1] >= 0xA0);
+      if (ok && len == 4) ok = !(c == 0xF0 && p[1] < 0x90) && !(c == 0xF4 && p[1] >= 0x90);
+      if (!ok) {
+        t.syntax_.push_back({bad_line, "not valid UTF-8 (templates are UTF-8)"});
+        return t;
+      }
+      if (c == '\n') ++bad_line;
+      p += len;
+    }
+  }
   int line = 1;
   std::vector<Tag> open;
   for (size_t i = 0; i < t.text_.size();) {
@@ -140,6 +172,10 @@ Result<LetterTemplate> LetterTemplate::Parse(std::string name, std::string text)
     } else if (tag.kind != Tag::kComment && tag.name.empty()) {
       t.syntax_.push_back({line, "empty tag '{{}}'"});
     } else if (tag.kind == Tag::kSectionOpen || tag.kind == Tag::kInvertedOpen) {
+      if (open.size() >= kMaxSectionDepth) {
+        t.syntax_.push_back({line, "sections nested more than " + std::to_string(kMaxSectionDepth) + " deep"});
+        return t;
+      }
       open.push_back(tag);
     } else if (tag.kind == Tag::kSectionClose) {
       if (open.empty()) {
@@ -172,7 +208,8 @@ std::vector<TemplateProblem> LetterTemplate::Check() const {
     }
   }
   const size_t first_line_end = text_.find('\n');
-  if (Trim(text_.substr(0, first_line_end)).empty()) {
+  const bool empty = text_.find_first_not_of(" \t\r\n") == std::string::npos;
+  if (!empty && Trim(text_.substr(0, first_line_end)).empty()) {
     problems.push_back({1, "the first line must be the letter's title"});
   }
   std::sort(problems.begin(), problems.end(),
@@ -225,6 +262,10 @@ Result<std::string> LetterTemplate::Render(const json::object& data) const {
   mstch::data d = ToMustache(data);
   std::string out = m.render(d);
   if (!m.is_valid()) return FailedPrecondition("letter template " + name_ + ": " + m.error_message());
+  if (out.size() > kMaxRenderedBytes) {
+    return FailedPrecondition("letter template " + name_ + " makes a letter of " + std::to_string(out.size() / 1024) +
+                              " KiB (at most " + std::to_string(kMaxRenderedBytes / 1024) + " KiB)");
+  }
   return out;
 }
 

@@ -187,6 +187,14 @@ Status PdfWriter::AddLetter(const LetterPageData& d) {
     y += (heading ? 1 : 3) * kMm;
   }
   const int page_count = page + 1;
+  // A decision letter is a page or two; a letter far longer is a broken
+  // template or data, not something to print.
+  constexpr int kMaxLetterPages = 10;
+  if (page_count > kMaxLetterPages) {
+    for (PangoLayout* l : owned) g_object_unref(l);
+    return FailedPrecondition("the letter would be " + std::to_string(page_count) + " pages (at most " +
+                              std::to_string(kMaxLetterPages) + ")");
+  }
 
   // Draw page by page.
   for (int p = 0; p < page_count; ++p) {

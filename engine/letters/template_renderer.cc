@@ -24,13 +24,29 @@ Result<std::unique_ptr<TemplateLetterRenderer>> TemplateLetterRenderer::Open(con
   for (const auto& entry : std::filesystem::directory_iterator(folder)) {
     const std::filesystem::path p = entry.path();
     if (p.extension() != ".mustache") continue;
+    std::error_code fec;
+    if (!std::filesystem::is_regular_file(p, fec)) {
+      r->unreadable_[p.stem().string()] = "not a file";
+      continue;
+    }
+    // A template is a page of text: a bigger file is not one.
+    if (std::filesystem::file_size(p, fec) > 256 * 1024) {
+      r->unreadable_[p.stem().string()] = "larger than 256 KiB";
+      continue;
+    }
     std::ifstream in(p, std::ios::binary);
     std::ostringstream text;
     text << in.rdbuf();
+    if (!in && !in.eof()) {
+      r->unreadable_[p.stem().string()] = "cannot be read";
+      continue;
+    }
     ENROL_ASSIGN_OR_RETURN(LetterTemplate t, LetterTemplate::Parse(p.stem().string(), text.str()));
     r->templates_.emplace(t.name(), std::move(t));
   }
-  if (r->templates_.empty()) return InvalidArgument("letter templates: no *.mustache file in " + folder);
+  if (r->templates_.empty() && r->unreadable_.empty()) {
+    return InvalidArgument("letter templates: no *.mustache file in " + folder);
+  }
   return r;
 }
 
@@ -39,9 +55,12 @@ std::vector<std::string> TemplateLetterRenderer::CheckTemplates() {
   for (int grade : {1, 5, 8}) {
     for (const char* lang : {"nb", "nn"}) {
       const std::string name = "grade" + std::to_string(grade) + "." + lang;
-      if (!templates_.count(name)) out.push_back(folder_ + "/" + name + ".mustache: missing (one per grade and language form)");
+      if (!templates_.count(name) && !unreadable_.count(name)) {
+        out.push_back(folder_ + "/" + name + ".mustache: missing (one per grade and language form)");
+      }
     }
   }
+  for (const auto& [name, why] : unreadable_) out.push_back(folder_ + "/" + name + ".mustache: " + why);
   for (const auto& [name, t] : templates_) {
     for (const auto& p : t.Check()) {
       out.push_back(folder_ + "/" + name + ".mustache:" + std::to_string(p.line) + ": " + p.message);
@@ -51,6 +70,9 @@ std::vector<std::string> TemplateLetterRenderer::CheckTemplates() {
 }
 
 Result<app::RenderedLetter> TemplateLetterRenderer::Render(const app::LetterRequest& req) {
+  if (auto bad = unreadable_.find(req.template_name); bad != unreadable_.end()) {
+    return FailedPrecondition("letter template " + req.template_name + ".mustache in " + folder_ + " is " + bad->second);
+  }
   auto it = templates_.find(req.template_name);
   if (it == templates_.end()) {
     return FailedPrecondition("no letter template " + req.template_name + ".mustache in " + folder_);

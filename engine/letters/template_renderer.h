@@ -26,6 +26,7 @@ class TemplateLetterRenderer final : public app::LetterRenderer {
   std::string folder_;
   Letterhead head_;
   std::map<std::string, LetterTemplate> templates_;
+  std::map<std::string, std::string> unreadable_;  // name -> why it could not be read
 };
 
 }  // namespace enrol::letters

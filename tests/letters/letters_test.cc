@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <regex>
 #include <sstream>
 
@@ -7,6 +8,7 @@
 #include "engine/letters/letter_template.h"
 #include "engine/letters/pdf_writer.h"
 #include "engine/letters/pdfa.h"
+#include "engine/letters/template_renderer.h"
 #include "tests/support/test_support.h"
 
 namespace enrol::letters {
@@ -216,6 +218,77 @@ TEST_F(LettersTest, BadMarkupInATemplateIsAnError) {
   auto st = (*w)->AddLetter(Page(t));
   ASSERT_FALSE(st);
   EXPECT_NE(st.error().message.find("not valid markup"), std::string::npos);
+}
+
+// Hostile templates: each is a check problem with its line, or a render
+// error that is not retried, never a letter with only its letterhead.
+TEST(LetterTemplateTest, HostileTemplatesAreProblems) {
+  auto problems = [](const std::string& text) {
+    std::string all;
+    auto t = LetterTemplate::Parse("x.nb", text);
+    EXPECT_TRUE(t);
+    if (t) {
+      for (const auto& p : t->Check()) all += std::to_string(p.line) + ": " + p.message + "\n";
+    }
+    return all;
+  };
+  EXPECT_NE(problems("").find("1: the template is empty"), std::string::npos);
+  EXPECT_NE(problems(" \n\n").find("empty"), std::string::npos);
+  EXPECT_NE(problems("Tittel\nlinje\nx\xC3\x28y\n").find("3: not valid UTF-8"), std::string::npos);
+  EXPECT_NE(problems("Tittel\n{{#child}}\n{{child.name\n").find("3: a tag opened here is never closed"),
+            std::string::npos);
+  std::string nested = "Tittel\n";
+  for (int i = 0; i < 100000; ++i) nested += "{{#child}}";
+  EXPECT_NE(problems(nested).find("nested more than 16"), std::string::npos);
+  // Rendered, a template with syntax problems is refused (not retryable).
+  auto empty = LetterTemplate::Parse("x.nb", "");
+  auto r = empty->Render(SampleData(1));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition);
+  // Output size is bounded.
+  std::string big = "Tittel\n";
+  for (int i = 0; i < 4000; ++i) big += "{{child.name}} {{school.name}} {{legal_basis}} {{municipality.name}}\n";
+  auto t = LetterTemplate::Parse("x.nb", big);
+  auto out = t->Render(SampleData(1));
+  ASSERT_FALSE(out);
+  EXPECT_NE(out.error().message.find("KiB"), std::string::npos) << out.error().message;
+}
+
+// A directory or an empty file in a template's place fails the check, and a
+// render with it is refused (an incident that is not retried).
+TEST_F(LettersTest, ADirectoryOrAnEmptyFileInATemplatesPlace) {
+  const std::string folder = dir_.File("templates");
+  std::filesystem::create_directories(folder);
+  for (const char* name : {"grade1.nb", "grade1.nn", "grade5.nn", "grade8.nb", "grade8.nn"}) {
+    std::filesystem::copy_file(testing::SourceDir() + "/workflows/letters/" + name + ".mustache",
+                               folder + "/" + name + ".mustache");
+  }
+  std::filesystem::create_directories(folder + "/grade5.nb.mustache");
+  testing::WriteFile(folder + "/grade1.nb.mustache", "");
+  auto r = TemplateLetterRenderer::Open(folder, Letterhead{});
+  ASSERT_TRUE(r) << r.error().message;
+  std::string all;
+  for (const auto& p : (*r)->CheckTemplates()) all += p + "\n";
+  EXPECT_NE(all.find("grade5.nb.mustache: not a file"), std::string::npos) << all;
+  EXPECT_NE(all.find("grade1.nb.mustache:1: the template is empty"), std::string::npos) << all;
+  for (const char* name : {"grade5.nb", "grade1.nb"}) {
+    app::LetterRequest req;
+    req.template_name = name;
+    req.data = SampleData(1);
+    auto out = (*r)->Render(req);
+    ASSERT_FALSE(out) << name;
+    EXPECT_EQ(out.error().code, ErrorCode::kFailedPrecondition) << out.error().message;
+  }
+}
+
+TEST_F(LettersTest, ALetterPastTenPagesIsAnError) {
+  LetterText t;
+  t.title = "Langt brev";
+  for (int i = 0; i < 600; ++i) t.blocks.push_back({Block::kParagraph, "Et avsnitt som gjentas " + std::to_string(i)});
+  auto w = PdfWriter::Create({"x", "y", "", false});
+  auto st = (*w)->AddLetter(Page(t));
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find("at most 10"), std::string::npos) << st.error().message;
 }
 
 TEST_F(LettersTest, ArchiveCopyIsValidPdfA1b) {
