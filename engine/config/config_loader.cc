@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include "engine/core/date.h"
+#include "engine/statechart/model.h"
 
 namespace enrol::config {
 namespace json = boost::json;
@@ -119,6 +120,7 @@ Result<core::GradeSpan> ParseGradeSpan(std::string_view text) {
 Result<std::vector<core::AddressRule>> ParseAddressTable(std::string_view csv,
                                                          const std::string& name) {
   std::vector<core::AddressRule> rules;
+  if (csv.substr(0, 3) == "\xEF\xBB\xBF") csv.remove_prefix(3);  // a UTF-8 BOM (spreadsheets write one)
   std::istringstream in{std::string(csv)};
   std::string line;
   int line_no = 0;
@@ -191,6 +193,65 @@ Result<std::vector<core::AddressRule>> ParseAddressTable(std::string_view csv,
   return rules;
 }
 
+namespace {
+
+// The engine's settings under "workflow": retry policies and the durations
+// the workflow reads, typed and range-checked here so that a bad value is
+// an error at load with its path, not a default used silently later.
+template <class Reader>
+Status CheckWorkflowSettings(Reader& r, const json::object& w) {
+  auto duration = [&](const json::object& o, const char* key, const std::string& path) -> Status {
+    const json::value* v = o.if_contains(key);
+    if (!v) return {};
+    const std::string field = path + "." + key;
+    if (!v->is_string()) return r.Bad(field, "must be an ISO 8601 duration such as PT30S or P7D");
+    auto ms = sc::ParseDelay(std::string(v->get_string()));
+    if (!ms) return r.Bad(field, ms.error().message);
+    if (*ms <= 0) return r.Bad(field, "must be longer than zero");
+    return {};
+  };
+  auto policy = [&](const json::value& v, const std::string& path) -> Status {
+    if (!v.is_object()) return r.Bad(path, "must be an object");
+    const json::object& o = v.get_object();
+    for (const auto& member : o) {
+      const std::string_view k = member.key();
+      if (k != "attempts" && k != "backoff" && k != "max_backoff" && k != "timeout" && k != "lease") {
+        return r.Bad(path + "." + std::string(k), "unknown setting (known: attempts, backoff, max_backoff, timeout, lease)");
+      }
+    }
+    if (const json::value* a = o.if_contains("attempts")) {
+      if (!a->is_int64() || a->get_int64() < 1 || a->get_int64() > 100) {
+        return r.Bad(path + ".attempts", "must be a whole number from 1 to 100");
+      }
+    }
+    for (const char* key : {"backoff", "max_backoff", "timeout", "lease"}) ENROL_RETURN_IF_ERROR(duration(o, key, path));
+    if (o.contains("backoff") && o.contains("max_backoff")) {
+      if (*sc::ParseDelay(std::string(o.at("backoff").get_string())) >
+          *sc::ParseDelay(std::string(o.at("max_backoff").get_string()))) {
+        return r.Bad(path + ".backoff", "is longer than max_backoff");
+      }
+    }
+    return {};
+  };
+  if (const json::value* rp = w.if_contains("retry")) ENROL_RETURN_IF_ERROR(policy(*rp, "workflow.retry"));
+  if (const json::value* by = w.if_contains("retry_by_type")) {
+    if (!by->is_object()) return r.Bad("workflow.retry_by_type", "must be an object");
+    for (const auto& member : by->get_object()) {
+      ENROL_RETURN_IF_ERROR(policy(member.value(), "workflow.retry_by_type." + std::string(member.key())));
+    }
+  }
+  // The workflow's own durations (read by its expressions as config.workflow.*).
+  for (const auto& member : w) {
+    const std::string_view k = member.key();
+    if (k.size() > 6 && k.substr(k.size() - 6) == "_after") {
+      ENROL_RETURN_IF_ERROR(duration(w, std::string(k).c_str(), "workflow"));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<app::Settings> LoadSettings(const std::string& path) {
   ENROL_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   boost::system::error_code ec;
@@ -255,6 +316,7 @@ Result<app::Settings> LoadSettings(const std::string& path) {
 
   if (const json::value* w = o.if_contains("workflow")) {
     if (!w->is_object()) return r.Bad("workflow", "must be an object");
+    ENROL_RETURN_IF_ERROR(CheckWorkflowSettings(r, w->get_object()));
     s.workflow_config = *w;
     if (const auto* def = w->get_object().if_contains("definition")) {
       if (!def->is_string()) return r.Bad("workflow.definition", "must be a file name");
@@ -282,8 +344,23 @@ Result<app::Settings> LoadSettings(const std::string& path) {
         return r.Bad("letters.first_school_day", "must be a date (YYYY-MM-DD)");
       }
     }
-    if (const auto* n = l->get_object().if_contains("reply_days"); n && !n->is_int64()) {
-      return r.Bad("letters.reply_days", "must be a whole number of days");
+    if (const auto* n = l->get_object().if_contains("reply_days")) {
+      if (!n->is_int64()) return r.Bad("letters.reply_days", "must be a whole number of days");
+      if (n->get_int64() < 1 || n->get_int64() > 365) return r.Bad("letters.reply_days", "must be 1 to 365 days");
+    }
+    if (!logo.empty()) {
+      // Only PNG is drawn (cairo): a logo that is not one would be left out silently.
+      std::ifstream in(logo, std::ios::binary);
+      char magic[8] = {};
+      in.read(magic, 8);
+      if (!in || std::string(magic, 8) != std::string("\x89PNG\r\n\x1a\n", 8)) {
+        return r.Bad("letters.logo", logo + " is not a readable PNG image");
+      }
+    }
+    for (const char* key : {"legal_basis", "signature"}) {
+      if (const auto* v = l->get_object().if_contains(key); v && !v->is_string()) {
+        return r.Bad(std::string("letters.") + key, "must be text");
+      }
     }
   }
   if (const json::value* c = o.if_contains("connectors")) {

@@ -131,6 +131,48 @@ TEST_F(BadConfigTest, ExtractSharesMustBeFractions) {
   EXPECT_EQ(s->extract_shares.at("twins"), 0.5);
 }
 
+// Every field is typed and range-checked at load, its path in the error.
+TEST_F(BadConfigTest, FieldsAreTypedAndRangeCheckedAtLoad) {
+  struct Case {
+    std::string extra, path;
+  };
+  const std::vector<Case> cases = {
+      {R"("letters":{"reply_days":0})", "letters.reply_days: must be 1 to 365"},
+      {R"("letters":{"reply_days":400})", "letters.reply_days: must be 1 to 365"},
+      {R"("letters":{"reply_days":"14"})", "letters.reply_days: must be a whole number"},
+      {R"("letters":{"logo":"c.json"})", "letters.logo:"},
+      {R"("letters":{"logo":"missing.png"})", "letters.logo:"},
+      {R"("letters":{"signature":7})", "letters.signature: must be text"},
+      {R"("workflow":{"retry":{"attempts":0}})", "workflow.retry.attempts"},
+      {R"("workflow":{"retry":{"attempts":2.5}})", "workflow.retry.attempts"},
+      {R"("workflow":{"retry":{"backoff":"ten seconds"}})", "workflow.retry.backoff"},
+      {R"("workflow":{"retry":{"backoff":10}})", "workflow.retry.backoff"},
+      {R"("workflow":{"retry":{"backoff":"PT10M","max_backoff":"PT1M"}})", "workflow.retry.backoff: is longer"},
+      {R"("workflow":{"retry":{"atempts":3}})", "workflow.retry.atempts: unknown setting"},
+      {R"("workflow":{"retry_by_type":{"archive":{"timeout":"P999D"}}})", "workflow.retry_by_type.archive.timeout"},
+      {R"("workflow":{"approval_reminder_after":"P1M"})", "workflow.approval_reminder_after"},
+      {R"("workflow":{"approval_reminder_after":"PT0S"})", "workflow.approval_reminder_after: must be longer than zero"},
+  };
+  for (const Case& c : cases) {
+    std::string json = Json();
+    json.insert(json.size() - 1, "," + c.extra);
+    auto s = Load(json);
+    ASSERT_FALSE(s) << c.extra;
+    EXPECT_NE(s.error().message.find(c.path), std::string::npos) << c.extra << ": " << s.error().message;
+  }
+  std::string json = Json();
+  json.insert(json.size() - 1, R"(,"workflow":{"retry":{"attempts":3,"backoff":"PT10S","max_backoff":"PT10M"},)"
+                               R"("approval_reminder_after":"P7D"},"letters":{"reply_days":14})");
+  auto s = Load(json);
+  EXPECT_TRUE(s) << s.error().message;
+}
+
+TEST_F(BadConfigTest, AnAddressTableWithAByteOrderMarkReads) {
+  auto s = Load(Json(), "\xEF\xBB\xBFstreet_code,street_name,from,to,parity,grades,school\n1,Avegen,,,all,1-7,A\n");
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->municipality.address_rules.size(), 1u);
+}
+
 TEST(GradeSpanTest, Parses) {
   EXPECT_EQ(*ParseGradeSpan("1-7"), (core::GradeSpan{1, 7}));
   EXPECT_EQ(*ParseGradeSpan(" 8 - 10 "), (core::GradeSpan{8, 10}));
