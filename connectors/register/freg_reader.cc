@@ -186,6 +186,19 @@ Result<std::optional<app::ExtractRecord>> JsonSource::ParseRecord() {
       rec.index = index_;
       rec.line = start_line;
       int person = doc_.Root();
+      // Objects one after another are person documents: a first one with
+      // none of a person's elements means the file is something else.
+      if (mode_ == Mode::kObjects && index_ == 1 && doc_.KindOf(person) == FlatDoc::Kind::kObject) {
+        bool person_like = false;
+        for (const char* key : {"identifikasjonsnummer", "status", "navn", "foedsel", "bostedsadresse"}) {
+          person_like = person_like || doc_.Find(person, key) != FlatDoc::kNone;
+        }
+        if (!person_like) {
+          return tl::unexpected(Error{ErrorCode::kInvalidArgument,
+                                      "not a FREG extract: the first document (line " + std::to_string(start_line) +
+                                          ") has none of a person document's elements"});
+        }
+      }
       if (bulk_) {
         person = doc_.Find(doc_.Root(), "folkeregisterperson");
         if (person == FlatDoc::kNone || doc_.KindOf(person) != FlatDoc::Kind::kObject) {

@@ -3,6 +3,7 @@
 
 #include <iostream>
 #include <string>
+#include <string_view>
 
 #include <boost/json/value.hpp>
 
@@ -18,7 +19,12 @@ int ExitCodeFor(const Error& error);
 
 void PrintJson(const boost::json::value& v);
 
-// Left-aligns `s` in a column of `width` display characters (UTF-8 aware).
+// `s` with control characters (C0, DEL, C1) shown as '?': text from the
+// register or a person never moves the cursor or recolours a terminal.
+std::string ForTerminal(std::string_view s, bool keep_newlines = false);
+
+// Left-aligns `s` in a column of `width` display characters (UTF-8 aware),
+// through ForTerminal.
 std::string Pad(const std::string& s, size_t width);
 
 }  // namespace enrol::cli

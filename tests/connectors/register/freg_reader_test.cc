@@ -406,6 +406,21 @@ TEST_F(ReaderTest, MessagesNeverQuoteAnIdOrANameInACodeField) {
   EXPECT_EQ(records_.at(0).message.find("Kari"), std::string::npos) << records_[0].message;
 }
 
+// A top level that is none of the accepted shapes is refused whole, even
+// with --skip-invalid (which only skips records).
+TEST_F(ReaderTest, AnUnknownTopLevelIsRefusedWhole) {
+  for (const std::string& doc : {std::string("{\"foo\":[1,2]}"), std::string("{\"oppslag\":5}"), std::string("[1,2]"),
+                                 std::string("\"text\""), std::string("42"), std::string("[{}, 7]")}) {
+    auto err = ReadAll(doc);
+    ASSERT_TRUE(err) << doc;
+    EXPECT_EQ(err->code, ErrorCode::kInvalidArgument) << doc;
+  }
+  // An empty object among person documents is an invalid record, not the file.
+  ASSERT_FALSE(ReadAll(ChildDoc() + "\n{}\n"));
+  ASSERT_EQ(records_.size(), 2u);
+  EXPECT_FALSE(records_[1].person);
+}
+
 // Structure: depth and elements per record are bounded, time linear.
 TEST_F(ReaderTest, DeepOrWideRecordsAreBounded) {
   std::string deep;
@@ -417,7 +432,7 @@ TEST_F(ReaderTest, DeepOrWideRecordsAreBounded) {
   ASSERT_FALSE(ReadAll(Xml("<folkeregisterperson>" + wide + "</folkeregisterperson>")));
   ASSERT_EQ(records_.size(), 1u);
   EXPECT_NE(records_[0].message.find("elements"), std::string::npos) << records_[0].message;
-  std::string many = "{\"x\":[";
+  std::string many = "{\"navn\":[";
   for (int i = 0; i < 60000; ++i) many += (i ? ",{}" : "{}");
   ASSERT_FALSE(ReadAll(many + "]}"));
   ASSERT_EQ(records_.size(), 1u);
