@@ -200,10 +200,15 @@ Status CaseEngine::LoadWorkflow(const std::string& source) {
   std::vector<sc::Diagnostic> problems;
   ENROL_ASSIGN_OR_RETURN(std::shared_ptr<const sc::Chart> chart,
                          sc::ReadScxml(source, &problems, InvokeTypes()));
-  StoreTransaction tx(cases_);
-  ENROL_RETURN_IF_ERROR(tx.Begin());
-  ENROL_RETURN_IF_ERROR(cases_.SaveWorkflow(chart->hash, chart->name, source, NowText()));
-  ENROL_RETURN_IF_ERROR(tx.Commit());
+  // Stored once per version; a version stored before needs no write (so a
+  // read-only database can still be read through the engine).
+  ENROL_ASSIGN_OR_RETURN(std::optional<std::string> stored, cases_.WorkflowSource(chart->hash));
+  if (!stored) {
+    StoreTransaction tx(cases_);
+    ENROL_RETURN_IF_ERROR(tx.Begin());
+    ENROL_RETURN_IF_ERROR(cases_.SaveWorkflow(chart->hash, chart->name, source, NowText()));
+    ENROL_RETURN_IF_ERROR(tx.Commit());
+  }
   charts_[chart->hash] = chart;
   current_ = chart->hash;
   return {};

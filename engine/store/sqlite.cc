@@ -1,5 +1,9 @@
 #include "engine/store/sqlite.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include <sqlite3.h>
 
 #include <string>
@@ -29,11 +33,20 @@ Error SqlError(sqlite3* db, std::string_view what) {
 }  // namespace
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
+  // A database this user may not write (an archived copy, a read-only
+  // mount) is opened read-only: the commands that only read still work, and
+  // one that writes gets SQLite's "attempt to write a readonly database".
+  // Its WAL index cannot be shared without write access, so it is read as
+  // immutable: nobody may be writing it meanwhile.
+  const bool exists = ::access(path.c_str(), F_OK) == 0;
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  const bool read_only = exists && (::access(path.c_str(), W_OK) != 0 ||
+                                    ::access(dir.empty() ? "." : dir.c_str(), W_OK) != 0);
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                     SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const std::string name = read_only ? "file:" + path + "?immutable=1" : path;
+  const int flags = read_only ? SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX
+                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  const int rc = sqlite3_open_v2(name.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -44,7 +57,9 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
   // A file that is not SQLite fails here, on the first read.
   // 16 KiB pages: bulk imports write a quarter of the pages (and syscalls)
   // of the 4 KiB default. Takes effect only on a new, empty database.
-  auto st = d->Exec(
+  auto st = read_only ? d->Exec("PRAGMA foreign_keys=ON; PRAGMA cache_size=-16000; PRAGMA temp_store=MEMORY;"
+                                "SELECT COUNT(*) FROM sqlite_master;")
+                      : d->Exec(
       "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
       "PRAGMA cache_size=-16000; PRAGMA temp_store=MEMORY;");
   if (!st) {

@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 // Runs the enrol binary as a user would.
 
 #include <fstream>
@@ -243,6 +245,34 @@ TEST_F(CliTest, AMillionInvalidRecordsAreCountedNotAllKept) {
   EXPECT_EQ(imp.at("issues_total").as_int64(), 1000000);
   auto kept = testing::Run("sqlite3 " + dir_.File("enrol.db") + " 'SELECT COUNT(*) FROM import_issues'");
   EXPECT_EQ(kept.out, "1000\n");
+}
+
+// A database this user may not write: the reading commands work, a writing
+// one fails with SQLite's read-only error and changes nothing. As root
+// (who may write anything) the commands run as nobody.
+TEST_F(CliTest, AReadOnlyDatabaseServesTheReadingCommands) {
+  ImportDemo(400);
+  ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
+  const std::string db = dir_.File("enrol.db");
+  ASSERT_EQ(testing::Run("chmod 755 " + dir_.path().string() + " && chmod 444 " + db).exit_code, 0);
+  const bool root = ::geteuid() == 0;
+  if (root && testing::Run("command -v setpriv").exit_code != 0) GTEST_SKIP() << "setpriv (util-linux) is missing";
+  auto as_reader = [&](const std::string& args) {
+    const std::string who = root ? "setpriv --reuid=nobody --regid=nogroup --clear-groups " : "";
+    return testing::Run("cd " + dir_.path().string() + " && " + who + testing::EnrolBinary() + " --config " +
+                        testing::DemoConfig() + " " + args);
+  };
+  for (const char* args : {"cohort --school-year 2027 --grade 1 --limit 3", "case list", "case show 1", "imports",
+                           "--json case show 1", "incidents list"}) {
+    auto r = as_reader(args);
+    EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.out.substr(0, 300) << " " << r.out.size();
+  }
+  const std::string before = Enrol("--json case show 1").out;
+  auto write = as_reader("case event 1 approve");
+  EXPECT_NE(write.exit_code, 0);
+  EXPECT_NE(write.out.find("readonly"), std::string::npos) << write.out;
+  EXPECT_EQ(Enrol("--json case show 1").out, before);
+  ASSERT_EQ(testing::Run("chmod 644 " + db).exit_code, 0);
 }
 
 TEST_F(CliTest, NoPersonalDataInAnyOutput) {
