@@ -2,34 +2,19 @@
 
 #include <algorithm>
 
+#include "engine/core/text.h"
+
 namespace enrol::app {
 namespace json = boost::json;
 
 namespace {
 
 // Code points in a UTF-8 string, or -1 when it is not valid UTF-8 or holds
-// a control character.
+// a control character (also tab and newline).
 int64_t CleanLength(std::string_view s) {
-  int64_t n = 0;
-  for (size_t i = 0; i < s.size();) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return -1;
-    uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t k = 1; k < len; ++k) {
-      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc >> 6) != 2) return -1;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return -1;
-    }
-    if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) return -1;  // control characters, also tab and newline
-    i += len;
-    ++n;
-  }
-  return n;
+  const core::Utf8Scan scan = core::ScanUtf8(s);
+  if (!scan.valid || scan.control) return -1;
+  return static_cast<int64_t>(scan.chars);
 }
 
 bool IsDate(std::string_view s) {

@@ -7,6 +7,7 @@
 #include <kainjow/mustache.hpp>
 
 #include "engine/core/sha256.h"
+#include "engine/core/text.h"
 
 namespace enrol::letters {
 namespace json = boost::json;
@@ -113,24 +114,10 @@ Result<LetterTemplate> LetterTemplate::Parse(std::string name, std::string text)
     return t;
   }
   // UTF-8 only: the first bad byte, with its line.
-  {
-    int bad_line = 1;
-    const auto* p = reinterpret_cast<const unsigned char*>(t.text_.data());
-    const auto* end = p + t.text_.size();
-    while (p < end) {
-      const unsigned char c = *p;
-      int len = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
-      bool ok = len > 0 && end - p >= len;
-      for (int k = 1; ok && k < len; ++k) ok = (p[k] & 0xC0) == 0x80;
-      if (ok && len == 3) ok = !(c == 0xE0 && p[1] < 0xA0) && !(c == 0xED && p[1] >= 0xA0);
-      if (ok && len == 4) ok = !(c == 0xF0 && p[1] < 0x90) && !(c == 0xF4 && p[1] >= 0x90);
-      if (!ok) {
-        t.syntax_.push_back({bad_line, "not valid UTF-8 (templates are UTF-8)"});
-        return t;
-      }
-      if (c == '\n') ++bad_line;
-      p += len;
-    }
+  if (const core::Utf8Scan scan = core::ScanUtf8(t.text_); !scan.valid) {
+    const int bad_line = 1 + static_cast<int>(std::count(t.text_.begin(), t.text_.begin() + scan.bad_offset, '\n'));
+    t.syntax_.push_back({bad_line, "not valid UTF-8 (templates are UTF-8)"});
+    return t;
   }
   int line = 1;
   std::vector<Tag> open;
