@@ -9,6 +9,7 @@
 // is kept, and the mapper reports it as the record's error; nodes past a
 // bound are not stored, so memory stays bounded whatever the input.
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -94,7 +95,11 @@ class FlatDoc {
   // Building, in document order. Keys and text are appended to the arena by
   // the caller first (AppendText), then referenced by offset.
   uint32_t ArenaSize() const { return static_cast<uint32_t>(arena_.size()); }
-  [[nodiscard]] std::string_view ArenaText(uint32_t off, uint32_t len) const { return View(off, len); }
+  // Text in the arena; empty past its end (a dropped value's key is gone).
+  [[nodiscard]] std::string_view ArenaText(uint32_t off, uint32_t len) const {
+    if (off > arena_.size()) return {};
+    return View(off, std::min<uint32_t>(len, static_cast<uint32_t>(arena_.size()) - off));
+  }
   void AppendText(std::string_view s) { arena_.append(s.data(), s.size()); }
   void TruncateArena(uint32_t size) { arena_.resize(size); }
   void Begin(Kind kind, uint32_t key_off, uint32_t key_len) {
@@ -155,23 +160,29 @@ class FlatDoc {
     }
     return path;
   }
+  // A value that is not stored gives its key and text back to the arena
+  // (they are the last appended), so memory stays bounded by what is kept.
+  int Drop(uint32_t ko, uint32_t kl, uint32_t vo, uint32_t vl) {
+    if (kl > 0 && ko <= arena_.size()) {
+      arena_.resize(ko);
+    } else if (vl > 0 && vo <= arena_.size()) {
+      arena_.resize(vo);
+    }
+    if (!open_.empty()) ++open_.back().count;
+    return kNone;
+  }
   int Add(Kind kind, uint32_t ko, uint32_t kl, uint32_t vo, uint32_t vl) {
     const std::string_view key = View(ko, kl);
     if (!open_.empty()) {
       Open& parent = open_.back();
-      if (parent.node == kNone) {  // inside a value that was not stored
-        ++parent.count;
-        return kNone;
-      }
+      if (parent.node == kNone) return Drop(ko, kl, vo, vl);  // inside a value that was not stored
       if (static_cast<int>(open_.size()) >= kMaxDepth) {
         SetProblem(key, "nested more than " + std::to_string(kMaxDepth) + " levels deep");
-        ++parent.count;
-        return kNone;
+        return Drop(ko, kl, vo, vl);
       }
       if (!parent.array && parent.count >= kMaxMembers) {
         SetProblem(key, "more than " + std::to_string(kMaxMembers) + " elements inside one element");
-        ++parent.count;
-        return kNone;
+        return Drop(ko, kl, vo, vl);
       }
       if (json_ && !parent.array) {
         for (int c = nodes_[parent.node].first_child; c != kNone; c = nodes_[c].next_sibling) {
@@ -184,8 +195,7 @@ class FlatDoc {
     }
     if (static_cast<int>(nodes_.size()) >= kMaxNodes) {
       SetProblem(key, "the record has more than " + std::to_string(kMaxNodes) + " elements");
-      if (!open_.empty()) ++open_.back().count;
-      return kNone;
+      return Drop(ko, kl, vo, vl);
     }
     const int n = static_cast<int>(nodes_.size());
     nodes_.push_back(Node{kind, ko, kl, vo, vl, kNone, kNone, open_.empty() ? kNone : open_.back().node});

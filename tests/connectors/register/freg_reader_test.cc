@@ -1,5 +1,7 @@
 #include "connectors/register/freg_reader.h"
 
+#include "connectors/register/flat_doc.h"
+
 #include <gtest/gtest.h>
 
 #include "tests/support/freg_docs.h"
@@ -404,6 +406,26 @@ TEST_F(ReaderTest, MessagesNeverQuoteAnIdOrANameInACodeField) {
   doc.replace(doc.find("\"bosatt\""), 8, "\"Kari Nordmann\"");
   ASSERT_FALSE(ReadAll("[" + doc + "]"));
   EXPECT_EQ(records_.at(0).message.find("Kari"), std::string::npos) << records_[0].message;
+}
+
+// Values past the bounds are not stored: their keys and text go back to the
+// arena, so a record of a million elements holds what 10,000 hold.
+TEST(FlatDocTest, DroppedValuesGiveTheirTextBack) {
+  FlatDoc doc;
+  doc.Clear(/*json=*/false);
+  doc.Begin(FlatDoc::Kind::kObject, 0, 0);
+  uint32_t most = 0;
+  for (int i = 0; i < 1000000; ++i) {
+    const uint32_t ko = doc.ArenaSize();
+    doc.AppendText("element");
+    const uint32_t vo = doc.ArenaSize();
+    doc.AppendText("some text of the element");
+    doc.Scalar(FlatDoc::Kind::kString, ko, vo - ko, vo, doc.ArenaSize() - vo);
+    most = std::max(most, doc.ArenaSize());
+  }
+  doc.End();
+  EXPECT_TRUE(doc.HasProblem());
+  EXPECT_LT(most, 64u * 1024u);  // 512 members of 31 bytes each
 }
 
 // A top level that is none of the accepted shapes is refused whole, even
