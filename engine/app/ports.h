@@ -123,7 +123,8 @@ class Clock {
 };
 
 // Identifiers that are unique across databases, restores and
-// municipalities: random (version 4) UUIDs.
+// municipalities: UUIDs (version 7 in production: time-ordered, 74 random
+// bits).
 class IdGenerator {
  public:
   virtual ~IdGenerator() = default;

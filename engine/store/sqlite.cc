@@ -60,7 +60,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
   auto st = read_only ? d->Exec("PRAGMA foreign_keys=ON; PRAGMA cache_size=-16000; PRAGMA temp_store=MEMORY;"
                                 "SELECT COUNT(*) FROM sqlite_master;")
                       : d->Exec(
-      "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+      "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=8000; PRAGMA journal_size_limit=67108864;"
       "PRAGMA cache_size=-16000; PRAGMA temp_store=MEMORY;");
   if (!st) {
     return Fail(st.error().code,

@@ -2,7 +2,9 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cctype>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include <boost/json.hpp>
@@ -267,6 +269,32 @@ TEST_F(CaseCliTest, TwoWorkersOnOneDatabaseFinishAllWorkCallingEachJobOnce) {
   EXPECT_EQ(q->ColumnInt(1), q->ColumnInt(0));  // the failing call, then exactly one more
   EXPECT_EQ(q->ColumnInt(2), 2);
   EXPECT_EQ(Enrol("audit verify").exit_code, 0);
+}
+
+TEST_F(CaseCliTest, JobKeysAreDistinctTimeOrderedUuids) {
+  ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
+  auto db = store::Database::Open(dir_.File("enrol.db"));
+  ASSERT_TRUE(db);
+  auto q = (*db)->Prepare("SELECT idempotency_key FROM jobs ORDER BY id");
+  ASSERT_TRUE(q);
+  std::set<std::string> seen;
+  std::string previous_ms;
+  while (*q->Step()) {
+    const std::string key = q->ColumnText(0);
+    ASSERT_EQ(key.size(), 36u) << key;
+    for (size_t i = 0; i < key.size(); ++i) {
+      const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+      ASSERT_TRUE(dash ? key[i] == '-' : std::isxdigit(static_cast<unsigned char>(key[i])) != 0) << key;
+    }
+    EXPECT_EQ(key[14], '7') << key;  // version 7
+    EXPECT_NE(std::string("89ab").find(key[19]), std::string::npos) << key;  // RFC 9562 variant
+    // The first 48 bits are the creation time: a later job's are never smaller.
+    const std::string ms = key.substr(0, 8) + key.substr(9, 4);
+    EXPECT_GE(ms, previous_ms) << key;
+    previous_ms = ms;
+    EXPECT_TRUE(seen.insert(key).second) << "repeated key " << key;
+  }
+  EXPECT_GT(seen.size(), 100u);
 }
 
 TEST_F(CaseCliTest, RunStopsAtOnceOnSigtermWhileTheDatabaseIsLocked) {
