@@ -669,6 +669,22 @@ Result<IntakeSummary> CaseEngine::Intake(int year, const std::vector<int>& grade
     reports.push_back(std::move(r));
   }
 
+  // The worker below checks each job's case for a protected address; the
+  // cohorts have read every child and guardian of this import already.
+  if (protection_import_ != latest) {
+    protection_cache_.clear();
+    protection_import_ = latest;
+  }
+  for (const auto& report : reports) {
+    auto guardian = [&](std::string_view id) -> const core::Person* {
+      auto it = report->guardians.find(std::string(id));
+      return it == report->guardians.end() ? nullptr : &it->second.person;
+    };
+    for (const StoredPerson& child : report->children) {
+      protection_cache_[child.key] = ChildOrGuardianProtected(child.person, guardian);
+    }
+  }
+
   int done = 0;
   constexpr int kBatch = 500;
   for (const auto& report : reports) {

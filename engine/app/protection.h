@@ -5,6 +5,8 @@
 // outgoing effect.
 
 #include <cstdint>
+#include <functional>
+#include <string_view>
 
 #include "engine/app/ports.h"
 
@@ -12,5 +14,10 @@ namespace enrol::app {
 
 // False for a person not in the register.
 [[nodiscard]] Result<bool> ChildOrGuardianProtected(PersonStore& persons, int64_t person_key);
+
+// The same from a child and its guardians already read (a cohort's): `guardian`
+// gives the guardian with that national id number, or null if not imported.
+[[nodiscard]] bool ChildOrGuardianProtected(
+    const core::Person& child, const std::function<const core::Person*(std::string_view)>& guardian);
 
 }  // namespace enrol::app
