@@ -1,0 +1,104 @@
+#pragma once
+// Files one outgoing letter in a pupil's case file through the Noark 5
+// tjenestegrensesnitt (REST, application/vnd.noark5+json), following the
+// flow in ../shared/research/archive-integration.md §1.4:
+//
+//   root -> arkivstruktur -> the configured arkivdel ($filter on tittel)
+//   -> the pupil's saksmappe, found by its external key, else created
+//   -> the letter's journalpost (type U), found by its external key, else
+//      created, with a korrespondansepartperson per recipient
+//   -> one dokumentbeskrivelse (hoveddokument) -> one dokumentobjekt that
+//      declares format, size and SHA-256 -> the PDF/A uploaded to its `fil`.
+//
+// Every href comes from the `_links` of a response; only the rel names are
+// known. Exactly once: each step looks for what an earlier attempt made
+// before it makes anything, so a retry after a failure or a crash at any
+// step goes on from where that one stopped. The external keys are kept in
+// virksomhetsspesifikkeMetadata ("vnd-enrol-v1:noekkel"). An upload the
+// archive refuses deletes the dokumentobjekt it was for, so the next attempt
+// starts that document afresh; a file already there (409) is the earlier
+// attempt's and counts as done.
+//
+// Errors: Unavailable for what a retry may cure (no connection, a timeout,
+// 429, 5xx); another code for what it cannot, with the archive's own
+// message (feil.beskrivelse). Neither carries a title or a name.
+
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "connectors/http/http_message.h"
+#include "engine/core/result.h"
+
+namespace enrol::archive {
+
+// How one request travels (libcurl in production, the simulator in tests).
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // A response of any status; an error only when none came (Unavailable).
+  [[nodiscard]] virtual Result<http::Response> Send(const http::Request& request) = 0;
+};
+
+struct Screening {
+  std::string tilgangsrestriksjon;          // a code of this installation ("13", "UO", ...)
+  std::string skjermingshjemmel;            // "Offl. § 13 jf. fvl. § 13 (1) nr.1"
+  std::vector<std::string> mappe_metadata;  // skjermingMetadata on the saksmappe (NPS, TM1)
+  std::vector<std::string> journalpost_metadata;  // on the journalpost (NM, TR1)
+};
+
+struct Noark5Settings {
+  std::string root_url;                 // "https://arkiv.kommune.no/noark5v5/"
+  std::string arkivdel = "Elevarkiv";   // the arkivdel's tittel
+  Screening screening;
+  std::string bearer_token;             // "" when the transport authenticates
+};
+
+struct Recipient {
+  std::string name;
+  std::vector<std::string> address_lines;  // postadresse, then "postnummer poststed"
+  std::string postnummer, poststed;
+};
+
+struct ArchiveLetter {
+  std::string pupil_key;     // the saksmappe's external key (one per pupil)
+  std::string letter_key;    // the journalpost's external key (one per letter)
+  std::string mappe_title, mappe_public_title;      // the public one with the name as ******
+  std::string title, public_title;
+  std::string document_title;
+  std::string document_date;  // "2027-03-01T00:00:00+01:00"
+  std::vector<Recipient> recipients;
+  std::string file;           // the PDF/A bytes
+  std::string file_name;      // "innskriving.pdf"
+  std::string mime_type = "application/pdf";
+  std::string format = "fmt/477";  // PRONOM id (PDF/A-2b)
+};
+
+// What the archive assigned, kept on the case as its receipt.
+struct ArchiveReceipt {
+  std::string mappe_id;              // "2027/41"
+  std::string saksmappe_system_id;
+  std::string journalpost_system_id;
+  int64_t journalpostnummer = 0;
+  std::string registrerings_id;      // "2027/1234"
+  std::string dokumentbeskrivelse_system_id;
+  std::string dokumentobjekt_system_id;
+  bool saksmappe_existed = false;    // found by its key rather than made now
+  bool journalpost_existed = false;
+  int requests = 0;                  // HTTP requests this filing took
+
+  [[nodiscard]] boost::json::object ToJson() const;
+};
+
+class Noark5Client {
+ public:
+  Noark5Client(Noark5Settings settings, Transport& transport);
+  [[nodiscard]] Result<ArchiveReceipt> File(const ArchiveLetter& letter);
+
+ private:
+  Noark5Settings settings_;
+  Transport& transport_;
+};
+
+}  // namespace enrol::archive

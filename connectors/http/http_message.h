@@ -1,0 +1,43 @@
+#pragma once
+// An HTTP request and response as plain data, for the pure parts of the
+// connectors and simulators (routers, protocol clients), so that they are
+// tested without sockets and keep libcurl and Beast out of their headers.
+
+#include <map>
+#include <string>
+
+namespace enrol::http {
+
+// Header names are kept lower-case (HTTP header names are case-insensitive).
+using Headers = std::map<std::string, std::string>;
+
+struct Request {
+  std::string method = "GET";
+  std::string url;      // a client's: absolute ("http://host:port/path?query")
+  std::string target;   // a server's: path and query as received
+  Headers headers;
+  std::string body;
+
+  [[nodiscard]] std::string Header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+struct Response {
+  int status = 0;
+  Headers headers;
+  std::string body;
+
+  [[nodiscard]] std::string Header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+std::string UrlEncode(const std::string& s);
+// Decodes %XX and '+' in a query value; malformed escapes stay as they are.
+std::string UrlDecode(const std::string& s);
+
+}  // namespace enrol::http
