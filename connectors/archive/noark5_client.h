@@ -33,13 +33,7 @@
 
 namespace enrol::archive {
 
-// How one request travels (libcurl in production, the simulator in tests).
-class Transport {
- public:
-  virtual ~Transport() = default;
-  // A response of any status; an error only when none came (Unavailable).
-  [[nodiscard]] virtual Result<http::Response> Send(const http::Request& request) = 0;
-};
+using http::Transport;
 
 struct Screening {
   std::string tilgangsrestriksjon;          // a code of this installation ("13", "UO", ...)

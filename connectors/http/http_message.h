@@ -6,6 +6,8 @@
 #include <map>
 #include <string>
 
+#include "engine/core/result.h"
+
 namespace enrol::http {
 
 // Header names are kept lower-case (HTTP header names are case-insensitive).
@@ -33,6 +35,15 @@ struct Response {
     auto it = headers.find(lower_name);
     return it == headers.end() ? std::string() : it->second;
   }
+};
+
+// How one request travels: libcurl (HttpClient) in production, a simulator
+// in tests.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // A response of any status; an error only when none came (Unavailable).
+  [[nodiscard]] virtual Result<Response> Send(const Request& request) = 0;
 };
 
 // Percent-encodes a query value (RFC 3986 unreserved characters stay).

@@ -5,6 +5,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
+#include <cctype>
+#include <cstdlib>
 #include <thread>
 
 namespace enrol::sim {
@@ -39,8 +41,8 @@ HttpReply HandleSystemsRequest(SimulatedSystems& systems, const std::string& met
   return HttpReply{200, json::serialize(out.receipt)};
 }
 
-Status ServeSystems(SimulatedSystems& systems, const std::string& address, int port,
-                    const std::function<void(int)>& on_listening) {
+Status ServeHttp(const Handler& handler, const std::string& address, int port,
+                 const std::function<void(int)>& on_listening) {
   try {
     net::io_context ioc;
     tcp::acceptor acceptor(ioc, tcp::endpoint(net::ip::make_address(address), static_cast<unsigned short>(port)));
@@ -50,31 +52,55 @@ Status ServeSystems(SimulatedSystems& systems, const std::string& address, int p
       acceptor.accept(accepted);
       // One thread per connection: a client keeps a connection per system
       // alive, and must not wait for another connection's turn.
-      std::thread([&systems, socket = std::move(accepted)]() mutable {
-      beast::flat_buffer buffer;
-      for (;;) {
-        bhttp::request<bhttp::string_body> req;
-        beast::error_code ec;
-        bhttp::read(socket, buffer, req, ec);
-        if (ec) break;  // the client went away (or was killed)
-        const HttpReply reply = HandleSystemsRequest(systems, std::string(req.method_string()),
-                                                     std::string(req.target()), req.body(),
-                                                     std::atoi(std::string(req["X-Attempt"]).c_str()));
-        bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(reply.status), req.version()};
-        res.set(bhttp::field::content_type, "application/json");
-        res.keep_alive(req.keep_alive());
-        res.body() = reply.body;
-        res.prepare_payload();
-        bhttp::write(socket, res, ec);
-        if (ec || !res.keep_alive()) break;
-      }
-      beast::error_code ignored;
-      socket.shutdown(tcp::socket::shutdown_both, ignored);
+      std::thread([handler, socket = std::move(accepted)]() mutable {
+        beast::flat_buffer buffer;
+        for (;;) {
+          bhttp::request_parser<bhttp::string_body> parser;
+          parser.body_limit(64 * 1024 * 1024);
+          beast::error_code ec;
+          bhttp::read(socket, buffer, parser, ec);
+          if (ec) break;  // the client went away (or was killed), or sent too much
+          const auto& req = parser.get();
+          http::Request in;
+          in.method = std::string(req.method_string());
+          in.target = std::string(req.target());
+          for (const auto& f : req) {
+            std::string name(f.name_string());
+            for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            in.headers[name] = std::string(f.value());
+          }
+          in.body = req.body();
+          const http::Response out = handler(in);
+          bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(out.status), req.version()};
+          for (const auto& [name, value] : out.headers) res.set(name, value);
+          res.keep_alive(req.keep_alive());
+          res.body() = out.body;
+          res.prepare_payload();
+          bhttp::write(socket, res, ec);
+          if (ec || !res.keep_alive()) break;
+        }
+        beast::error_code ignored;
+        socket.shutdown(tcp::socket::shutdown_both, ignored);
       }).detach();
     }
   } catch (const std::exception& e) {
-    return Unavailable(std::string("simulated systems server: ") + e.what());
+    return Unavailable(std::string("simulator HTTP server: ") + e.what());
   }
+}
+
+Status ServeSystems(SimulatedSystems& systems, const std::string& address, int port,
+                    const std::function<void(int)>& on_listening) {
+  return ServeHttp(
+      [&systems](const http::Request& r) {
+        const HttpReply reply = HandleSystemsRequest(systems, r.method, r.target, r.body,
+                                                     std::atoi(r.Header("x-attempt").c_str()));
+        http::Response out;
+        out.status = reply.status;
+        out.headers["content-type"] = "application/json";
+        out.body = reply.body;
+        return out;
+      },
+      address, port, on_listening);
 }
 
 }  // namespace enrol::sim

@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "connectors/http/http_message.h"
 #include "connectors/simulators/simulated_systems.h"
 #include "engine/core/result.h"
 
@@ -23,8 +24,15 @@ struct HttpReply {
 HttpReply HandleSystemsRequest(SimulatedSystems& systems, const std::string& method,
                                const std::string& target, const std::string& body, int attempt = 0);
 
-// Serves on `address`:`port` (0: any free port) until the process ends;
-// `on_listening` gets the port once accepting.
+// Serves `handler` on `address`:`port` (0: any free port) until the
+// process ends, a thread per connection, keep-alive, bodies up to 64 MB;
+// header names reach the handler lower-case. `on_listening` gets the port
+// once accepting.
+using Handler = std::function<http::Response(const http::Request&)>;
+[[nodiscard]] Status ServeHttp(const Handler& handler, const std::string& address, int port,
+                               const std::function<void(int)>& on_listening);
+
+// ServeHttp with HandleSystemsRequest.
 [[nodiscard]] Status ServeSystems(SimulatedSystems& systems, const std::string& address, int port,
                                   const std::function<void(int)>& on_listening);
 
