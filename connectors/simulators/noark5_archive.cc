@@ -411,11 +411,9 @@ struct Noark5Archive::Impl {
     }
     const Kind* kind = FindKind(s[2]);
     if (!kind) return Feil(404, "no such resource: " + r.target);
-    ENROL_ASSIGN_OR_RETURN(std::optional<Filter> filter, [&]() -> Result<std::optional<Filter>> {
-      auto f = ParseFilter(t.query);
-      if (!f) return tl::unexpected(f.error());
-      return f;
-    }());
+    auto parsed = ParseFilter(t.query);
+    if (!parsed) return Feil(400, parsed.error().message);
+    const std::optional<Filter> filter = std::move(*parsed);
     auto list = [&](const std::string& k, const std::string* parent) -> Result<http::Response> {
       ENROL_ASSIGN_OR_RETURN(std::vector<json::object> all, List(k, parent));
       json::array results;
@@ -424,7 +422,7 @@ struct Noark5Archive::Impl {
       }
       const auto n = static_cast<int64_t>(results.size());
       return Reply(200, json::object{{"count", n}, {"results", std::move(results)},
-                                     {"_links", json::object{{"self", json::object{{"href", base + r.target}}}}}});
+                                     {"_links", json::object{{"self", json::object{{"href", "http://" + host + r.target}}}}}});
     };
     if (s.size() == 3) {
       if (r.method != "GET") return Feil(405, "GET only");

@@ -159,6 +159,15 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   ssys->add_option("--fail-first", sys.fail_first, "fail each key's first N calls (HTTP 503)");
   ssys->add_flag("--fail-always", sys.fail_always, "fail every call");
 
+  auto* simulate = app.add_subcommand("simulate", "serve a simulator of an external system over HTTP (tests, demos)");
+  simulate->require_subcommand(1);
+  SimulateArchiveArgs sarch;
+  auto* sarchive = simulate->add_subcommand(
+      "archive", "a Noark 5 archive (tjenestegrensesnitt subset) with its own SQLite store");
+  sarchive->add_option("--listen", sarch.listen, "ADDRESS:PORT (port 0: any free port)");
+  sarchive->add_option("--db", sarch.db, "its own SQLite file (default: memory)");
+  sarchive->add_option("--arkivdel", sarch.arkivdel, "the tittel of the arkivdel it holds (default: Elevarkiv)");
+
   auto* letters = app.add_subcommand("letters", "decision letters");
   letters->require_subcommand(1);
   LetterArgs letter_args;
@@ -200,6 +209,7 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   if (*lpreview) return RunLettersPreview(g, s, letter_args);
   if (*lbatch) return RunLettersPrintBatch(g, s, letter_args);
   if (*ssys) return RunSimulateSystems(g, s, sys);
+  if (*sarchive) return RunSimulateArchive(g, s, sarch);
   if (*in) return RunIntake(g, s, intake);
   if (*rn) return RunWorker(g, s, run);
   if (*clist) return RunCaseList(g, s, case_args);

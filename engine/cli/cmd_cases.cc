@@ -12,7 +12,6 @@
 
 #include <boost/json.hpp>
 
-#include "connectors/simulators/systems_server.h"
 #include "engine/app/case_engine.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/output.h"
@@ -397,30 +396,6 @@ int RunIncidents(const GlobalOptions& g, Services& s, const IncidentArgs& a) {
               << Pad(i.status, 10) << i.error << "\n";
   }
   std::cout << list->size() << " incident(s)\n";
-  return 0;
-}
-
-int RunSimulateSystems(const GlobalOptions&, Services&, const SimulateSystemsArgs& a) {
-  const size_t colon = a.listen.rfind(':');
-  if (colon == std::string::npos) {
-    return ReportError(Error{ErrorCode::kInvalidArgument, "--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8088"});
-  }
-  const std::string address = a.listen.substr(0, colon);
-  const std::string port_text = a.listen.substr(colon + 1);
-  if (port_text.empty() || port_text.find_first_not_of("0123456789") != std::string::npos || port_text.size() > 5) {
-    return ReportError(Error{ErrorCode::kInvalidArgument, "--listen: '" + port_text + "' is not a port"});
-  }
-  sim::SimulatorOptions o;
-  o.db_path = a.db;
-  o.fail_first_attempts = a.fail_first;
-  o.fail_always = a.fail_always;
-  auto systems = sim::SimulatedSystems::Open(o);
-  if (!systems) return ReportError(systems.error());
-  auto st = sim::ServeSystems(**systems, address, std::stoi(port_text), [&](int port) {
-    std::cout << "simulated systems (letters, dispatch, student_system, archive) listening on http://" << address
-              << ":" << port << std::endl;
-  });
-  if (!st) return ReportError(st.error());
   return 0;
 }
 

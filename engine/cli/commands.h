@@ -82,6 +82,12 @@ struct SimulateSystemsArgs {
   bool fail_always = false;
 };
 int RunSimulateSystems(const GlobalOptions& g, Services& s, const SimulateSystemsArgs& a);
+struct SimulateArchiveArgs {
+  std::string listen = "127.0.0.1:0";
+  std::string db;        // its own SQLite file ("": memory)
+  std::string arkivdel;  // the seeded arkivdel's tittel ("": Elevarkiv)
+};
+int RunSimulateArchive(const GlobalOptions& g, Services& s, const SimulateArchiveArgs& a);
 struct LetterArgs {
   std::string ref;     // case
   std::string out;

@@ -218,6 +218,35 @@ TEST_F(Noark5ClientTest, ServerErrorsAreRetryableAndSayNoName) {
   EXPECT_EQ(r.error().message.find("Testesen"), std::string::npos);
 }
 
+TEST_F(Noark5ClientTest, TheSimulatorAnswersBadRequestsWithFeil) {
+  auto ask = [&](const std::string& method, const std::string& target, const std::string& body = "",
+                 const std::string& type = "application/vnd.noark5+json") {
+    http::Request r;
+    r.method = method;
+    r.target = target;
+    r.headers["host"] = "arkiv.test";
+    r.headers["content-type"] = type;
+    r.body = body;
+    return archive_->Handle(r);
+  };
+  auto list = json::parse(ask("GET", "/noark5v5/api/arkivdel?$filter=tittel%20eq%20'Elevarkiv'").body).as_object();
+  ASSERT_EQ(list.at("count"), 1);
+  EXPECT_EQ(list.at("_links").at("self").at("href"), "http://arkiv.test/noark5v5/api/arkivdel?$filter=tittel%20eq%20'Elevarkiv'");
+  const std::string arkivdel(list.at("results").as_array()[0].at("systemID").as_string());
+  const std::string create = "/noark5v5/api/arkivdel/" + arkivdel + "/ny-saksmappe";
+  EXPECT_EQ(ask("POST", create, R"({"offentligTittel":"x"})").status, 400);  // no tittel
+  EXPECT_EQ(ask("POST", create, R"({"tittel":"x"})", "application/json").status, 415);
+  EXPECT_EQ(ask("POST", create, "not json").status, 400);
+  EXPECT_EQ(ask("POST", create, R"({"tittel":"x","skjerming":{"skjermingshjemmel":"h"}})").status, 400);
+  EXPECT_EQ(ask("GET", "/noark5v5/api/saksmappe?$filter=tittel%20gt%201").status, 400);
+  EXPECT_EQ(ask("GET", "/noark5v5/api/saksmappe/no-such-id").status, 404);
+  EXPECT_EQ(ask("DELETE", "/noark5v5/api/arkivdel/" + arkivdel).status, 403);
+  const http::Response bad = ask("GET", "/elsewhere");
+  EXPECT_EQ(bad.status, 404);
+  EXPECT_EQ(json::parse(bad.body).at("feil").at("kode"), 404);
+  EXPECT_EQ(Counts()["saksmappe"], 0);  // nothing refused was kept
+}
+
 TEST_F(Noark5ClientTest, AMissingArkivdelIsAPermanentError) {
   SimulatorTransport t(*archive_);
   Noark5Settings s = Settings();

@@ -1,0 +1,70 @@
+// The simulators served over HTTP from a process of their own: test
+// doubles of the external systems, for tests and demos.
+#include <iostream>
+
+#include "connectors/simulators/noark5_archive.h"
+#include "connectors/simulators/simulated_systems.h"
+#include "connectors/simulators/systems_server.h"
+#include "engine/cli/commands.h"
+#include "engine/cli/output.h"
+
+namespace enrol::cli {
+namespace {
+
+struct Listen {
+  std::string address;
+  int port = 0;
+};
+
+Result<Listen> ParseListen(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return InvalidArgument("--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8088");
+  Listen out;
+  out.address = listen.substr(0, colon);
+  const std::string port = listen.substr(colon + 1);
+  if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 ||
+      std::stoi(port) > 65535) {
+    return InvalidArgument("--listen: '" + port + "' is not a port");
+  }
+  out.port = std::stoi(port);
+  return out;
+}
+
+}  // namespace
+
+int RunSimulateSystems(const GlobalOptions&, Services&, const SimulateSystemsArgs& a) {
+  auto listen = ParseListen(a.listen);
+  if (!listen) return ReportError(listen.error());
+  sim::SimulatorOptions o;
+  o.db_path = a.db;
+  o.fail_first_attempts = a.fail_first;
+  o.fail_always = a.fail_always;
+  auto systems = sim::SimulatedSystems::Open(o);
+  if (!systems) return ReportError(systems.error());
+  auto st = sim::ServeSystems(**systems, listen->address, listen->port, [&](int port) {
+    std::cout << "simulated systems (letters, dispatch, student_system, archive) listening on http://"
+              << listen->address << ":" << port << std::endl;
+  });
+  if (!st) return ReportError(st.error());
+  return 0;
+}
+
+int RunSimulateArchive(const GlobalOptions&, Services&, const SimulateArchiveArgs& a) {
+  auto listen = ParseListen(a.listen);
+  if (!listen) return ReportError(listen.error());
+  sim::Noark5ArchiveOptions o;
+  o.db_path = a.db;
+  if (!a.arkivdel.empty()) o.arkivdel_title = a.arkivdel;
+  auto archive = sim::Noark5Archive::Open(o);
+  if (!archive) return ReportError(archive.error().WithContext("the archive simulator's store " + a.db));
+  sim::Noark5Archive* served = archive->get();
+  auto st = sim::ServeHttp([served](const http::Request& r) { return served->Handle(r); }, listen->address,
+                           listen->port, [&](int port) {
+                             std::cout << "simulated Noark 5 archive listening on http://" << listen->address << ":"
+                                       << port << "/noark5v5/ (what it holds: /noark5v5/inspect)" << std::endl;
+                           });
+  if (!st) return ReportError(st.error());
+  return 0;
+}
+
+}  // namespace enrol::cli
