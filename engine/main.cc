@@ -14,7 +14,11 @@
 
 #include <boost/json.hpp>
 
+#include "connectors/archive/archive_config.h"
+#include "connectors/http/http_client.h"
 #include "connectors/http/http_json_connector.h"
+#include "connectors/simulators/noark5_archive.h"
+#include "engine/app/archive_service.h"
 #include "connectors/register/freg_reader.h"
 #include "connectors/simulators/simulated_systems.h"
 #include "engine/app/letter_service.h"
@@ -224,6 +228,7 @@ class ProductionServices final : public cli::Services {
     stop_ = stop;
     if (db_) db_->SetStopFlag(stop);
     for (auto& c : http_connectors_) c->SetStopFlag(stop);
+    if (archive_http_) archive_http_->SetStopFlag(stop);
   }
 
  private:
@@ -237,6 +242,47 @@ class ProductionServices final : public cli::Services {
   // Which adapter serves each invoke type. Only the simulators exist yet;
   // they are used when the configuration asks for them by name.
   Result<std::map<std::string, app::Connector*>> Connectors(const app::Settings& settings) {
+    ENROL_ASSIGN_OR_RETURN(auto out, SystemConnectors(settings));
+    const boost::json::object* c = settings.connectors_config.if_object();
+    if (const boost::json::value* a = c ? c->if_contains("archive") : nullptr) {
+      ENROL_ASSIGN_OR_RETURN(out["archive"], Archive(settings, *a));
+    }
+    return out;
+  }
+
+  // The archive connector (connectors.archive): the Noark 5 client over
+  // libcurl, or over a loopback to the archive simulator in this process.
+  // It files the rendered letters' PDF/A copies, so the letters must be real.
+  Result<app::Connector*> Archive(const app::Settings& settings, const boost::json::value& section) {
+    ENROL_ASSIGN_OR_RETURN(archive::ArchiveConfig ac, archive::ParseArchiveConfig(section, settings.source));
+    if (!letter_service_) {
+      return InvalidArgument(settings.source + ": connectors.archive files the rendered letters; it needs "
+                                               "connectors.letters = \"renderer\"");
+    }
+    if (ac.simulator) {
+      sim::Noark5ArchiveOptions o;
+      o.db_path = ac.simulator_db;
+      ENROL_ASSIGN_OR_RETURN(archive_simulator_, sim::Noark5Archive::Open(o));
+      archive_transport_ = std::make_unique<sim::LoopbackTransport>(*archive_simulator_);
+    } else {
+      http::ClientOptions o;
+      o.ca_file = ac.ca_file;
+      o.timeout_ms = ac.timeout_ms;
+      auto client = std::make_unique<http::HttpClient>(o);
+      client->SetStopFlag(stop_);
+      archive_http_ = client.get();
+      archive_transport_ = std::move(client);
+    }
+    noark5_ = std::make_unique<archive::Noark5Client>(ac.noark5, *archive_transport_);
+    ENROL_ASSIGN_OR_RETURN(app::LetterStore* letters, Letters());
+    ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());
+    ENROL_ASSIGN_OR_RETURN(app::CaseStore* cases, Cases());
+    archive_service_ = std::make_unique<app::ArchiveService>(*persons, *cases, *letters, *noark5_, settings);
+    return static_cast<app::Connector*>(archive_service_.get());
+  }
+
+  // The connectors of the invoke types by connectors.mode.
+  Result<std::map<std::string, app::Connector*>> SystemConnectors(const app::Settings& settings) {
     const boost::json::object* c = settings.connectors_config.if_object();
     const boost::json::value* mode = c ? c->if_contains("mode") : nullptr;
     if (mode && *mode == "http") {
@@ -294,6 +340,11 @@ class ProductionServices final : public cli::Services {
   std::unique_ptr<app::LetterService> letter_service_;
   std::unique_ptr<sim::SimulatedSystems> simulators_;
   std::vector<std::unique_ptr<http::HttpJsonConnector>> http_connectors_;
+  std::unique_ptr<sim::Noark5Archive> archive_simulator_;
+  std::unique_ptr<http::Transport> archive_transport_;
+  http::HttpClient* archive_http_ = nullptr;
+  std::unique_ptr<archive::Noark5Client> noark5_;
+  std::unique_ptr<app::ArchiveService> archive_service_;
   std::unique_ptr<app::CaseEngine> engine_;
 };
 

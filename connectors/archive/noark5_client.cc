@@ -1,5 +1,7 @@
 #include "connectors/archive/noark5_client.h"
 
+#include <chrono>
+
 #include <boost/json.hpp>
 
 #include "engine/core/sha256.h"
@@ -81,7 +83,9 @@ std::string Str(const json::object& o, const char* k) {
 
 class Session {
  public:
-  Session(const Noark5Settings& s, Transport& t) : s_(s), t_(t) {}
+  Session(const Noark5Settings& s, Transport& t, int64_t timeout_ms)
+      : s_(s), t_(t), deadline_(timeout_ms > 0 ? Clock::now() + std::chrono::milliseconds(timeout_ms)
+                                                : Clock::time_point::max()) {}
   int requests = 0;
 
   Result<json::object> Get(const std::string& what, const std::string& url) {
@@ -141,6 +145,11 @@ class Session {
  private:
   Result<http::Response> Send(const std::string& what, http::Request r, bool any_status = false) {
     r.headers["accept"] = kMediaType;
+    if (deadline_ != Clock::time_point::max()) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()).count();
+      if (left <= 0) return Unavailable(what + ": the filing did not finish within its timeout");
+      r.timeout_ms = left;
+    }
     if (!s_.bearer_token.empty()) r.headers["authorization"] = "Bearer " + s_.bearer_token;
     ++requests;
     auto res = t_.Send(r);
@@ -165,8 +174,10 @@ class Session {
     }
     return out;
   }
+  using Clock = std::chrono::steady_clock;
   const Noark5Settings& s_;
   Transport& t_;
+  Clock::time_point deadline_;
 };
 
 Status Need(const std::string& href, const std::string& what, const std::string& rel) {
@@ -192,8 +203,13 @@ json::object ArchiveReceipt::ToJson() const {
 Noark5Client::Noark5Client(Noark5Settings settings, Transport& transport)
     : settings_(std::move(settings)), transport_(transport) {}
 
-Result<ArchiveReceipt> Noark5Client::File(const ArchiveLetter& l) {
-  Session s(settings_, transport_);
+Result<json::object> Noark5Client::File(const ArchiveLetter& letter, int64_t timeout_ms) {
+  ENROL_ASSIGN_OR_RETURN(ArchiveReceipt r, FileLetter(letter, timeout_ms));
+  return r.ToJson();
+}
+
+Result<ArchiveReceipt> Noark5Client::FileLetter(const ArchiveLetter& l, int64_t timeout_ms) {
+  Session s(settings_, transport_, timeout_ms);
   ArchiveReceipt out;
   const Screening& scr = settings_.screening;
   const bool screened = !scr.tilgangsrestriksjon.empty();

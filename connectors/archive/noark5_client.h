@@ -29,6 +29,7 @@
 #include <boost/json/object.hpp>
 
 #include "connectors/http/http_message.h"
+#include "engine/app/archive_ports.h"
 #include "engine/core/result.h"
 
 namespace enrol::archive {
@@ -49,25 +50,8 @@ struct Noark5Settings {
   std::string bearer_token;             // "" when the transport authenticates
 };
 
-struct Recipient {
-  std::string name;
-  std::vector<std::string> address_lines;  // postadresse, then "postnummer poststed"
-  std::string postnummer, poststed;
-};
-
-struct ArchiveLetter {
-  std::string pupil_key;     // the saksmappe's external key (one per pupil)
-  std::string letter_key;    // the journalpost's external key (one per letter)
-  std::string mappe_title, mappe_public_title;      // the public one with the name as ******
-  std::string title, public_title;
-  std::string document_title;
-  std::string document_date;  // "2027-03-01T00:00:00+01:00"
-  std::vector<Recipient> recipients;
-  std::string file;           // the PDF/A bytes
-  std::string file_name;      // "innskriving.pdf"
-  std::string mime_type = "application/pdf";
-  std::string format = "fmt/477";  // PRONOM id (PDF/A-2b)
-};
+using Recipient = app::ArchiveRecipient;
+using ArchiveLetter = app::ArchiveFiling;
 
 // What the archive assigned, kept on the case as its receipt.
 struct ArchiveReceipt {
@@ -85,10 +69,13 @@ struct ArchiveReceipt {
   [[nodiscard]] boost::json::object ToJson() const;
 };
 
-class Noark5Client {
+class Noark5Client final : public app::ArchivePort {
  public:
   Noark5Client(Noark5Settings settings, Transport& transport);
-  [[nodiscard]] Result<ArchiveReceipt> File(const ArchiveLetter& letter);
+  // Every request ends by `timeout_ms` from now (0: no bound of its own).
+  [[nodiscard]] Result<ArchiveReceipt> FileLetter(const ArchiveLetter& letter, int64_t timeout_ms = 0);
+  // The port: FileLetter's receipt as JSON.
+  [[nodiscard]] Result<boost::json::object> File(const ArchiveLetter& letter, int64_t timeout_ms) override;
 
  private:
   Noark5Settings settings_;

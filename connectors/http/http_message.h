@@ -3,6 +3,7 @@
 // connectors and simulators (routers, protocol clients), so that they are
 // tested without sockets and keep libcurl and Beast out of their headers.
 
+#include <cstdint>
 #include <map>
 #include <string>
 
@@ -19,6 +20,7 @@ struct Request {
   std::string target;   // a server's: path and query as received
   Headers headers;
   std::string body;
+  int64_t timeout_ms = 0;  // a client's bound for this request (0: its default)
 
   [[nodiscard]] std::string Header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);

@@ -522,6 +522,17 @@ http::Response Noark5Archive::Handle(const http::Request& request) {
   return std::move(*r);
 }
 
+Result<http::Response> LoopbackTransport::Send(const http::Request& r) {
+  const size_t scheme = r.url.find("://");
+  if (scheme == std::string::npos) return InvalidArgument("not an absolute URL: " + r.url.substr(0, r.url.find('?')));
+  const std::string rest = r.url.substr(scheme + 3);
+  const size_t slash = rest.find('/');
+  http::Request in = r;
+  in.headers["host"] = rest.substr(0, slash);
+  in.target = slash == std::string::npos ? "/" : rest.substr(slash);
+  return archive_.Handle(in);
+}
+
 Result<std::map<std::string, int64_t>> Noark5Archive::Counts() {
   std::lock_guard<std::mutex> lock(mu_);
   std::map<std::string, int64_t> out;

@@ -58,4 +58,15 @@ class Noark5Archive {
   std::mutex mu_;
 };
 
+// A transport that hands each request to an archive in this process, as the
+// network would (the Host is the URL's): the demo's and tests' archive.
+class LoopbackTransport final : public http::Transport {
+ public:
+  explicit LoopbackTransport(Noark5Archive& archive) : archive_(archive) {}
+  [[nodiscard]] Result<http::Response> Send(const http::Request& request) override;
+
+ private:
+  Noark5Archive& archive_;
+};
+
 }  // namespace enrol::sim

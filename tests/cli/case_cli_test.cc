@@ -93,6 +93,12 @@ TEST_F(CaseCliTest, IncidentsListRetrySkipCancel) {
   cfg.as_object()["connectors"].as_object().erase("letters");  // the simulator, failing, serves letters too
   cfg.as_object()["workflow"].as_object()["retry"] = json::object{{"attempts", 1}};
   testing::WriteFile(dir_.File("config.json"), json::serialize(cfg));
+  // The archive files rendered letters only: it says so and starts nothing.
+  auto refused = Enrol("intake --school-year 2027 --grades 1");
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.out.find("connectors.archive files the rendered letters"), std::string::npos) << refused.out;
+  cfg.as_object()["connectors"].as_object().erase("archive");  // the generic simulator, failing, serves it
+  testing::WriteFile(dir_.File("config.json"), json::serialize(cfg));
   ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
   auto list = Json(Enrol("--json incidents list"));
   ASSERT_GT(list.as_array().size(), 10u);

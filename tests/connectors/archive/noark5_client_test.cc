@@ -92,7 +92,7 @@ class Noark5ClientTest : public ::testing::Test {
 TEST_F(Noark5ClientTest, FilesALetterWithTheArchivesOwnNumbers) {
   SimulatorTransport t(*archive_);
   Noark5Client client(Settings(), t);
-  auto r = client.File(Letter());
+  auto r = client.FileLetter(Letter());
   ASSERT_TRUE(r) << r.error().message;
   ExpectOneOfEach();
   EXPECT_FALSE(r->saksmappe_existed);
@@ -128,7 +128,7 @@ TEST_F(Noark5ClientTest, TheSaksmappeAndJournalpostAreScreened) {
     }
     return std::nullopt;
   };
-  ASSERT_TRUE(Noark5Client(Settings(), t).File(Letter()));
+  ASSERT_TRUE(Noark5Client(Settings(), t).FileLetter(Letter()));
   ASSERT_GE(bodies.size(), 2u);
   const json::object& mappe = bodies[0].as_object();
   EXPECT_EQ(mappe.at("skjerming").at("tilgangsrestriksjon").at("kode"), "13");
@@ -141,9 +141,9 @@ TEST_F(Noark5ClientTest, TheSaksmappeAndJournalpostAreScreened) {
 TEST_F(Noark5ClientTest, ARepeatFindsWhatTheFirstMade) {
   SimulatorTransport t(*archive_);
   Noark5Client client(Settings(), t);
-  auto first = client.File(Letter());
+  auto first = client.FileLetter(Letter());
   ASSERT_TRUE(first);
-  auto again = client.File(Letter());
+  auto again = client.FileLetter(Letter());
   ASSERT_TRUE(again) << again.error().message;
   ExpectOneOfEach();
   EXPECT_TRUE(again->saksmappe_existed);
@@ -155,8 +155,8 @@ TEST_F(Noark5ClientTest, ARepeatFindsWhatTheFirstMade) {
 TEST_F(Noark5ClientTest, ANewLetterIsANewJournalpostInTheSameSaksmappe) {
   SimulatorTransport t(*archive_);
   Noark5Client client(Settings(), t);
-  auto first = client.File(Letter("job-1"));
-  auto second = client.File(Letter("job-2"));
+  auto first = client.FileLetter(Letter("job-1"));
+  auto second = client.FileLetter(Letter("job-2"));
   ASSERT_TRUE(first && second);
   ExpectOneOfEach(/*journalposts=*/2);
   EXPECT_EQ(second->mappe_id, first->mappe_id);
@@ -167,18 +167,18 @@ TEST_F(Noark5ClientTest, ANewLetterIsANewJournalpostInTheSameSaksmappe) {
 // The nasty case at every step: the request is applied, its answer lost.
 TEST_F(Noark5ClientTest, AnAnswerLostAtAnyStepLeavesNoDuplicate) {
   SimulatorTransport probe(*archive_);
-  ASSERT_TRUE(Noark5Client(Settings(), probe).File(Letter("probe")));
+  ASSERT_TRUE(Noark5Client(Settings(), probe).FileLetter(Letter("probe")));
   const int steps = probe.sent;
   ASSERT_GE(steps, 10);
   for (int n = 1; n <= steps; ++n) {
     SetUp();  // a fresh archive
     SimulatorTransport t(*archive_);
     t.lose_answer_of = n;
-    auto failed = Noark5Client(Settings(), t).File(Letter());
+    auto failed = Noark5Client(Settings(), t).FileLetter(Letter());
     ASSERT_FALSE(failed) << "step " << n;
     EXPECT_EQ(failed.error().code, ErrorCode::kUnavailable) << failed.error().message;
     SimulatorTransport retry(*archive_);
-    auto r = Noark5Client(Settings(), retry).File(Letter());
+    auto r = Noark5Client(Settings(), retry).FileLetter(Letter());
     ASSERT_TRUE(r) << "step " << n << ": " << r.error().message;
     SCOPED_TRACE("answer lost at request " + std::to_string(n));
     ExpectOneOfEach();
@@ -191,12 +191,12 @@ TEST_F(Noark5ClientTest, ARefusedUploadDeletesItsDokumentobjektAndTheRetryStarts
     if (r.target.find("/referanseFil") != std::string::npos) r.body += "corrupted in transit";
     return std::nullopt;
   };
-  auto failed = Noark5Client(Settings(), t).File(Letter());
+  auto failed = Noark5Client(Settings(), t).FileLetter(Letter());
   ASSERT_FALSE(failed);
   EXPECT_NE(failed.error().message.find("HTTP 400"), std::string::npos) << failed.error().message;
   EXPECT_EQ(Counts()["dokumentobjekt"], 0);
   SimulatorTransport good(*archive_);
-  ASSERT_TRUE(Noark5Client(Settings(), good).File(Letter()));
+  ASSERT_TRUE(Noark5Client(Settings(), good).FileLetter(Letter()));
   ExpectOneOfEach();
 }
 
@@ -210,7 +210,7 @@ TEST_F(Noark5ClientTest, ServerErrorsAreRetryableAndSayNoName) {
     busy.body = R"({"feil":{"kode":429,"beskrivelse":"for mange forespørsler"}})";
     return Result<http::Response>(busy);
   };
-  auto r = Noark5Client(Settings(), t).File(Letter());
+  auto r = Noark5Client(Settings(), t).FileLetter(Letter());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(r.error().message.find("Retry-After: 7"), std::string::npos) << r.error().message;
@@ -251,7 +251,7 @@ TEST_F(Noark5ClientTest, AMissingArkivdelIsAPermanentError) {
   SimulatorTransport t(*archive_);
   Noark5Settings s = Settings();
   s.arkivdel = "Personalarkiv";
-  auto r = Noark5Client(s, t).File(Letter());
+  auto r = Noark5Client(s, t).FileLetter(Letter());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition);
   EXPECT_NE(r.error().message.find("Personalarkiv"), std::string::npos);

@@ -64,9 +64,9 @@ TEST(Noark5HttpTest, FilesALetterOverHttpAndARepeatMakesNothingNew) {
   l.recipients = {Recipient{"Kari Testesen", {"Storgata 1"}, "9999", "FJORDVIK"}};
   l.file = std::string(3 * 1024 * 1024, 'p');  // past Beast's default body limit
   l.file_name = "innskriving.pdf";
-  auto r = Noark5Client(settings, client).File(l);
+  auto r = Noark5Client(settings, client).FileLetter(l);
   ASSERT_TRUE(r) << r.error().message;
-  auto again = Noark5Client(settings, client).File(l);
+  auto again = Noark5Client(settings, client).FileLetter(l);
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_TRUE(again->journalpost_existed);
   EXPECT_EQ(again->dokumentobjekt_system_id, r->dokumentobjekt_system_id);

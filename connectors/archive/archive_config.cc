@@ -1,0 +1,112 @@
+#include "connectors/archive/archive_config.h"
+
+#include <cstdlib>
+#include <set>
+
+#include <boost/json.hpp>
+
+namespace enrol::archive {
+namespace json = boost::json;
+
+namespace {
+
+Result<std::string> Text(const json::object& o, const char* key, const std::string& where, bool required) {
+  const json::value* v = o.if_contains(key);
+  if (!v) {
+    if (required) return InvalidArgument(where + ": connectors.archive." + key + " is required");
+    return std::string();
+  }
+  if (!v->is_string() || v->get_string().empty()) {
+    return InvalidArgument(where + ": connectors.archive." + key + " must be a non-empty string");
+  }
+  return std::string(v->get_string());
+}
+
+Result<std::vector<std::string>> Codes(const json::object& o, const char* key, const std::string& where) {
+  const json::value* v = o.if_contains(key);
+  std::vector<std::string> out;
+  if (!v || !v->is_array() || v->get_array().empty()) {
+    return InvalidArgument(where + ": connectors.archive.skjerming." + key +
+                           " must list at least one skjermingMetadata code (e.g. [\"NPS\", \"TM1\"])");
+  }
+  for (const auto& c : v->get_array()) {
+    if (!c.is_string() || c.get_string().empty()) {
+      return InvalidArgument(where + ": connectors.archive.skjerming." + key + " holds a code that is not a string");
+    }
+    out.emplace_back(c.get_string());
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<ArchiveConfig> ParseArchiveConfig(const json::value& section, const std::string& where) {
+  if (!section.is_object()) return InvalidArgument(where + ": connectors.archive must be an object");
+  const json::object& o = section.get_object();
+  static const std::set<std::string> known = {"protocol", "url", "simulator_db", "arkivdel", "skjerming",
+                                              "ca_file", "token_env", "timeout_ms", "_comment"};
+  for (const auto& kv : o) {
+    if (!known.count(std::string(kv.key()))) {
+      return InvalidArgument(where + ": connectors.archive." + std::string(kv.key()) + " is not a setting");
+    }
+  }
+  ArchiveConfig c;
+  ENROL_ASSIGN_OR_RETURN(std::string protocol, Text(o, "protocol", where, true));
+  if (protocol != "noark5") {
+    return InvalidArgument(where + ": connectors.archive.protocol '" + protocol + "' is not known (noark5)");
+  }
+  ENROL_ASSIGN_OR_RETURN(c.url, Text(o, "url", where, false));
+  c.simulator = o.contains("simulator_db");
+  if (c.simulator) {
+    const json::value& db = o.at("simulator_db");
+    if (!db.is_string()) return InvalidArgument(where + ": connectors.archive.simulator_db must be a string");
+    c.simulator_db = std::string(db.get_string());
+  }
+  if (c.url.empty() == !c.simulator) {
+    return InvalidArgument(where + ": connectors.archive needs either url (the archive's API root) or simulator_db "
+                                   "(the archive simulator in this process), not both");
+  }
+  if (!c.url.empty() && c.url.rfind("https://", 0) != 0 && c.url.rfind("http://", 0) != 0) {
+    return InvalidArgument(where + ": connectors.archive.url must start with https:// (or http://)");
+  }
+  c.noark5.root_url = c.simulator ? "http://archive-simulator/noark5v5/" : c.url;
+  if (o.contains("arkivdel")) {
+    ENROL_ASSIGN_OR_RETURN(c.noark5.arkivdel, Text(o, "arkivdel", where, true));
+  }
+  const json::value* s = o.if_contains("skjerming");
+  if (!s || !s->is_object()) {
+    return InvalidArgument(where + ": connectors.archive.skjerming is required: pupils' case files are screened "
+                                   "(tilgangsrestriksjon, skjermingshjemmel, mappe, journalpost)");
+  }
+  const json::object& so = s->get_object();
+  auto sub = [&](const char* key) -> Result<std::string> {
+    const json::value* v = so.if_contains(key);
+    if (!v || !v->is_string() || v->get_string().empty()) {
+      return InvalidArgument(where + ": connectors.archive.skjerming." + key + " is required (a non-empty string)");
+    }
+    return std::string(v->get_string());
+  };
+  ENROL_ASSIGN_OR_RETURN(c.noark5.screening.tilgangsrestriksjon, sub("tilgangsrestriksjon"));
+  ENROL_ASSIGN_OR_RETURN(c.noark5.screening.skjermingshjemmel, sub("skjermingshjemmel"));
+  ENROL_ASSIGN_OR_RETURN(c.noark5.screening.mappe_metadata, Codes(so, "mappe", where));
+  ENROL_ASSIGN_OR_RETURN(c.noark5.screening.journalpost_metadata, Codes(so, "journalpost", where));
+  ENROL_ASSIGN_OR_RETURN(c.ca_file, Text(o, "ca_file", where, false));
+  ENROL_ASSIGN_OR_RETURN(c.token_env, Text(o, "token_env", where, false));
+  if (!c.token_env.empty()) {
+    const char* token = std::getenv(c.token_env.c_str());
+    if (!token || !*token) {
+      return InvalidArgument(where + ": connectors.archive.token_env names " + c.token_env +
+                             ", which is not set in the environment");
+    }
+    c.noark5.bearer_token = token;
+  }
+  if (const json::value* t = o.if_contains("timeout_ms")) {
+    if (!t->is_int64() || t->get_int64() < 100 || t->get_int64() > 600000) {
+      return InvalidArgument(where + ": connectors.archive.timeout_ms must be a number from 100 to 600000");
+    }
+    c.timeout_ms = t->get_int64();
+  }
+  return c;
+}
+
+}  // namespace enrol::archive

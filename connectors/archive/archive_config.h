@@ -1,0 +1,41 @@
+#pragma once
+// The "connectors.archive" section of the configuration:
+//
+//   "archive": {
+//     "protocol": "noark5",
+//     "url": "https://arkiv.kommune.no/noark5v5/",   // the API's root, or
+//     "simulator_db": "simulated-archive.db",        // the archive simulator in this process
+//     "arkivdel": "Elevarkiv",
+//     "skjerming": {"tilgangsrestriksjon": "13",
+//                   "skjermingshjemmel": "Offl. § 13 jf. fvl. § 13 (1) nr.1",
+//                   "mappe": ["NPS", "TM1"], "journalpost": ["NM", "TR1"]},
+//     "ca_file": "/etc/ssl/kommune-ca.pem",          // optional: TLS is always verified
+//     "token_env": "ENROL_ARCHIVE_TOKEN",            // optional: a bearer token from this variable
+//     "timeout_ms": 10000                            // optional: per request
+//   }
+//
+// Secrets never come from the file: a token is read from the environment
+// variable the file names.
+
+#include <string>
+
+#include <boost/json/value.hpp>
+
+#include "connectors/archive/noark5_client.h"
+
+namespace enrol::archive {
+
+struct ArchiveConfig {
+  Noark5Settings noark5;
+  std::string url;            // "" with the simulator
+  bool simulator = false;
+  std::string simulator_db;   // "" : memory
+  std::string ca_file;
+  std::string token_env;
+  int64_t timeout_ms = 10000;
+};
+
+// `where` names the file for messages ("config/demo/municipality.json").
+[[nodiscard]] Result<ArchiveConfig> ParseArchiveConfig(const boost::json::value& section, const std::string& where);
+
+}  // namespace enrol::archive

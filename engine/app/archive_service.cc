@@ -1,0 +1,111 @@
+#include "engine/app/archive_service.h"
+
+#include <map>
+
+#include <boost/json.hpp>
+
+#include "engine/app/cohort_report.h"
+#include "engine/app/protection.h"
+#include "engine/core/sha256.h"
+
+namespace enrol::app {
+namespace json = boost::json;
+
+namespace {
+
+JobOutcome Fail(std::string error, bool retryable) { return JobOutcome{false, nullptr, std::move(error), retryable}; }
+
+const char* GradeWord(int grade) {
+  switch (grade) {
+    case 1: return "1. trinn";
+    case 5: return "5. trinn";
+    case 8: return "8. trinn";
+    default: return "trinn";
+  }
+}
+
+}  // namespace
+
+std::string PupilArchiveKey(const std::string& kommunenummer, const std::string& national_id) {
+  return "elev-" + core::Sha256Hex("enrol-elevmappe\n" + kommunenummer + "\n" + national_id).substr(0, 32);
+}
+
+Result<ArchiveFiling> ArchiveService::Prepare(const JobRequest& r) {
+  const json::value* ref = r.params.if_contains("case_ref");
+  if (!ref || !ref->is_string()) return InvalidArgument("the archive invoke needs the case_ref param");
+  const json::value* letter = r.params.if_contains("letter");
+  const json::value* version = letter && letter->is_object() ? letter->get_object().if_contains("letter_version") : nullptr;
+  if (!version || !version->is_int64()) {
+    return InvalidArgument("the archive invoke needs the letter param with its letter_version");
+  }
+  ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCaseByKey(std::string(ref->get_string())));
+  if (!c) return NotFound("no case " + std::string(ref->get_string()));
+  ENROL_ASSIGN_OR_RETURN(StoredPerson child, FindPerson(persons_, PersonRef(c->person_id)));
+  std::map<std::string, StoredPerson> guardians;
+  for (const auto& resp : child.person.responsibility) {
+    if (resp.guardian_id.empty()) continue;
+    ENROL_ASSIGN_OR_RETURN(std::optional<StoredPerson> g, persons_.FindByNin(resp.guardian_id));
+    if (g) guardians.emplace(resp.guardian_id, std::move(*g));
+  }
+  const bool prot = ChildOrGuardianProtected(child.person, [&](std::string_view id) -> const core::Person* {
+    auto it = guardians.find(std::string(id));
+    return it == guardians.end() ? nullptr : &it->second.person;
+  });
+  if (prot) {
+    return FailedPrecondition("case " + c->key +
+                              " is under a protected address: it is never archived automatically (the education "
+                              "office files it by hand, with stricter screening)");
+  }
+
+  // The letter version the workflow approved: its PDF/A archive copy.
+  ENROL_ASSIGN_OR_RETURN(std::vector<StoredLetter> all, letters_.OfCase(c->id, /*all=*/true));
+  const StoredLetter* copy = nullptr;
+  for (const StoredLetter& l : all) {
+    if (l.version == version->get_int64() && l.copy == 1) copy = &l;
+  }
+  if (!copy || copy->pdfa.empty()) {
+    return FailedPrecondition("case " + c->key + " has no rendered letter version " +
+                              std::to_string(version->get_int64()) + " to archive");
+  }
+
+  ArchiveFiling f;
+  f.pupil_key = PupilArchiveKey(settings_.municipality.number, child.person.id);
+  f.letter_key = r.idempotency_key;
+  const std::string name = child.person.name.Full();
+  const std::string year = std::to_string(c->school_year) + "/" + std::to_string(c->school_year + 1);
+  f.mappe_title = "Elevmappe - " + name;
+  f.mappe_public_title = "Elevmappe - ******";
+  const std::string what = std::string("Vedtak om skoleplass ") + GradeWord(c->grade) + " " + year;
+  f.title = what + " - " + name;
+  f.public_title = what + " - ******";
+  f.document_title = what;
+  f.document_date = copy->created_at;
+  for (const auto& [id, g] : guardians) {
+    if (!g.person.home || g.person.home->kind == core::AddressKind::kUkjentBosted) continue;
+    ArchiveRecipient rec;
+    rec.name = g.person.name.Full();
+    rec.address_lines = {g.person.home->StreetLine()};
+    rec.postnummer = g.person.home->postnummer;
+    rec.poststed = g.person.home->poststed;
+    f.recipients.push_back(std::move(rec));
+  }
+  f.file = copy->pdfa;
+  f.file_name = "vedtak-skoleplass-v" + std::to_string(copy->version) + ".pdf";
+  return f;
+}
+
+JobOutcome ArchiveService::Execute(const JobRequest& r) {
+  auto filing = Prepare(r);
+  if (!filing) {
+    const ErrorCode code = filing.error().code;
+    return Fail("archive: " + filing.error().message,
+                code == ErrorCode::kUnavailable || code == ErrorCode::kAborted || code == ErrorCode::kInternal);
+  }
+  auto receipt = archive_.File(*filing, r.timeout_ms);
+  if (!receipt) {
+    return Fail("archive: " + receipt.error().message, receipt.error().code == ErrorCode::kUnavailable);
+  }
+  return JobOutcome{true, std::move(*receipt), "", true};
+}
+
+}  // namespace enrol::app

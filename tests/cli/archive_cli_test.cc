@@ -1,0 +1,185 @@
+// The archive step of the workflow through the Noark 5 client, as a user
+// runs it: against the archive simulator in the engine's process, against
+// `enrol simulate archive` over HTTP, and with the archive down.
+#include <set>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "engine/store/sqlite.h"
+#include "tests/support/demo_config.h"
+
+namespace enrol {
+namespace {
+
+namespace json = boost::json;
+
+// Every "Fornavn [Mellomnavn] Etternavn" of the extract (a FREG JSON array).
+void CollectNames(const json::value& v, std::set<std::string>& out) {
+  if (v.is_object()) {
+    const json::object& o = v.get_object();
+    const json::value* f = o.if_contains("fornavn");
+    const json::value* e = o.if_contains("etternavn");
+    const json::value* m = o.if_contains("mellomnavn");
+    if (f && e && f->is_string() && e->is_string()) {
+      std::string name = std::string(f->get_string()) + " ";
+      if (m && m->is_string() && !m->get_string().empty()) name += std::string(m->get_string()) + " ";
+      out.insert(name + std::string(e->get_string()));
+    }
+    for (const auto& kv : o) CollectNames(kv.value(), out);
+  } else if (v.is_array()) {
+    for (const auto& e : v.get_array()) CollectNames(e, out);
+  }
+}
+
+class ArchiveCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Configure([](json::object&) {});
+    ASSERT_EQ(Enrol("gen-extract --municipality 5099 --children 400 --seed 5 --school-year 2027 --out x.json").exit_code, 0);
+    ASSERT_EQ(Enrol("init").exit_code, 0);
+    ASSERT_EQ(Enrol("import x.json").exit_code, 0);
+    CollectNames(json::parse(testing::ReadFile(dir_.File("x.json"))), names_);
+    ASSERT_GT(names_.size(), 100u);
+  }
+  void Configure(const std::function<void(json::object& archive)>& archive) {
+    testing::WriteDemoConfig(dir_, [&](json::object& o) {
+      json::object& c = o["connectors"].as_object();
+      c["simulator_db"] = dir_.File("sims.db");
+      json::object& a = c["archive"].as_object();
+      a["simulator_db"] = dir_.File("archive.db");
+      archive(a);
+    });
+  }
+  testing::CommandResult Enrol(const std::string& args) {
+    return testing::Run("cd " + dir_.path().string() + " && ENROL_CONFIG=" + dir_.File("config.json") + " " +
+                        testing::EnrolBinary() + " " + args);
+  }
+  static json::value Json(const testing::CommandResult& r) {
+    boost::system::error_code ec;
+    auto v = json::parse(r.out, ec);
+    EXPECT_FALSE(ec) << r.out.substr(0, 400);
+    return v;
+  }
+  std::string NameIn(const std::string& text) const {
+    for (const auto& n : names_) {
+      if (text.find(n) != std::string::npos) return n;
+    }
+    return "";
+  }
+  // What the archive holds, and that it is one saksmappe per pupil and one
+  // journalpost, document and file per case.
+  void ExpectOneFilingPerCase(const std::string& archive_db, size_t cases) {
+    auto db = store::Database::Open(archive_db);
+    ASSERT_TRUE(db);
+    auto count = [&](const std::string& kind) {
+      auto q = (*db)->Prepare("SELECT COUNT(*) FROM objects WHERE kind='" + kind + "'");
+      EXPECT_TRUE(q && *q->Step());
+      return static_cast<size_t>(q->ColumnInt(0));
+    };
+    EXPECT_EQ(count("saksmappe"), cases);
+    EXPECT_EQ(count("journalpost"), cases);
+    EXPECT_EQ(count("dokumentbeskrivelse"), cases);
+    EXPECT_EQ(count("dokumentobjekt"), cases);
+    auto keys = (*db)->Prepare(
+        "SELECT COUNT(DISTINCT body->>'$.virksomhetsspesifikkeMetadata.\"vnd-enrol-v1:noekkel\"') FROM objects "
+        "WHERE kind='saksmappe'");
+    ASSERT_TRUE(keys && *keys->Step());
+    EXPECT_EQ(static_cast<size_t>(keys->ColumnInt(0)), cases);
+    auto titles = (*db)->Prepare("SELECT body->>'tittel', body->>'offentligTittel' FROM objects "
+                                 "WHERE kind IN ('saksmappe','journalpost')");
+    ASSERT_TRUE(titles);
+    size_t named = 0;
+    while (*titles->Step()) {
+      const std::string title = titles->ColumnText(0), pub = titles->ColumnText(1);
+      named += NameIn(title).empty() ? 0 : 1;
+      EXPECT_EQ(NameIn(pub), "") << pub;
+      EXPECT_NE(pub.find("******"), std::string::npos) << pub;
+    }
+    EXPECT_EQ(named, 2 * cases);  // the titles do name the pupil: the archive is where that belongs
+  }
+  testing::TempDir dir_;
+  std::set<std::string> names_;
+};
+
+TEST_F(ArchiveCliTest, ApprovedLettersAreFiledOncePerCaseInTheSimulatedArchive) {
+  ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
+  auto approved = Enrol("--json case event --school S01 --state awaiting_approval approve --as sekretaer");
+  ASSERT_EQ(approved.exit_code, 0) << approved.out;
+  auto done = Json(Enrol("--json case list --school S01 --status completed")).as_array();
+  ASSERT_GT(done.size(), 3u);
+  ExpectOneFilingPerCase(dir_.File("archive.db"), done.size());
+  const std::string ref(done[0].at("key").as_string());
+  auto shown = Enrol("--json case show " + ref);
+  const json::value shown_json = Json(shown);
+  const json::value& receipt = shown_json.at("data").at("receipts").at("archive");
+  EXPECT_EQ(receipt.at("protocol"), "noark5");
+  EXPECT_NE(std::string(receipt.at("mappeID").as_string()).find('/'), std::string::npos);
+  EXPECT_EQ(receipt.at("journalpostnummer"), 1);
+  EXPECT_EQ(NameIn(shown.out), "");  // the receipt names nobody
+  // Running again files nothing new.
+  ASSERT_EQ(Enrol("run --until-idle").exit_code, 0);
+  ExpectOneFilingPerCase(dir_.File("archive.db"), done.size());
+}
+
+TEST_F(ArchiveCliTest, OverHttpAgainstSimulateArchive) {
+  auto started = testing::Run("cd " + dir_.path().string() + " && (" + testing::EnrolBinary() +
+                              " simulate archive --listen 127.0.0.1:0 --db served.db > served.out 2>&1 & echo $! > served.pid);"
+                              " for i in $(seq 1 100); do grep -q listening served.out && break; sleep 0.05; done; cat served.out");
+  const size_t at = started.out.find("http://127.0.0.1:");
+  ASSERT_NE(at, std::string::npos) << started.out;
+  const std::string url = started.out.substr(at, started.out.find(' ', at) - at);
+  Configure([&](json::object& a) {
+    a.erase("simulator_db");
+    a["url"] = url;
+  });
+  ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
+  ASSERT_EQ(Enrol("case event --school S02 --state awaiting_approval approve --as sekretaer").exit_code, 0);
+  const size_t done = Json(Enrol("--json case list --school S02 --status completed")).as_array().size();
+  testing::Run("cd " + dir_.path().string() + " && kill $(cat served.pid)");
+  ASSERT_GT(done, 3u);
+  ExpectOneFilingPerCase(dir_.File("served.db"), done);
+}
+
+TEST_F(ArchiveCliTest, AnArchiveThatIsDownBecomesAnIncidentThatNamesNobody) {
+  Configure([&](json::object& a) {
+    a.erase("simulator_db");
+    a["url"] = "http://127.0.0.1:1/noark5v5/";
+    a["timeout_ms"] = 2000;
+  });
+  json::value cfg = json::parse(testing::ReadFile(dir_.File("config.json")));
+  cfg.as_object()["workflow"].as_object()["retry"] = json::object{{"attempts", 1}};
+  testing::WriteFile(dir_.File("config.json"), json::serialize(cfg));
+  ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
+  ASSERT_EQ(Enrol("case event --school S01 --state awaiting_approval approve --as sekretaer").exit_code, 0);
+  auto incidents = Enrol("--json incidents list");
+  auto list = Json(incidents).as_array();
+  ASSERT_GT(list.size(), 0u);
+  for (const auto& i : list) {
+    const std::string error(i.at("error").as_string());
+    EXPECT_NE(error.find("archive"), std::string::npos) << error;
+    EXPECT_NE(error.find("failed"), std::string::npos) << error;
+    EXPECT_EQ(NameIn(error), "") << error;
+  }
+  EXPECT_EQ(NameIn(incidents.out), "");
+  EXPECT_EQ(Json(Enrol("--json case list --school S01 --status completed")).as_array().size(), 0u);
+}
+
+TEST_F(ArchiveCliTest, AnIncompleteArchiveSectionIsRefusedWithWhatIsMissing) {
+  Configure([](json::object& a) { a.erase("skjerming"); });
+  auto r = Enrol("intake --school-year 2027 --grades 1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("connectors.archive.skjerming is required"), std::string::npos) << r.out;
+  Configure([](json::object& a) { a["url"] = "https://arkiv.example/"; });
+  r = Enrol("intake --school-year 2027 --grades 1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("not both"), std::string::npos) << r.out;
+  Configure([](json::object& a) { a["protocol"] = "esa"; });
+  r = Enrol("intake --school-year 2027 --grades 1");
+  EXPECT_NE(r.out.find("'esa' is not known"), std::string::npos) << r.out;
+  EXPECT_EQ(Json(Enrol("--json case list")).as_array().size(), 0u);  // nothing was started
+}
+
+}  // namespace
+}  // namespace enrol
