@@ -263,7 +263,12 @@ class ProductionServices final : public cli::Services {
       sim::Noark5ArchiveOptions o;
       o.db_path = ac.simulator_db;
       ENROL_ASSIGN_OR_RETURN(archive_simulator_, sim::Noark5Archive::Open(o));
-      archive_transport_ = std::make_unique<sim::LoopbackTransport>(*archive_simulator_);
+      if (!ac.simulator_faults.is_null()) {
+        ENROL_ASSIGN_OR_RETURN(sim::FaultOptions f,
+                               sim::ParseFaults(ac.simulator_faults, settings.source + ": connectors.archive.simulator_faults"));
+        archive_faults_ = std::make_unique<sim::FaultPlan>(f);
+      }
+      archive_transport_ = std::make_unique<sim::LoopbackTransport>(*archive_simulator_, archive_faults_.get());
     } else {
       http::ClientOptions o;
       o.ca_file = ac.ca_file;
@@ -341,6 +346,7 @@ class ProductionServices final : public cli::Services {
   std::unique_ptr<sim::SimulatedSystems> simulators_;
   std::vector<std::unique_ptr<http::HttpJsonConnector>> http_connectors_;
   std::unique_ptr<sim::Noark5Archive> archive_simulator_;
+  std::unique_ptr<sim::FaultPlan> archive_faults_;
   std::unique_ptr<http::Transport> archive_transport_;
   http::HttpClient* archive_http_ = nullptr;
   std::unique_ptr<archive::Noark5Client> noark5_;

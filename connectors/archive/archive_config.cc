@@ -44,7 +44,7 @@ Result<ArchiveConfig> ParseArchiveConfig(const json::value& section, const std::
   if (!section.is_object()) return InvalidArgument(where + ": connectors.archive must be an object");
   const json::object& o = section.get_object();
   static const std::set<std::string> known = {"protocol", "url", "simulator_db", "arkivdel", "skjerming",
-                                              "ca_file", "token_env", "timeout_ms", "_comment"};
+                                              "ca_file", "token_env", "timeout_ms", "simulator_faults", "_comment"};
   for (const auto& kv : o) {
     if (!known.count(std::string(kv.key()))) {
       return InvalidArgument(where + ": connectors.archive." + std::string(kv.key()) + " is not a setting");
@@ -61,6 +61,10 @@ Result<ArchiveConfig> ParseArchiveConfig(const json::value& section, const std::
     const json::value& db = o.at("simulator_db");
     if (!db.is_string()) return InvalidArgument(where + ": connectors.archive.simulator_db must be a string");
     c.simulator_db = std::string(db.get_string());
+  }
+  if (const json::value* f = o.if_contains("simulator_faults")) {
+    if (!c.simulator) return InvalidArgument(where + ": connectors.archive.simulator_faults is for the simulator only");
+    c.simulator_faults = *f;
   }
   if (c.url.empty() == !c.simulator) {
     return InvalidArgument(where + ": connectors.archive needs either url (the archive's API root) or simulator_db "

@@ -30,6 +30,7 @@ struct ArchiveConfig {
   std::string url;            // "" with the simulator
   bool simulator = false;
   std::string simulator_db;   // "" : memory
+  boost::json::value simulator_faults;  // the simulator's fault injection (null: none)
   std::string ca_file;
   std::string token_env;
   int64_t timeout_ms = 10000;

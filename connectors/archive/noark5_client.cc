@@ -37,7 +37,12 @@ Error StatusError(const std::string& what, const http::Response& r) {
   const std::string text = what + " answered HTTP " + std::to_string(r.status) + ArchiveMessage(r);
   if (r.status == 429 || r.status >= 500) {
     Error e = Unavailable(text).value();
-    if (const std::string after = r.Header("retry-after"); !after.empty()) e.message += " (Retry-After: " + after + ")";
+    if (const std::string after = r.Header("retry-after"); !after.empty()) {
+      e.message += " (Retry-After: " + after + ")";
+      // Seconds; an HTTP date is not trusted to a clock here: a minute.
+      const bool seconds = after.size() <= 6 && after.find_first_not_of("0123456789") == std::string::npos;
+      e.retry_after_ms = seconds ? std::stoll(after) * 1000 : 60000;
+    }
     return e;
   }
   return FailedPrecondition(text).value();

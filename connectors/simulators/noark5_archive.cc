@@ -3,6 +3,7 @@
 #include <chrono>
 #include <ctime>
 #include <random>
+#include <thread>
 
 #include <boost/json.hpp>
 
@@ -522,6 +523,12 @@ http::Response Noark5Archive::Handle(const http::Request& request) {
   return std::move(*r);
 }
 
+uint64_t Noark5Archive::NextRequestNumber() {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto n = impl_->Next("requests");
+  return n ? static_cast<uint64_t>(*n - 1) : 0;
+}
+
 Result<http::Response> LoopbackTransport::Send(const http::Request& r) {
   const size_t scheme = r.url.find("://");
   if (scheme == std::string::npos) return InvalidArgument("not an absolute URL: " + r.url.substr(0, r.url.find('?')));
@@ -530,6 +537,21 @@ Result<http::Response> LoopbackTransport::Send(const http::Request& r) {
   http::Request in = r;
   in.headers["host"] = rest.substr(0, slash);
   in.target = slash == std::string::npos ? "/" : rest.substr(slash);
+  const Fault f = faults_ ? faults_->At(archive_.NextRequestNumber()) : Fault::kNone;
+  if (faults_ && faults_->options().latency_ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(faults_->options().latency_ms));
+  }
+  switch (f) {
+    case Fault::kError:
+    case Fault::kThrottle: return RefusedAnswer(f);
+    case Fault::kTimeout: return Unavailable("the archive did not answer in time (injected)");
+    case Fault::kDrop: {
+      (void)archive_.Handle(in);
+      return Unavailable("the connection was dropped after the request was sent (injected)");
+    }
+    case Fault::kSlow: std::this_thread::sleep_for(std::chrono::milliseconds(faults_->options().slow_ms)); break;
+    case Fault::kNone: break;
+  }
   return archive_.Handle(in);
 }
 

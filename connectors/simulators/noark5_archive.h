@@ -30,6 +30,7 @@
 #include <string>
 
 #include "connectors/http/http_message.h"
+#include "connectors/simulators/fault_plan.h"
 #include "engine/core/result.h"
 
 namespace enrol::sim {
@@ -48,6 +49,10 @@ class Noark5Archive {
   // gives the base of the hrefs it answers with.
   http::Response Handle(const http::Request& request);
 
+  // Numbers the requests it is sent, durably (0, 1, ...): the fault plan's
+  // position, carried from one process to the next.
+  [[nodiscard]] uint64_t NextRequestNumber();
+
   // Objects held per kind ("saksmappe", "journalpost", ...), for tests.
   [[nodiscard]] Result<std::map<std::string, int64_t>> Counts();
 
@@ -62,11 +67,13 @@ class Noark5Archive {
 // network would (the Host is the URL's): the demo's and tests' archive.
 class LoopbackTransport final : public http::Transport {
  public:
-  explicit LoopbackTransport(Noark5Archive& archive) : archive_(archive) {}
+  // With `faults`, it injects them as the network and the server would.
+  explicit LoopbackTransport(Noark5Archive& archive, FaultPlan* faults = nullptr) : archive_(archive), faults_(faults) {}
   [[nodiscard]] Result<http::Response> Send(const http::Request& request) override;
 
  private:
   Noark5Archive& archive_;
+  FaultPlan* faults_;
 };
 
 }  // namespace enrol::sim

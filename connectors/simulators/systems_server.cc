@@ -7,6 +7,7 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <chrono>
 #include <thread>
 
 namespace enrol::sim {
@@ -42,7 +43,7 @@ HttpReply HandleSystemsRequest(SimulatedSystems& systems, const std::string& met
 }
 
 Status ServeHttp(const Handler& handler, const std::string& address, int port,
-                 const std::function<void(int)>& on_listening) {
+                 const std::function<void(int)>& on_listening, FaultPlan* faults) {
   try {
     net::io_context ioc;
     tcp::acceptor acceptor(ioc, tcp::endpoint(net::ip::make_address(address), static_cast<unsigned short>(port)));
@@ -52,7 +53,7 @@ Status ServeHttp(const Handler& handler, const std::string& address, int port,
       acceptor.accept(accepted);
       // One thread per connection: a client keeps a connection per system
       // alive, and must not wait for another connection's turn.
-      std::thread([handler, socket = std::move(accepted)]() mutable {
+      std::thread([handler, faults, socket = std::move(accepted)]() mutable {
         beast::flat_buffer buffer;
         for (;;) {
           bhttp::request_parser<bhttp::string_body> parser;
@@ -70,7 +71,18 @@ Status ServeHttp(const Handler& handler, const std::string& address, int port,
             in.headers[name] = std::string(f.value());
           }
           in.body = req.body();
-          const http::Response out = handler(in);
+          const Fault fault = faults ? faults->Next() : Fault::kNone;
+          if (faults && faults->options().latency_ms > 0) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(faults->options().latency_ms));
+          }
+          if (fault == Fault::kTimeout) {
+            std::this_thread::sleep_for(std::chrono::seconds(120));
+            break;
+          }
+          if (fault == Fault::kSlow) std::this_thread::sleep_for(std::chrono::milliseconds(faults->options().slow_ms));
+          const http::Response out =
+              fault == Fault::kError || fault == Fault::kThrottle ? RefusedAnswer(fault) : handler(in);
+          if (fault == Fault::kDrop) break;  // handled, and the answer never leaves
           bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(out.status), req.version()};
           for (const auto& [name, value] : out.headers) res.set(name, value);
           res.keep_alive(req.keep_alive());

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "connectors/http/http_message.h"
+#include "connectors/simulators/fault_plan.h"
 #include "connectors/simulators/simulated_systems.h"
 #include "engine/core/result.h"
 
@@ -29,8 +30,10 @@ HttpReply HandleSystemsRequest(SimulatedSystems& systems, const std::string& met
 // header names reach the handler lower-case. `on_listening` gets the port
 // once accepting.
 using Handler = std::function<http::Response(const http::Request&)>;
+// With `faults`, each request may be refused, dropped after it was handled,
+// held unanswered (120 s, past any client's timeout), or answered late.
 [[nodiscard]] Status ServeHttp(const Handler& handler, const std::string& address, int port,
-                               const std::function<void(int)>& on_listening);
+                               const std::function<void(int)>& on_listening, FaultPlan* faults = nullptr);
 
 // ServeHttp with HandleSystemsRequest.
 [[nodiscard]] Status ServeSystems(SimulatedSystems& systems, const std::string& address, int port,

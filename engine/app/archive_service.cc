@@ -103,7 +103,9 @@ JobOutcome ArchiveService::Execute(const JobRequest& r) {
   }
   auto receipt = archive_.File(*filing, r.timeout_ms);
   if (!receipt) {
-    return Fail("archive: " + receipt.error().message, receipt.error().code == ErrorCode::kUnavailable);
+    JobOutcome out = Fail("archive: " + receipt.error().message, receipt.error().code == ErrorCode::kUnavailable);
+    out.retry_after_ms = receipt.error().retry_after_ms;
+    return out;
   }
   return JobOutcome{true, std::move(*receipt), "", true};
 }

@@ -976,7 +976,8 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
   cur->last_error = o.error;
   const RetryPolicy p = PolicyFor(cur->type);
   if (o.retryable && cur->attempts < p.attempts) {
-    cur->next_ms = now + Backoff(p, cur->id, cur->attempts);
+    // Not before the system asked (Retry-After), nor later than a day.
+    cur->next_ms = now + std::max(Backoff(p, cur->id, cur->attempts), std::min<int64_t>(o.retry_after_ms, 86400000));
     ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*cur, at));
     ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
         AuditEntry{c->id, "connector:" + cur->type, "effect",

@@ -220,6 +220,7 @@ struct JobOutcome {
   boost::json::value receipt;  // on success
   std::string error;           // on failure, without personal data
   bool retryable = true;
+  int64_t retry_after_ms = 0;  // the system asked to wait this long (HTTP Retry-After)
 };
 
 // One external system: letters renderer, dispatch, student system, archive.

@@ -167,6 +167,14 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   sarchive->add_option("--listen", sarch.listen, "ADDRESS:PORT (port 0: any free port)");
   sarchive->add_option("--db", sarch.db, "its own SQLite file (default: memory)");
   sarchive->add_option("--arkivdel", sarch.arkivdel, "the tittel of the arkivdel it holds (default: Elevarkiv)");
+  sarchive->add_option("--error-share", sarch.error, "share of requests answered 503, not applied");
+  sarchive->add_option("--throttle-share", sarch.throttle, "share answered 429 with Retry-After, not applied");
+  sarchive->add_option("--drop-share", sarch.drop, "share applied, then the connection dropped unanswered");
+  sarchive->add_option("--timeout-share", sarch.timeout, "share held unanswered (120 s), not applied");
+  sarchive->add_option("--slow-share", sarch.slow, "share answered after --slow-ms");
+  sarchive->add_option("--slow-ms", sarch.slow_ms, "how late a slow answer is (default 2000)");
+  sarchive->add_option("--latency-ms", sarch.latency_ms, "added to every answer");
+  sarchive->add_option("--seed", sarch.seed, "the faults' random seed (the same seed, the same faults)");
 
   auto* letters = app.add_subcommand("letters", "decision letters");
   letters->require_subcommand(1);

@@ -57,12 +57,23 @@ int RunSimulateArchive(const GlobalOptions&, Services&, const SimulateArchiveArg
   if (!a.arkivdel.empty()) o.arkivdel_title = a.arkivdel;
   auto archive = sim::Noark5Archive::Open(o);
   if (!archive) return ReportError(archive.error().WithContext("the archive simulator's store " + a.db));
+  sim::FaultOptions f;
+  f.error_share = a.error;
+  f.throttle_share = a.throttle;
+  f.drop_share = a.drop;
+  f.timeout_share = a.timeout;
+  f.slow_share = a.slow;
+  f.slow_ms = a.slow_ms;
+  f.latency_ms = a.latency_ms;
+  f.seed = a.seed;
+  if (auto ok = sim::CheckFaults(f); !ok) return ReportError(ok.error());
+  sim::FaultPlan faults(f);
   sim::Noark5Archive* served = archive->get();
   auto st = sim::ServeHttp([served](const http::Request& r) { return served->Handle(r); }, listen->address,
                            listen->port, [&](int port) {
                              std::cout << "simulated Noark 5 archive listening on http://" << listen->address << ":"
                                        << port << "/noark5v5/ (what it holds: /noark5v5/inspect)" << std::endl;
-                           });
+                           }, f.Any() ? &faults : nullptr);
   if (!st) return ReportError(st.error());
   return 0;
 }

@@ -41,6 +41,9 @@ std::string_view ErrorCodeName(ErrorCode code);
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
+  // For kUnavailable: how long the other side asked us to wait (an HTTP
+  // Retry-After), 0 when it did not say.
+  int64_t retry_after_ms = 0;
 
   // Returns a copy whose message is prefixed with `context: `.
   [[nodiscard]] Error WithContext(std::string_view context) const;

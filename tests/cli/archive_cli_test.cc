@@ -2,6 +2,7 @@
 // runs it: against the archive simulator in the engine's process, against
 // `enrol simulate archive` over HTTP, and with the archive down.
 #include <set>
+#include <chrono>
 #include <thread>
 
 #include <boost/json.hpp>
@@ -165,6 +166,55 @@ TEST_F(ArchiveCliTest, AnArchiveThatIsDownBecomesAnIncidentThatNamesNobody) {
   EXPECT_EQ(NameIn(incidents.out), "");
   EXPECT_EQ(Json(Enrol("--json case list --school S01 --status completed")).as_array().size(), 0u);
 }
+
+// Each fault kind the simulator injects, at a share that makes most filings
+// take several attempts: every case still ends completed, filed once.
+class ArchiveFaultTest : public ArchiveCliTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(ArchiveFaultTest, EveryCaseEndsFiledExactlyOnce) {
+  Configure([](json::object& a) {
+    json::object f{{"seed", 7}, {"slow_ms", 20}};
+    f[GetParam()] = 0.08;
+    a["simulator_faults"] = std::move(f);
+  });
+  json::value cfg = json::parse(testing::ReadFile(dir_.File("config.json")));
+  cfg.as_object()["workflow"].as_object()["retry"] =
+      json::object{{"attempts", 60}, {"backoff", "PT0.02S"}, {"max_backoff", "PT0.1S"}};
+  testing::WriteFile(dir_.File("config.json"), json::serialize(cfg));
+  ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
+  const size_t approving = Json(Enrol("--json case list --school S01 --state awaiting_approval")).as_array().size();
+  ASSERT_GT(approving, 3u);
+  ASSERT_EQ(Enrol("case event --school S01 --state awaiting_approval approve --as sekretaer").exit_code, 0);
+  // Jobs waiting for their retry are not due at once: run until none waits.
+  int64_t queued = -1;
+  for (int round = 0; round < 600 && queued != 0; ++round) {
+    ASSERT_EQ(Enrol("run --until-idle").exit_code, 0);
+    auto db = store::Database::Open(dir_.File("enrol.db"));
+    ASSERT_TRUE(db);
+    auto q = (*db)->Prepare("SELECT COUNT(*) FROM jobs WHERE status='queued'");
+    ASSERT_TRUE(q && *q->Step());
+    queued = q->ColumnInt(0);
+    if (queued) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(queued, 0);
+  const auto incidents = Enrol("--json incidents list");
+  EXPECT_EQ(Json(incidents).as_array().size(), 0u) << incidents.out;
+  EXPECT_EQ(Json(Enrol("--json case list --school S01 --status completed")).as_array().size(), approving);
+  ExpectOneFilingPerCase(dir_.File("archive.db"), approving);
+  // The faults did happen: some archive jobs took more than one attempt (a
+  // slow answer is still an answer).
+  auto db = store::Database::Open(dir_.File("enrol.db"));
+  auto q = (*db)->Prepare("SELECT MAX(attempts) FROM jobs WHERE type='archive'");
+  ASSERT_TRUE(q && *q->Step());
+  if (std::string(GetParam()) == "slow") {
+    EXPECT_EQ(q->ColumnInt(0), 1);
+  } else {
+    EXPECT_GT(q->ColumnInt(0), 1);
+  }
+  EXPECT_EQ(Enrol("audit verify").exit_code, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, ArchiveFaultTest, ::testing::Values("error", "throttle", "drop", "timeout", "slow"));
 
 TEST_F(ArchiveCliTest, AnIncompleteArchiveSectionIsRefusedWithWhatIsMissing) {
   Configure([](json::object& a) { a.erase("skjerming"); });

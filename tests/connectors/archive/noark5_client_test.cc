@@ -214,6 +214,7 @@ TEST_F(Noark5ClientTest, ServerErrorsAreRetryableAndSayNoName) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(r.error().message.find("Retry-After: 7"), std::string::npos) << r.error().message;
+  EXPECT_EQ(r.error().retry_after_ms, 7000);
   EXPECT_NE(r.error().message.find("for mange"), std::string::npos);
   EXPECT_EQ(r.error().message.find("Testesen"), std::string::npos);
 }
