@@ -273,16 +273,17 @@ class ProductionServices final : public cli::Services {
       http::ClientOptions o;
       o.ca_file = ac.ca_file;
       o.timeout_ms = ac.timeout_ms;
-      auto client = std::make_unique<http::HttpClient>(o);
-      client->SetStopFlag(stop_);
-      archive_http_ = client.get();
-      archive_transport_ = std::move(client);
+      auto pool = std::make_unique<http::ClientPool>(o);
+      pool->SetStopFlag(stop_);
+      archive_http_ = pool.get();
+      archive_transport_ = std::move(pool);
     }
     noark5_ = std::make_unique<archive::Noark5Client>(ac.noark5, *archive_transport_);
     ENROL_ASSIGN_OR_RETURN(app::LetterStore* letters, Letters());
     ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());
     ENROL_ASSIGN_OR_RETURN(app::CaseStore* cases, Cases());
-    archive_service_ = std::make_unique<app::ArchiveService>(*persons, *cases, *letters, *noark5_, settings);
+    archive_service_ =
+        std::make_unique<app::ArchiveService>(*persons, *cases, *letters, *noark5_, settings, ac.in_flight);
     return static_cast<app::Connector*>(archive_service_.get());
   }
 
@@ -348,7 +349,7 @@ class ProductionServices final : public cli::Services {
   std::unique_ptr<sim::Noark5Archive> archive_simulator_;
   std::unique_ptr<sim::FaultPlan> archive_faults_;
   std::unique_ptr<http::Transport> archive_transport_;
-  http::HttpClient* archive_http_ = nullptr;
+  http::ClientPool* archive_http_ = nullptr;
   std::unique_ptr<archive::Noark5Client> noark5_;
   std::unique_ptr<app::ArchiveService> archive_service_;
   std::unique_ptr<app::CaseEngine> engine_;

@@ -44,7 +44,8 @@ Result<ArchiveConfig> ParseArchiveConfig(const json::value& section, const std::
   if (!section.is_object()) return InvalidArgument(where + ": connectors.archive must be an object");
   const json::object& o = section.get_object();
   static const std::set<std::string> known = {"protocol", "url", "simulator_db", "arkivdel", "skjerming",
-                                              "ca_file", "token_env", "timeout_ms", "simulator_faults", "_comment"};
+                                              "ca_file", "token_env", "timeout_ms", "simulator_faults", "in_flight",
+                                              "_comment"};
   for (const auto& kv : o) {
     if (!known.count(std::string(kv.key()))) {
       return InvalidArgument(where + ": connectors.archive." + std::string(kv.key()) + " is not a setting");
@@ -109,6 +110,12 @@ Result<ArchiveConfig> ParseArchiveConfig(const json::value& section, const std::
       return InvalidArgument(where + ": connectors.archive.timeout_ms must be a number from 100 to 600000");
     }
     c.timeout_ms = t->get_int64();
+  }
+  if (const json::value* n = o.if_contains("in_flight")) {
+    if (!n->is_int64() || n->get_int64() < 1 || n->get_int64() > 256) {
+      return InvalidArgument(where + ": connectors.archive.in_flight must be a number from 1 to 256");
+    }
+    c.in_flight = static_cast<int>(n->get_int64());
   }
   return c;
 }

@@ -11,7 +11,8 @@
 //                   "mappe": ["NPS", "TM1"], "journalpost": ["NM", "TR1"]},
 //     "ca_file": "/etc/ssl/kommune-ca.pem",          // optional: TLS is always verified
 //     "token_env": "ENROL_ARCHIVE_TOKEN",            // optional: a bearer token from this variable
-//     "timeout_ms": 10000                            // optional: per request
+//     "timeout_ms": 10000,                           // optional: per request
+//     "in_flight": 16                                // optional: filings at once (1-256)
 //   }
 //
 // Secrets never come from the file: a token is read from the environment
@@ -34,6 +35,7 @@ struct ArchiveConfig {
   std::string ca_file;
   std::string token_env;
   int64_t timeout_ms = 10000;
+  int in_flight = 16;         // filings at once
 };
 
 // `where` names the file for messages ("config/demo/municipality.json").

@@ -111,4 +111,29 @@ Result<Response> HttpClient::Send(const Request& r) {
   return response;
 }
 
+Result<Response> ClientPool::Send(const Request& request) {
+  std::unique_ptr<HttpClient> client;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      client = std::move(idle_.back());
+      idle_.pop_back();
+    }
+  }
+  if (!client) {
+    client = std::make_unique<HttpClient>(options_);
+    client->SetStopFlag(stop_);
+  }
+  auto r = client->Send(request);
+  std::lock_guard<std::mutex> lock(mu_);
+  idle_.push_back(std::move(client));
+  return r;
+}
+
+void ClientPool::SetStopFlag(const std::atomic<bool>* stop) {
+  std::lock_guard<std::mutex> lock(mu_);
+  stop_ = stop;
+  for (auto& c : idle_) c->SetStopFlag(stop);
+}
+
 }  // namespace enrol::http

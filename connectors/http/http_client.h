@@ -8,7 +8,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "connectors/http/http_message.h"
 
@@ -36,6 +39,21 @@ class HttpClient final : public Transport {
   ClientOptions options_;
   const std::atomic<bool>* stop_ = nullptr;
   void* curl_;  // CURL*
+};
+
+// Many clients for calls from many threads at once: each Send takes an idle
+// client (or makes one) and gives it back, so each keeps its connection.
+class ClientPool final : public Transport {
+ public:
+  explicit ClientPool(ClientOptions options) : options_(std::move(options)) {}
+  [[nodiscard]] Result<Response> Send(const Request& request) override;
+  void SetStopFlag(const std::atomic<bool>* stop);
+
+ private:
+  ClientOptions options_;
+  const std::atomic<bool>* stop_ = nullptr;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<HttpClient>> idle_;
 };
 
 // "GET http://host/path" without the query, for messages.

@@ -94,20 +94,39 @@ Result<ArchiveFiling> ArchiveService::Prepare(const JobRequest& r) {
   return f;
 }
 
-JobOutcome ArchiveService::Execute(const JobRequest& r) {
-  auto filing = Prepare(r);
-  if (!filing) {
-    const ErrorCode code = filing.error().code;
-    return Fail("archive: " + filing.error().message,
-                code == ErrorCode::kUnavailable || code == ErrorCode::kAborted || code == ErrorCode::kInternal);
-  }
-  auto receipt = archive_.File(*filing, r.timeout_ms);
+namespace {
+
+JobOutcome Filed(ArchivePort& archive, const ArchiveFiling& filing, int64_t timeout_ms) {
+  auto receipt = archive.File(filing, timeout_ms);
   if (!receipt) {
     JobOutcome out = Fail("archive: " + receipt.error().message, receipt.error().code == ErrorCode::kUnavailable);
     out.retry_after_ms = receipt.error().retry_after_ms;
     return out;
   }
   return JobOutcome{true, std::move(*receipt), "", true};
+}
+
+JobOutcome NotPrepared(const Error& e) {
+  const ErrorCode code = e.code;
+  return Fail("archive: " + e.message,
+              code == ErrorCode::kUnavailable || code == ErrorCode::kAborted || code == ErrorCode::kInternal);
+}
+
+}  // namespace
+
+JobOutcome ArchiveService::Execute(const JobRequest& r) {
+  auto filing = Prepare(r);
+  if (!filing) return NotPrepared(filing.error());
+  return Filed(archive_, *filing, r.timeout_ms);
+}
+
+Connector::Call ArchiveService::Begin(const JobRequest& r) {
+  auto filing = Prepare(r);
+  if (!filing) {
+    JobOutcome out = NotPrepared(filing.error());
+    return [out] { return out; };
+  }
+  return [&archive = archive_, f = std::move(*filing), timeout = r.timeout_ms] { return Filed(archive, f, timeout); };
 }
 
 }  // namespace enrol::app

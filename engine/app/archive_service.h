@@ -19,11 +19,17 @@ namespace enrol::app {
 
 class ArchiveService final : public Connector {
  public:
+  // `in_flight` filings at once, when the port may be called from many
+  // threads at a time.
   ArchiveService(PersonStore& persons, CaseStore& cases, LetterStore& letters, ArchivePort& archive,
-                 const Settings& settings)
-      : persons_(persons), cases_(cases), letters_(letters), archive_(archive), settings_(settings) {}
+                 const Settings& settings, int in_flight = 1)
+      : persons_(persons), cases_(cases), letters_(letters), archive_(archive), settings_(settings),
+        in_flight_(in_flight) {}
 
   JobOutcome Execute(const JobRequest& request) override;
+  [[nodiscard]] int MaxInFlight() const override { return in_flight_; }
+  // Reads the case, the persons and the letter here; files on the caller's thread.
+  [[nodiscard]] Call Begin(const JobRequest& request) override;
 
   // What would be filed for a job (for tests).
   [[nodiscard]] Result<ArchiveFiling> Prepare(const JobRequest& request);
@@ -34,6 +40,7 @@ class ArchiveService final : public Connector {
   LetterStore& letters_;
   ArchivePort& archive_;
   const Settings& settings_;
+  int in_flight_;
 };
 
 // "elev-" and 32 hex digits of SHA-256 over the municipality and the id.

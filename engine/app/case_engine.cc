@@ -5,6 +5,10 @@
 #include <cstdlib>
 #include <map>
 #include <set>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 #ifdef ENROL_TEST_HOOKS
 #include <csignal>
@@ -127,6 +131,63 @@ void KillPoint(const char* name) {
   (void)name;
 #endif
 }
+
+// Calls running on threads of their own (a connector's MaxInFlight() > 1);
+// their outcomes queue up for the worker's thread, which commits them. The
+// destructor waits for every call, so none outlives the worker's pass.
+class InFlightCalls {
+ public:
+  InFlightCalls() : shared_(std::make_shared<Shared>()) {}
+  ~InFlightCalls() {
+    for (std::thread& t : threads_) t.join();
+  }
+  InFlightCalls(const InFlightCalls&) = delete;
+  InFlightCalls& operator=(const InFlightCalls&) = delete;
+
+  void Start(size_t index, const std::string& type, Connector::Call call) {
+    ++running_[type];
+    ++total_;
+    threads_.emplace_back([shared = shared_, index, type, call = std::move(call)] {
+      JobOutcome out = call();
+      std::lock_guard<std::mutex> lock(shared->mu);
+      shared->done.push_back(Done{index, type, std::move(out)});
+      shared->cv.notify_one();
+    });
+  }
+  [[nodiscard]] int Running(const std::string& type) const {
+    auto it = running_.find(type);
+    return it == running_.end() ? 0 : it->second;
+  }
+  [[nodiscard]] int Running() const { return total_; }
+
+  struct Done {
+    size_t index;
+    std::string type;
+    JobOutcome outcome;
+  };
+  // A finished call's outcome; with `wait`, waits for one if any runs.
+  std::optional<Done> Take(bool wait) {
+    std::unique_lock<std::mutex> lock(shared_->mu);
+    if (wait && total_ > 0) shared_->cv.wait(lock, [&] { return !shared_->done.empty(); });
+    if (shared_->done.empty()) return std::nullopt;
+    Done d = std::move(shared_->done.front());
+    shared_->done.pop_front();
+    --running_[d.type];
+    --total_;
+    return d;
+  }
+
+ private:
+  struct Shared {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<Done> done;
+  };
+  std::shared_ptr<Shared> shared_;
+  std::vector<std::thread> threads_;
+  std::map<std::string, int> running_;
+  int total_ = 0;
+};
 
 }  // namespace
 
@@ -853,7 +914,34 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
   // call.
   constexpr size_t kWindow = 16;
   std::vector<Arrived> arrived;
+  // A system that takes many calls at once gets them on threads of their
+  // own; each outcome commits alone, as it arrives.
+  // Two calls for one pupil never run at once: the archive finds the
+  // pupil's case file by its key before it makes one, and two searches at
+  // the same time would both make it.
+  InFlightCalls flying;
+  std::map<size_t, int64_t> person_of_call;
+  std::multiset<int64_t> persons_flying;
+  auto record = [&](InFlightCalls::Done d) -> Status {
+    persons_flying.erase(persons_flying.find(person_of_call.at(d.index)));
+    person_of_call.erase(d.index);
+    return RecordOutcomes({Arrived{&claimed[d.index], std::move(d.outcome), false}}, stats);
+  };
+  auto record_flown = [&](bool wait) -> Status {
+    while (auto d = flying.Take(wait)) {
+      ENROL_RETURN_IF_ERROR(record(std::move(*d)));
+      if (!wait) continue;
+      if (flying.Running() == 0) break;
+    }
+    return {};
+  };
+  auto fail = [&](Status st) -> Status {
+    auto released = release_rest();  // the lost outcomes' jobs run again after their lease
+    (void)released;
+    return st;
+  };
   while (k < claimed.size()) {
+    if (Status st = record_flown(false); !st) return fail(st);
     while (k < claimed.size() && arrived.size() < kWindow) {
       const JobRecord& j = claimed[k];
       const RetryPolicy p = PolicyFor(j.type);
@@ -883,6 +971,18 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
       req.params = j.params;
       req.attempt = j.attempts + 1;
       req.timeout_ms = p.timeout_ms;
+      if (const int most = it->second->MaxInFlight(); most > 1) {
+        const int64_t pupil = person.value_or(-j.case_id);
+        while (flying.Running(j.type) >= most || persons_flying.count(pupil)) {
+          auto d = flying.Take(true);
+          if (!d) break;
+          if (Status st = record(std::move(*d)); !st) return fail(st);
+        }
+        person_of_call[k - 1] = pupil;
+        persons_flying.insert(pupil);
+        flying.Start(k - 1, j.type, it->second->Begin(req));
+        continue;
+      }
       arrived.push_back(Arrived{&j, it->second->Execute(req), false});
       KillPoint("after_call");
       if (!it->second->InProcess()) break;  // commit it before the next call
@@ -890,12 +990,9 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
     if (arrived.empty()) break;  // stopping, or the lease is too short for the next call
     Status st = RecordOutcomes(arrived, stats);
     arrived.clear();
-    if (!st) {
-      auto released = release_rest();  // the lost outcomes' jobs run again after their lease
-      (void)released;
-      return st;
-    }
+    if (!st) return fail(st);
   }
+  if (Status st = record_flown(true); !st) return fail(st);
   return release_rest();
 }
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <functional>
+
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
@@ -234,6 +236,17 @@ class Connector {
   // simulators): the worker makes several such calls before it commits their
   // outcomes. Any other system's outcome is committed before the next call.
   [[nodiscard]] virtual bool InProcess() const { return false; }
+
+  // A system that takes many calls at once (the archive over HTTP): up to
+  // MaxInFlight() of its calls run at the same time, each on a thread of its
+  // own, and each outcome commits as it arrives. Begin runs on the worker's
+  // thread and may read the stores; the call it returns must not touch them.
+  using Call = std::function<JobOutcome()>;
+  [[nodiscard]] virtual int MaxInFlight() const { return 1; }
+  [[nodiscard]] virtual Call Begin(const JobRequest& request) {
+    JobOutcome out = Execute(request);
+    return [out] { return out; };
+  }
 };
 
 }  // namespace enrol::app
