@@ -1,6 +1,8 @@
 #include "connectors/archive/noark5_client.h"
 
 #include <chrono>
+#include <mutex>
+#include <optional>
 
 #include <boost/json.hpp>
 
@@ -220,15 +222,23 @@ Result<ArchiveReceipt> Noark5Client::FileLetter(const ArchiveLetter& l, int64_t 
   const bool screened = !scr.tilgangsrestriksjon.empty();
   auto vsm = [](const std::string& key) { return json::object{{kKeyField, key}}; };
 
-  // Discovery: the arkivdel.
-  ENROL_ASSIGN_OR_RETURN(json::object root, s.Get("the archive's root", settings_.root_url));
-  const std::string as_href = Href(root, R("arkivstruktur/"));
-  ENROL_RETURN_IF_ERROR(Need(as_href, "the archive's root", R("arkivstruktur/")));
-  ENROL_ASSIGN_OR_RETURN(json::object as, s.Get("arkivstruktur", as_href));
-  ENROL_ASSIGN_OR_RETURN(std::optional<json::object> arkivdel,
-                         s.FindOne("the arkivdel search", Href(as, R("arkivstruktur/arkivdel/")), "tittel",
-                                   settings_.arkivdel));
-  if (!arkivdel) return FailedPrecondition("the archive has no arkivdel titled '" + settings_.arkivdel + "'");
+  // Discovery: the arkivdel, once per client (its links do not change).
+  std::optional<json::object> arkivdel;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    arkivdel = arkivdel_;
+  }
+  if (!arkivdel) {
+    ENROL_ASSIGN_OR_RETURN(json::object root, s.Get("the archive's root", settings_.root_url));
+    const std::string as_href = Href(root, R("arkivstruktur/"));
+    ENROL_RETURN_IF_ERROR(Need(as_href, "the archive's root", R("arkivstruktur/")));
+    ENROL_ASSIGN_OR_RETURN(json::object as, s.Get("arkivstruktur", as_href));
+    ENROL_ASSIGN_OR_RETURN(arkivdel, s.FindOne("the arkivdel search", Href(as, R("arkivstruktur/arkivdel/")),
+                                               "tittel", settings_.arkivdel));
+    if (!arkivdel) return FailedPrecondition("the archive has no arkivdel titled '" + settings_.arkivdel + "'");
+    std::lock_guard<std::mutex> lock(mu_);
+    arkivdel_ = arkivdel;
+  }
 
   // The pupil's saksmappe.
   ENROL_ASSIGN_OR_RETURN(std::optional<json::object> mappe,

@@ -11,7 +11,8 @@
 //      declares format, size and SHA-256 -> the PDF/A uploaded to its `fil`.
 //
 // Every href comes from the `_links` of a response; only the rel names are
-// known. Exactly once: each step looks for what an earlier attempt made
+// known. The arkivdel is discovered once per client. File() may be called
+// from many threads at once when the transport may. Exactly once: each step looks for what an earlier attempt made
 // before it makes anything, so a retry after a failure or a crash at any
 // step goes on from where that one stopped. The external keys are kept in
 // virksomhetsspesifikkeMetadata ("vnd-enrol-v1:noekkel"). An upload the
@@ -23,6 +24,8 @@
 // 429, 5xx); another code for what it cannot, with the archive's own
 // message (feil.beskrivelse). Neither carries a title or a name.
 
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,6 +83,8 @@ class Noark5Client final : public app::ArchivePort {
  private:
   Noark5Settings settings_;
   Transport& transport_;
+  std::mutex mu_;
+  std::optional<boost::json::object> arkivdel_;  // discovered once
 };
 
 }  // namespace enrol::archive

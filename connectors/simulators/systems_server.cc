@@ -43,7 +43,7 @@ HttpReply HandleSystemsRequest(SimulatedSystems& systems, const std::string& met
 }
 
 Status ServeHttp(const Handler& handler, const std::string& address, int port,
-                 const std::function<void(int)>& on_listening, FaultPlan* faults) {
+                 const std::function<void(int)>& on_listening, FaultPlan* faults, ServerStats* stats) {
   try {
     net::io_context ioc;
     tcp::acceptor acceptor(ioc, tcp::endpoint(net::ip::make_address(address), static_cast<unsigned short>(port)));
@@ -53,7 +53,7 @@ Status ServeHttp(const Handler& handler, const std::string& address, int port,
       acceptor.accept(accepted);
       // One thread per connection: a client keeps a connection per system
       // alive, and must not wait for another connection's turn.
-      std::thread([handler, faults, socket = std::move(accepted)]() mutable {
+      std::thread([handler, faults, stats, socket = std::move(accepted)]() mutable {
         beast::flat_buffer buffer;
         for (;;) {
           bhttp::request_parser<bhttp::string_body> parser;
@@ -71,6 +71,23 @@ Status ServeHttp(const Handler& handler, const std::string& address, int port,
             in.headers[name] = std::string(f.value());
           }
           in.body = req.body();
+          const auto started = std::chrono::steady_clock::now();
+          if (stats) {
+            const int64_t now = ++stats->in_flight;
+            int64_t most = stats->max_in_flight.load();
+            while (now > most && !stats->max_in_flight.compare_exchange_weak(most, now)) {
+            }
+          }
+          struct Done {
+            ServerStats* s;
+            std::chrono::steady_clock::time_point t0;
+            ~Done() {
+              if (!s) return;
+              --s->in_flight;
+              ++s->requests;
+              s->busy_us += std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+            }
+          } done{stats, started};
           const Fault fault = faults ? faults->Next() : Fault::kNone;
           if (faults && faults->options().latency_ms > 0) {
             std::this_thread::sleep_for(std::chrono::milliseconds(faults->options().latency_ms));

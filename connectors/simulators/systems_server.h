@@ -5,6 +5,7 @@
 // simulator fails the call. For tests and demos (e.g. the crash test, where
 // the engine is killed and the systems are not).
 
+#include <atomic>
 #include <functional>
 #include <string>
 
@@ -30,10 +31,19 @@ HttpReply HandleSystemsRequest(SimulatedSystems& systems, const std::string& met
 // header names reach the handler lower-case. `on_listening` gets the port
 // once accepting.
 using Handler = std::function<http::Response(const http::Request&)>;
+// What a server saw: requests answered, and requests in flight (now, at
+// most, and summed over time so that busy_us / elapsed is the mean).
+struct ServerStats {
+  std::atomic<int64_t> requests{0};
+  std::atomic<int64_t> in_flight{0};
+  std::atomic<int64_t> max_in_flight{0};
+  std::atomic<int64_t> busy_us{0};
+};
 // With `faults`, each request may be refused, dropped after it was handled,
 // held unanswered (120 s, past any client's timeout), or answered late.
 [[nodiscard]] Status ServeHttp(const Handler& handler, const std::string& address, int port,
-                               const std::function<void(int)>& on_listening, FaultPlan* faults = nullptr);
+                               const std::function<void(int)>& on_listening, FaultPlan* faults = nullptr,
+                               ServerStats* stats = nullptr);
 
 // ServeHttp with HandleSystemsRequest.
 [[nodiscard]] Status ServeSystems(SimulatedSystems& systems, const std::string& address, int port,

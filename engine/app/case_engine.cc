@@ -887,12 +887,17 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
     lease_ms = std::max({lease_ms, p.lease_ms, 2 * p.timeout_ms});
   }
   std::vector<JobRecord> claimed;
-  {
+  auto claim_more = [&](int64_t at) -> Result<size_t> {
     StoreTransaction tx(cases_);
     ENROL_RETURN_IF_ERROR(tx.Begin());
-    ENROL_ASSIGN_OR_RETURN(claimed, cases_.ClaimJobs(worker_id_, now, now + lease_ms, std::min(batch, 64)));
+    ENROL_ASSIGN_OR_RETURN(std::vector<JobRecord> more,
+                           cases_.ClaimJobs(worker_id_, at, at + lease_ms, std::min(batch, 64)));
     ENROL_RETURN_IF_ERROR(tx.Commit());
-  }
+    for (JobRecord& j : more) claimed.push_back(std::move(j));
+    return more.size();
+  };
+  ENROL_ASSIGN_OR_RETURN(size_t first, claim_more(now));
+  (void)first;
   size_t k = 0;
   auto release_rest = [&]() -> Status {
     if (k >= claimed.size()) return {};
@@ -940,6 +945,7 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
     (void)released;
     return st;
   };
+  for (;;) {
   while (k < claimed.size()) {
     if (Status st = record_flown(false); !st) return fail(st);
     while (k < claimed.size() && arrived.size() < kWindow) {
@@ -991,6 +997,12 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
     Status st = RecordOutcomes(arrived, stats);
     arrived.clear();
     if (!st) return fail(st);
+  }
+  if (k < claimed.size() || flying.Running() == 0 || (stop_ && *stop_)) break;
+  // Calls are in flight: claim the next due jobs, so that the systems stay
+  // busy while those answer (a busy database just ends this pass).
+  auto more = claim_more(NowMs());
+  if (!more || *more == 0) break;
   }
   if (Status st = record_flown(true); !st) return fail(st);
   return release_rest();

@@ -1,5 +1,6 @@
 // The simulators served over HTTP from a process of their own: test
 // doubles of the external systems, for tests and demos.
+#include <chrono>
 #include <iostream>
 
 #include "connectors/simulators/noark5_archive.h"
@@ -69,11 +70,28 @@ int RunSimulateArchive(const GlobalOptions&, Services&, const SimulateArchiveArg
   if (auto ok = sim::CheckFaults(f); !ok) return ReportError(ok.error());
   sim::FaultPlan faults(f);
   sim::Noark5Archive* served = archive->get();
-  auto st = sim::ServeHttp([served](const http::Request& r) { return served->Handle(r); }, listen->address,
+  sim::ServerStats stats;
+  const auto since = std::chrono::steady_clock::now();
+  auto handler = [served, &stats, since](const http::Request& r) {
+    if (r.method == "GET" && r.target == "/noark5v5/stats") {  // for benchmarks
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+      http::Response out;
+      out.status = 200;
+      out.headers["content-type"] = "application/json";
+      out.body = "{\"requests\":" + std::to_string(stats.requests.load()) +
+                 ",\"in_flight\":" + std::to_string(stats.in_flight.load()) +
+                 ",\"max_in_flight\":" + std::to_string(stats.max_in_flight.load()) +
+                 ",\"busy_seconds\":" + std::to_string(static_cast<double>(stats.busy_us.load()) / 1e6) +
+                 ",\"seconds\":" + std::to_string(s) + "}";
+      return out;
+    }
+    return served->Handle(r);
+  };
+  auto st = sim::ServeHttp(handler, listen->address,
                            listen->port, [&](int port) {
                              std::cout << "simulated Noark 5 archive listening on http://" << listen->address << ":"
                                        << port << "/noark5v5/ (what it holds: /noark5v5/inspect)" << std::endl;
-                           }, f.Any() ? &faults : nullptr);
+                           }, f.Any() ? &faults : nullptr, &stats);
   if (!st) return ReportError(st.error());
   return 0;
 }
