@@ -20,6 +20,7 @@ constexpr const char* kRel = "https://rel.arkivverket.no/noark5/v5/api/";
 constexpr const char* kMediaType = "application/vnd.noark5+json";
 constexpr const char* kPrefix = "/noark5v5";
 constexpr size_t kMaxBody = 64 * 1024 * 1024;
+constexpr const char* kKeyField = "vnd-enrol-v1:noekkel";
 
 // The kinds of object it holds, the rel prefix of each, and what may be
 // created under it.
@@ -199,8 +200,9 @@ struct Noark5Archive::Impl {
     ENROL_ASSIGN_OR_RETURN(db, store::Database::Open(o.db_path.empty() ? ":memory:" : o.db_path));
     ENROL_RETURN_IF_ERROR(db->Exec(
         "CREATE TABLE IF NOT EXISTS objects(seq INTEGER PRIMARY KEY, system_id TEXT NOT NULL UNIQUE,"
-        " kind TEXT NOT NULL, parent TEXT NOT NULL, body TEXT NOT NULL);"
+        " kind TEXT NOT NULL, parent TEXT NOT NULL, body TEXT NOT NULL, ext_key TEXT);"
         "CREATE INDEX IF NOT EXISTS objects_parent ON objects(parent, kind);"
+        "CREATE INDEX IF NOT EXISTS objects_key ON objects(kind, ext_key);"
         "CREATE INDEX IF NOT EXISTS objects_kind ON objects(kind);"
         "CREATE TABLE IF NOT EXISTS files(system_id TEXT PRIMARY KEY, mime TEXT NOT NULL, content BLOB NOT NULL);"
         "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"));
@@ -215,9 +217,18 @@ struct Noark5Archive::Impl {
   }
 
   Status Insert(const std::string& kind, const std::string& parent, const json::object& body) {
-    ENROL_ASSIGN_OR_RETURN(Statement s, db->Prepare("INSERT INTO objects(system_id, kind, parent, body) VALUES(?,?,?,?)"));
-    return s.Bind(1, std::string(body.at("systemID").get_string())).Bind(2, kind).Bind(3, parent)
-        .Bind(4, json::serialize(body)).Run();
+    ENROL_ASSIGN_OR_RETURN(Statement s, db->Prepare(
+        "INSERT INTO objects(system_id, kind, parent, body, ext_key) VALUES(?,?,?,?,?)"));
+    s.Bind(1, std::string(body.at("systemID").get_string())).Bind(2, kind).Bind(3, parent).Bind(4, json::serialize(body));
+    // The external key a client searches by, indexed (a search is not a scan).
+    const json::value* vsm = body.if_contains("virksomhetsspesifikkeMetadata");
+    const json::value* key = vsm && vsm->is_object() ? vsm->get_object().if_contains(kKeyField) : nullptr;
+    if (key && key->is_string()) {
+      s.Bind(5, std::string(key->get_string()));
+    } else {
+      s.BindNull(5);
+    }
+    return s.Run();
   }
 
   Result<int64_t> Next(const std::string& counter) {
@@ -241,11 +252,17 @@ struct Noark5Archive::Impl {
     Object o{s.ColumnText(0), s.ColumnText(1), json::parse(s.ColumnView(2)).as_object()};
     return std::optional<Object>(std::move(o));
   }
-  Result<std::vector<json::object>> List(const std::string& kind, const std::string* parent) {
-    ENROL_ASSIGN_OR_RETURN(Statement s, db->Prepare(parent ? "SELECT body FROM objects WHERE kind=? AND parent=? ORDER BY seq"
-                                                           : "SELECT body FROM objects WHERE kind=? ORDER BY seq"));
+  // Objects of a kind (under a parent); with `key`, only those with that
+  // external key.
+  Result<std::vector<json::object>> List(const std::string& kind, const std::string* parent,
+                                         const std::string* key = nullptr) {
+    std::string sql = "SELECT body FROM objects WHERE kind=?1";
+    if (parent) sql += " AND parent=?2";
+    if (key) sql += " AND ext_key=?3";
+    ENROL_ASSIGN_OR_RETURN(Statement s, db->Prepare(sql + " ORDER BY seq"));
     s.Bind(1, kind);
     if (parent) s.Bind(2, *parent);
+    if (key) s.Bind(3, *key);
     std::vector<json::object> out;
     for (;;) {
       ENROL_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -416,7 +433,8 @@ struct Noark5Archive::Impl {
     if (!parsed) return Feil(400, parsed.error().message);
     const std::optional<Filter> filter = std::move(*parsed);
     auto list = [&](const std::string& k, const std::string* parent) -> Result<http::Response> {
-      ENROL_ASSIGN_OR_RETURN(std::vector<json::object> all, List(k, parent));
+      const bool by_key = filter && filter->field == kKeyField;
+      ENROL_ASSIGN_OR_RETURN(std::vector<json::object> all, List(k, parent, by_key ? &filter->value : nullptr));
       json::array results;
       for (auto& o : all) {
         if (!filter || Matches(o, *filter)) results.push_back(Show(base, k, std::move(o)));
