@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include "engine/app/kill_point.h"
 #include "engine/core/sha256.h"
 
 namespace enrol::archive {
@@ -160,6 +161,7 @@ class Session {
     if (!s_.bearer_token.empty()) r.headers["authorization"] = "Bearer " + s_.bearer_token;
     ++requests;
     auto res = t_.Send(r);
+    app::KillPoint("archive_request");  // the crash test: killed with the answer in hand
     if (!res) return tl::unexpected(res.error().WithContext(what));
     if (!any_status && (res->status < 200 || res->status >= 300)) return tl::unexpected(StatusError(what, *res));
     return res;

@@ -17,6 +17,7 @@
 
 #include <boost/json.hpp>
 
+#include "engine/app/kill_point.h"
 #include "engine/app/person_events.h"
 #include "engine/app/protection.h"
 #include "engine/core/sha256.h"
@@ -115,22 +116,6 @@ Result<std::vector<Result<T>>> AllOrEachAlone(CaseStore& store, size_t n, Step s
 }
 
 
-// The crash test's deterministic kill points: ENROL_KILL_POINT=NAME:N kills
-// the process (SIGKILL) the N-th time it passes NAME. Test builds only.
-void KillPoint(const char* name) {
-#ifdef ENROL_TEST_HOOKS
-  static const char* spec = std::getenv("ENROL_KILL_POINT");
-  if (!spec) return;
-  static std::atomic<int> passes{0};
-  const std::string s(spec);
-  const size_t colon = s.find(':');
-  if (s.substr(0, colon) != name) return;
-  const int at = colon == std::string::npos ? 1 : std::atoi(s.c_str() + colon + 1);
-  if (++passes >= at) ::kill(::getpid(), SIGKILL);
-#else
-  (void)name;
-#endif
-}
 
 // Calls running on threads of their own (a connector's MaxInFlight() > 1);
 // their outcomes queue up for the worker's thread, which commits them. The
@@ -951,15 +936,29 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
     while (k < claimed.size() && arrived.size() < kWindow) {
       const JobRecord& j = claimed[k];
       const RetryPolicy p = PolicyFor(j.type);
+      ENROL_ASSIGN_OR_RETURN(std::optional<int64_t> person, cases_.PersonOfCase(j.case_id));
+      auto it = connectors_.find(j.type);
+      const int most = it == connectors_.end() ? 1 : it->second->MaxInFlight();
+      const int64_t pupil = person.value_or(-j.case_id);
+      if (most > 1) {
+        // The in-process outcomes made so far commit first: a crash during
+        // the calls that take their time does not lose them.
+        if (!arrived.empty()) break;
+        // A free place, and no call for this pupil running; the lease is
+        // checked after the wait, when the call would start.
+        while (flying.Running(j.type) >= most || persons_flying.count(pupil)) {
+          auto d = flying.Take(true);
+          if (!d) break;
+          if (Status st = record(std::move(*d)); !st) return fail(st);
+        }
+      }
       // A call must end inside the lease, or another worker may start it too.
       if ((stop_ && *stop_) || NowMs() + p.timeout_ms > j.lease_until) break;
       ++k;
-      ENROL_ASSIGN_OR_RETURN(std::optional<int64_t> person, cases_.PersonOfCase(j.case_id));
       bool prot = false;
       if (person) {
         ENROL_ASSIGN_OR_RETURN(prot, CaseIsProtected(*person));
       }
-      auto it = connectors_.find(j.type);
       if (prot) {  // not called: RecordOutcome hands the case to the education office
         arrived.push_back(Arrived{&j, JobOutcome{}, true});
         continue;
@@ -977,13 +976,7 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
       req.params = j.params;
       req.attempt = j.attempts + 1;
       req.timeout_ms = p.timeout_ms;
-      if (const int most = it->second->MaxInFlight(); most > 1) {
-        const int64_t pupil = person.value_or(-j.case_id);
-        while (flying.Running(j.type) >= most || persons_flying.count(pupil)) {
-          auto d = flying.Take(true);
-          if (!d) break;
-          if (Status st = record(std::move(*d)); !st) return fail(st);
-        }
+      if (most > 1) {
         person_of_call[k - 1] = pupil;
         persons_flying.insert(pupil);
         flying.Start(k - 1, j.type, it->second->Begin(req));

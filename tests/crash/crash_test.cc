@@ -183,7 +183,8 @@ TEST_P(CrashTest, KilledAtRandomTheIntakeStillCompletesExactlyOnce) {
   const int64_t cases = Sql(db, "SELECT COUNT(*) FROM cases");
   EXPECT_GT(cases, 800);
   EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM cases WHERE status='completed'"), cases);
-  EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM incidents"), 0);
+  EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM incidents"), 0) << testing::Run(Command("incidents list")).out
+                                                           << testing::Run(Command("case stuck")).out;
 
   // Every expected effect exactly once at the simulators: one per case and
   // system, under the keys the engine gave, none missing.
@@ -291,6 +292,103 @@ TEST_P(CrashTest, KilledBetweenEveryCallAndItsCommitEachEffectHappensOnce) {
   std::cout << "[ crash    ] kill points after a call: " << kills_ << " kills, " << cases
             << " cases completed, effects exactly once\n";
 }
+
+// The archive through the Noark 5 client, to `enrol simulate archive` in a
+// process of its own (never killed): the engine is killed with the answer of
+// its N-th archive request in hand, for N around a filing's length, again and
+// again while filings run several at once. The archive must end with one
+// saksmappe per pupil and one journalpost, document and file per letter.
+class ArchiveCrashTest : public CrashTest {
+ protected:
+  std::string StartArchive() {
+    const std::string out = dir_.File("archive.out");
+    std::string cmd = testing::EnrolBinary() + " simulate archive --listen 127.0.0.1:0 --db " + dir_.File("archive.db") +
+                      " --drop-share 0.03 --seed 3";
+    std::vector<std::string> argv_s = {"/bin/sh", "-c", "exec " + cmd + " > " + out + " 2>&1"};
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    EXPECT_EQ(posix_spawn(&archive_pid_, "/bin/sh", nullptr, nullptr, argv.data(), environ), 0);
+    for (int i = 0; i < 200; ++i) {
+      const std::string text = testing::ReadFile(out);
+      const size_t at = text.find("http://");
+      if (at != std::string::npos && text.find(' ', at) != std::string::npos) return text.substr(at, text.find(' ', at) - at);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ADD_FAILURE() << "the archive simulator did not start: " << testing::ReadFile(out);
+    return "";
+  }
+  void TearDown() override {
+    if (archive_pid_ > 0) {
+      kill(archive_pid_, SIGKILL);
+      waitpid(archive_pid_, nullptr, 0);
+    }
+    CrashTest::TearDown();
+  }
+  pid_t archive_pid_ = 0;
+};
+
+TEST_P(ArchiveCrashTest, KilledMidFilingManyTimesTheArchiveHoldsNoDuplicate) {
+  const std::string url = StartArchive();
+  ASSERT_FALSE(url.empty());
+  json::value cfg = json::parse(testing::ReadFile(dir_.File("config.json")));
+  json::object demo = json::parse(testing::ReadFile(testing::DemoConfig())).as_object();
+  json::object archive = demo.at("connectors").at("archive").as_object();
+  archive.erase("simulator_db");
+  archive["url"] = url;
+  archive["in_flight"] = 4;
+  archive["timeout_ms"] = 400;
+  cfg.as_object()["connectors"] = json::object{{"mode", "simulator"},
+                                               {"simulator_db", dir_.File("simulated-systems.db")},
+                                               {"letters", "renderer"},
+                                               {"archive", std::move(archive)}};
+  testing::WriteFile(dir_.File("config.json"), json::serialize(cfg));
+  ASSERT_EQ(Enrol("gen-extract --municipality 5099 --children 90 --seed 13 --school-year 2027 --out x.json"), 0);
+  ASSERT_EQ(Enrol("init"), 0);
+  ASSERT_EQ(Enrol("import x.json"), 0);
+  ASSERT_EQ(Enrol("intake --school-year 2027"), 0);
+  const std::string db = dir_.File("enrol.db");
+  int n = 0;
+  auto until_done = [&](const std::vector<std::string>& args) {
+    for (int attempt = 0; attempt < 2000; ++attempt) {
+      if (RunOrKill(args, 600000, "archive_request:" + std::to_string(1 + (n++ % 60)))) return true;
+    }
+    return false;
+  };
+  for (int round = 0; round < 3000; ++round) {
+    const int64_t waiting = Sql(db, "SELECT COUNT(*) FROM cases WHERE state='awaiting_approval'");
+    const int64_t open_jobs = Sql(db, "SELECT COUNT(*) FROM jobs WHERE status='queued'");
+    if (waiting == 0 && open_jobs == 0) break;
+    if (waiting > 0) {
+      ASSERT_TRUE(until_done({"case", "event", "--state", "awaiting_approval", "approve", "--as", "crash-test"}));
+    } else {
+      ASSERT_TRUE(until_done({"run", "--until-idle"}));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  const int64_t cases = Sql(db, "SELECT COUNT(*) FROM cases");
+  EXPECT_GT(cases, 20);
+  EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM cases WHERE status='completed'"), cases);
+  EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM incidents"), 0);
+  EXPECT_GE(kills_, 30);
+  kill(archive_pid_, SIGKILL);
+  waitpid(archive_pid_, nullptr, 0);
+  archive_pid_ = 0;
+  const std::string a = dir_.File("archive.db");
+  for (const char* kind : {"saksmappe", "journalpost", "dokumentbeskrivelse", "dokumentobjekt"}) {
+    EXPECT_EQ(Sql(a, std::string("SELECT COUNT(*) FROM objects WHERE kind='") + kind + "'"), cases) << kind;
+  }
+  EXPECT_EQ(Sql(a, "SELECT COUNT(*) FROM files"), cases);
+  EXPECT_EQ(Sql(a, "SELECT COUNT(DISTINCT ext_key) FROM objects WHERE kind='saksmappe'"), cases);
+  EXPECT_EQ(Sql(a, "SELECT COUNT(DISTINCT ext_key) FROM objects WHERE kind='journalpost'"), cases);
+  auto verify = testing::Run(Command("audit verify"));
+  EXPECT_EQ(verify.exit_code, 0) << verify.out;
+  std::cout << "[ crash    ] killed mid-filing: " << kills_ << " kills, " << cases
+            << " cases filed, one saksmappe, journalpost and file each\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(Archive, ArchiveCrashTest, ::testing::Values(false),
+                         [](const auto&) { return std::string("Noark5OverHttp"); });
 
 INSTANTIATE_TEST_SUITE_P(Systems, CrashTest, ::testing::Values(true, false),
                          [](const auto& info) { return info.param ? "OverHttpInAnotherProcess" : "InProcess"; });
