@@ -53,16 +53,8 @@ class ArchiveCliTest : public ::testing::Test {
       archive(a);
     });
   }
-  testing::CommandResult Enrol(const std::string& args) {
-    return testing::Run("cd " + dir_.path().string() + " && ENROL_CONFIG=" + dir_.File("config.json") + " " +
-                        testing::EnrolBinary() + " " + args);
-  }
-  static json::value Json(const testing::CommandResult& r) {
-    boost::system::error_code ec;
-    auto v = json::parse(r.out, ec);
-    EXPECT_FALSE(ec) << r.out.substr(0, 400);
-    return v;
-  }
+  testing::CommandResult Enrol(const std::string& args) { return testing::EnrolIn(dir_, args); }
+  static json::value Json(const testing::CommandResult& r) { return testing::OutputJson(r); }
   std::string NameIn(const std::string& text) const {
     for (const auto& n : names_) {
       if (text.find(n) != std::string::npos) return n;

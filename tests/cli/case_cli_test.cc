@@ -27,16 +27,8 @@ class CaseCliTest : public ::testing::Test {
     ASSERT_EQ(Enrol("init").exit_code, 0);
     ASSERT_EQ(Enrol("import x.json").exit_code, 0);
   }
-  testing::CommandResult Enrol(const std::string& args) {
-    return testing::Run("cd " + dir_.path().string() + " && ENROL_CONFIG=" + dir_.File("config.json") + " " +
-                        testing::EnrolBinary() + " " + args);
-  }
-  static json::value Json(const testing::CommandResult& r) {
-    boost::system::error_code ec;
-    auto v = json::parse(r.out, ec);
-    EXPECT_FALSE(ec) << r.out.substr(0, 400);
-    return v;
-  }
+  testing::CommandResult Enrol(const std::string& args) { return testing::EnrolIn(dir_, args); }
+  static json::value Json(const testing::CommandResult& r) { return testing::OutputJson(r); }
   testing::TempDir dir_;
 };
 

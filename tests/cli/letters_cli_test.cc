@@ -15,10 +15,7 @@ class LettersCliTest : public ::testing::Test {
   void SetUp() override {
     testing::WriteDemoConfig(dir_, [](json::object& o) { o["connectors"].as_object()["simulator_db"] = ""; });
   }
-  testing::CommandResult Enrol(const std::string& args) {
-    return testing::Run("cd " + dir_.path().string() + " && ENROL_CONFIG=" + dir_.File("config.json") + " " +
-                        testing::EnrolBinary() + " " + args);
-  }
+  testing::CommandResult Enrol(const std::string& args) { return testing::EnrolIn(dir_, args); }
   void Intake() {
     ASSERT_EQ(Enrol("gen-extract --municipality 5099 --children 300 --seed 2 --school-year 2027 --out x.json").exit_code, 0);
     ASSERT_EQ(Enrol("init").exit_code, 0);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <random>
 #include <thread>
 
@@ -150,6 +151,25 @@ class CrashTest : public ::testing::TestWithParam<bool> {
     return q->ColumnInt(0);
   }
 
+  // Approves every waiting letter and runs the worker until no case waits
+  // and no job is queued, each step through `until_done` (which repeats it,
+  // killed, until it ends by itself). False when a step never ends.
+  bool ApproveAndRunToTheEnd(const std::function<bool(const std::vector<std::string>&)>& until_done) {
+    const std::string db = dir_.File("enrol.db");
+    for (int round = 0; round < 3000; ++round) {
+      const int64_t waiting = Sql(db, "SELECT COUNT(*) FROM cases WHERE state='awaiting_approval'");
+      const int64_t open_jobs = Sql(db, "SELECT COUNT(*) FROM jobs WHERE status='queued'");
+      if (waiting == 0 && open_jobs == 0) return true;
+      if (waiting > 0) {
+        if (!until_done({"case", "event", "--state", "awaiting_approval", "approve", "--as", "crash-test"})) return false;
+      } else {
+        if (!until_done({"run", "--until-idle"})) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+    return false;
+  }
+
   testing::TempDir dir_;
   std::mt19937 rng_{20261123};
   int kills_ = 0;
@@ -255,17 +275,7 @@ TEST_P(CrashTest, KilledBetweenEveryCallAndItsCommitEachEffectHappensOnce) {
   };
   ASSERT_TRUE(until_done({"intake", "--school-year", "2027"}));
   const std::string db = dir_.File("enrol.db");
-  for (int round = 0; round < 3000; ++round) {
-    const int64_t waiting = Sql(db, "SELECT COUNT(*) FROM cases WHERE state='awaiting_approval'");
-    const int64_t open_jobs = Sql(db, "SELECT COUNT(*) FROM jobs WHERE status='queued'");
-    if (waiting == 0 && open_jobs == 0) break;
-    if (waiting > 0) {
-      ASSERT_TRUE(until_done({"case", "event", "--state", "awaiting_approval", "approve", "--as", "crash-test"}));
-    } else {
-      ASSERT_TRUE(until_done({"run", "--until-idle"}));
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
+  ASSERT_TRUE(ApproveAndRunToTheEnd(until_done));
   const int64_t cases = Sql(db, "SELECT COUNT(*) FROM cases");
   EXPECT_GT(cases, 100);
   EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM cases WHERE status='completed'"), cases);
@@ -355,17 +365,7 @@ TEST_P(ArchiveCrashTest, KilledMidFilingManyTimesTheArchiveHoldsNoDuplicate) {
     }
     return false;
   };
-  for (int round = 0; round < 3000; ++round) {
-    const int64_t waiting = Sql(db, "SELECT COUNT(*) FROM cases WHERE state='awaiting_approval'");
-    const int64_t open_jobs = Sql(db, "SELECT COUNT(*) FROM jobs WHERE status='queued'");
-    if (waiting == 0 && open_jobs == 0) break;
-    if (waiting > 0) {
-      ASSERT_TRUE(until_done({"case", "event", "--state", "awaiting_approval", "approve", "--as", "crash-test"}));
-    } else {
-      ASSERT_TRUE(until_done({"run", "--until-idle"}));
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
+  ASSERT_TRUE(ApproveAndRunToTheEnd(until_done));
   const int64_t cases = Sql(db, "SELECT COUNT(*) FROM cases");
   EXPECT_GT(cases, 20);
   EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM cases WHERE status='completed'"), cases);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include <boost/json.hpp>
+#include <gtest/gtest.h>
 
 #include "tests/support/test_support.h"
 
@@ -24,6 +25,20 @@ inline std::string WriteDemoConfig(const TempDir& dir,
   const std::string path = dir.File("config.json");
   WriteFile(path, boost::json::serialize(cfg));
   return path;
+}
+
+// Runs `enrol ARGS` in `dir` with the configuration written there.
+inline CommandResult EnrolIn(const TempDir& dir, const std::string& args) {
+  return Run("cd " + dir.path().string() + " && ENROL_CONFIG=" + dir.File("config.json") + " " + EnrolBinary() + " " +
+             args);
+}
+
+// A command's output as JSON (a failed expectation when it is not).
+inline boost::json::value OutputJson(const CommandResult& r) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(r.out, ec);
+  EXPECT_FALSE(ec) << r.out.substr(0, 400);
+  return v;
 }
 
 }  // namespace enrol::testing
