@@ -16,6 +16,7 @@
 
 #include "connectors/archive/archive_config.h"
 #include "connectors/http/http_client.h"
+#include "connectors/http/oauth2.h"
 #include "connectors/http/http_json_connector.h"
 #include "connectors/simulators/noark5_archive.h"
 #include "engine/app/archive_service.h"
@@ -278,7 +279,18 @@ class ProductionServices final : public cli::Services {
       archive_http_ = pool.get();
       archive_transport_ = std::move(pool);
     }
-    noark5_ = std::make_unique<archive::Noark5Client>(ac.noark5, *archive_transport_);
+    http::Transport* transport = archive_transport_.get();
+    if (ac.oauth2) {
+      http::ClientOptions o;
+      o.ca_file = ac.ca_file;
+      o.timeout_ms = ac.timeout_ms;
+      token_transport_ = std::make_unique<http::ClientPool>(o);
+      token_transport_->SetStopFlag(stop_);
+      tokens_ = std::make_unique<http::TokenSource>(*ac.oauth2, *token_transport_);
+      authorized_ = std::make_unique<http::AuthorizedTransport>(*tokens_, *archive_transport_);
+      transport = authorized_.get();
+    }
+    noark5_ = std::make_unique<archive::Noark5Client>(ac.noark5, *transport);
     ENROL_ASSIGN_OR_RETURN(app::LetterStore* letters, Letters());
     ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());
     ENROL_ASSIGN_OR_RETURN(app::CaseStore* cases, Cases());
@@ -350,6 +362,9 @@ class ProductionServices final : public cli::Services {
   std::unique_ptr<sim::FaultPlan> archive_faults_;
   std::unique_ptr<http::Transport> archive_transport_;
   http::ClientPool* archive_http_ = nullptr;
+  std::unique_ptr<http::ClientPool> token_transport_;
+  std::unique_ptr<http::TokenSource> tokens_;
+  std::unique_ptr<http::AuthorizedTransport> authorized_;
   std::unique_ptr<archive::Noark5Client> noark5_;
   std::unique_ptr<app::ArchiveService> archive_service_;
   std::unique_ptr<app::CaseEngine> engine_;

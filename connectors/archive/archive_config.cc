@@ -44,7 +44,7 @@ Result<ArchiveConfig> ParseArchiveConfig(const json::value& section, const std::
   if (!section.is_object()) return InvalidArgument(where + ": connectors.archive must be an object");
   const json::object& o = section.get_object();
   static const std::set<std::string> known = {"protocol", "url", "simulator_db", "arkivdel", "skjerming",
-                                              "ca_file", "token_env", "timeout_ms", "simulator_faults", "in_flight",
+                                              "ca_file", "token_env", "timeout_ms", "simulator_faults", "in_flight", "oauth2",
                                               "_comment"};
   for (const auto& kv : o) {
     if (!known.count(std::string(kv.key()))) {
@@ -110,6 +110,46 @@ Result<ArchiveConfig> ParseArchiveConfig(const json::value& section, const std::
       return InvalidArgument(where + ": connectors.archive.timeout_ms must be a number from 100 to 600000");
     }
     c.timeout_ms = t->get_int64();
+  }
+  if (const json::value* a = o.if_contains("oauth2")) {
+    if (!c.token_env.empty()) return InvalidArgument(where + ": connectors.archive takes token_env or oauth2, not both");
+    if (!a->is_object()) return InvalidArgument(where + ": connectors.archive.oauth2 must be an object");
+    const json::object& ao = a->get_object();
+    for (const auto& kv : ao) {
+      const std::string k(kv.key());
+      if (k != "token_url" && k != "client_id_env" && k != "client_secret_env" && k != "scope") {
+        return InvalidArgument(where + ": connectors.archive.oauth2." + k + " is not a setting");
+      }
+    }
+    auto text = [&](const char* key, bool required) -> Result<std::string> {
+      const json::value* v = ao.if_contains(key);
+      if (!v) {
+        if (required) return InvalidArgument(where + ": connectors.archive.oauth2." + key + " is required");
+        return std::string();
+      }
+      if (!v->is_string() || v->get_string().empty()) {
+        return InvalidArgument(where + ": connectors.archive.oauth2." + key + " must be a non-empty string");
+      }
+      return std::string(v->get_string());
+    };
+    auto secret = [&](const char* key) -> Result<std::string> {
+      ENROL_ASSIGN_OR_RETURN(std::string var, text(key, true));
+      const char* value = std::getenv(var.c_str());
+      if (!value || !*value) {
+        return InvalidArgument(where + ": connectors.archive.oauth2." + key + " names " + var +
+                               ", which is not set in the environment");
+      }
+      return std::string(value);
+    };
+    http::OAuth2Settings s;
+    ENROL_ASSIGN_OR_RETURN(s.token_url, text("token_url", true));
+    if (s.token_url.rfind("https://", 0) != 0 && s.token_url.rfind("http://", 0) != 0) {
+      return InvalidArgument(where + ": connectors.archive.oauth2.token_url must start with https://");
+    }
+    ENROL_ASSIGN_OR_RETURN(s.client_id, secret("client_id_env"));
+    ENROL_ASSIGN_OR_RETURN(s.client_secret, secret("client_secret_env"));
+    ENROL_ASSIGN_OR_RETURN(s.scope, text("scope", false));
+    c.oauth2 = std::move(s);
   }
   if (const json::value* n = o.if_contains("in_flight")) {
     if (!n->is_int64() || n->get_int64() < 1 || n->get_int64() > 256) {

@@ -10,7 +10,10 @@
 //                   "skjermingshjemmel": "Offl. § 13 jf. fvl. § 13 (1) nr.1",
 //                   "mappe": ["NPS", "TM1"], "journalpost": ["NM", "TR1"]},
 //     "ca_file": "/etc/ssl/kommune-ca.pem",          // optional: TLS is always verified
-//     "token_env": "ENROL_ARCHIVE_TOKEN",            // optional: a bearer token from this variable
+//     "token_env": "ENROL_ARCHIVE_TOKEN",            // optional: a bearer token from this variable, or
+//     "oauth2": {"token_url": "https://login.kommune.no/token", // OAuth2 client credentials
+//                "client_id_env": "ENROL_ARCHIVE_CLIENT_ID",
+//                "client_secret_env": "ENROL_ARCHIVE_CLIENT_SECRET", "scope": "noark5"},
 //     "timeout_ms": 10000,                           // optional: per request
 //     "in_flight": 16                                // optional: filings at once (1-256)
 //   }
@@ -18,11 +21,13 @@
 // Secrets never come from the file: a token is read from the environment
 // variable the file names.
 
+#include <optional>
 #include <string>
 
 #include <boost/json/value.hpp>
 
 #include "connectors/archive/noark5_client.h"
+#include "connectors/http/oauth2.h"
 
 namespace enrol::archive {
 
@@ -36,6 +41,7 @@ struct ArchiveConfig {
   std::string token_env;
   int64_t timeout_ms = 10000;
   int in_flight = 16;         // filings at once
+  std::optional<http::OAuth2Settings> oauth2;
 };
 
 // `where` names the file for messages ("config/demo/municipality.json").

@@ -217,6 +217,16 @@ TEST_F(ArchiveCliTest, AnIncompleteArchiveSectionIsRefusedWithWhatIsMissing) {
   r = Enrol("intake --school-year 2027 --grades 1");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.out.find("not both"), std::string::npos) << r.out;
+  Configure([](json::object& a) {
+    a.erase("simulator_db");
+    a["url"] = "https://arkiv.example/noark5v5/";
+    a["oauth2"] = json::object{{"token_url", "https://login.example/token"},
+                               {"client_id_env", "ENROL_TEST_UNSET_CLIENT_ID"},
+                               {"client_secret_env", "ENROL_TEST_UNSET_SECRET"}};
+  });
+  r = Enrol("intake --school-year 2027 --grades 1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("names ENROL_TEST_UNSET_CLIENT_ID, which is not set"), std::string::npos) << r.out;
   Configure([](json::object& a) { a["protocol"] = "esa"; });
   r = Enrol("intake --school-year 2027 --grades 1");
   EXPECT_NE(r.out.find("'esa' is not known"), std::string::npos) << r.out;
