@@ -163,8 +163,14 @@ Result<json::object> ReadKvittering(const std::string& xml) {
                    {"saksmappe_existed", ChildText(m, "opprettetEllerEksisterende") == "Eksisterende"},
                    {"journalpost_systemID", ChildText(r, "systemID")},
                    {"journalpost_existed", ChildText(r, "opprettetEllerEksisterende") == "Eksisterende"}};
+  // Numbers as the archive wrote them, and only if they are numbers.
   const std::string nr = ChildText(r, "journalpostnummer");
-  if (!nr.empty()) out["journalpostnummer"] = std::stoll(nr);
+  if (!nr.empty()) {
+    if (nr.size() > 9 || nr.find_first_not_of("0123456789") != std::string::npos) {
+      return Unavailable("the kvittering's journalpostnummer is not a number");
+    }
+    out["journalpostnummer"] = std::stoll(nr);
+  }
   const std::string aar = ChildText(r, "journalaar"), seq = ChildText(r, "journalsekvensnummer");
   if (!aar.empty() && !seq.empty()) out["registreringsID"] = aar + "/" + seq;
   if (pugi::xml_node d = Child(r, "dokumentbeskrivelseKvittering")) {

@@ -77,7 +77,12 @@ Result<std::string> TokenSource::Token() {
     return Unavailable(where + " answered without an access_token");
   }
   int64_t seconds = 300;
-  if (const auto* e = o->if_contains("expires_in"); e && e->is_number()) seconds = e->to_number<int64_t>();
+  // A lifetime from 10 s to a day; anything else (not a whole number, huge)
+  // is taken as the five-minute default.
+  if (const auto* e = o->if_contains("expires_in"); e && e->is_int64() && e->get_int64() >= 10 &&
+                                                    e->get_int64() <= 86400) {
+    seconds = e->get_int64();
+  }
   // Renewed a minute early (or at half its life, if shorter), so that a
   // request never leaves with a token about to lapse.
   const int64_t margin = std::min<int64_t>(60, seconds / 2);

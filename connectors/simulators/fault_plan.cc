@@ -43,6 +43,7 @@ Result<FaultOptions> ParseFaults(const boost::json::value& v, const std::string&
                   : key == "drop" ? &o.drop_share : key == "timeout" ? &o.timeout_share
                   : key == "slow" ? &o.slow_share : nullptr;
     if (!number) return InvalidArgument(where + "." + key + " must be a number");
+    if (!share && !(d >= 0 && d <= 1e15)) return InvalidArgument(where + "." + key + " must be from 0 to 10^15");
     if (share) {
       *share = d;
     } else if (key == "slow_ms") {

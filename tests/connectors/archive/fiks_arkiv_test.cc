@@ -160,6 +160,12 @@ TEST(FiksArkivTest, AFailedOrForeignKvitteringIsAnError) {
   EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition);
   EXPECT_NE(r.error().message.find("Ugyldig journalposttype"), std::string::npos) << r.error().message;
   EXPECT_EQ(ReadKvittering("<notxml").error().code, ErrorCode::kUnavailable);
+  std::string bad_number = kKvittering;
+  bad_number.replace(bad_number.find("<journalpostnummer>3<"), 21, "<journalpostnummer>99999999999999999999999<");
+  EXPECT_EQ(ReadKvittering(bad_number).error().message, "the kvittering's journalpostnummer is not a number");
+  std::string not_number = kKvittering;
+  not_number.replace(not_number.find("<journalpostnummer>3<"), 21, "<journalpostnummer>tre<");
+  EXPECT_EQ(ReadKvittering(not_number).error().message, "the kvittering's journalpostnummer is not a number");
   EXPECT_EQ(ReadKvittering("<arkivmelding/>").error().code, ErrorCode::kUnavailable);
 }
 

@@ -111,6 +111,28 @@ TEST_F(OAuth2Test, AWrongSecretIsPermanentAndNamesNoSecret) {
   EXPECT_EQ(r.error().message.find("enrol-client:"), std::string::npos);
 }
 
+TEST_F(OAuth2Test, AStrangeLifetimeIsTakenAsFiveMinutes) {
+  class Odd final : public Transport {
+   public:
+    Result<Response> Send(const Request&) override {
+      Response r;
+      r.status = 200;
+      r.body = R"({"access_token":"t","expires_in":1e300})";
+      ++n;
+      return r;
+    }
+    int n = 0;
+  } odd;
+  TokenSource tokens(Settings(), odd, clock_);
+  ASSERT_TRUE(tokens.Token());
+  now_ += std::chrono::seconds(200);
+  ASSERT_TRUE(tokens.Token());
+  EXPECT_EQ(odd.n, 1);
+  now_ += std::chrono::seconds(50);  // past 300 - 60
+  ASSERT_TRUE(tokens.Token());
+  EXPECT_EQ(odd.n, 2);
+}
+
 TEST_F(OAuth2Test, ATokenEndpointThatIsDownIsRetryable) {
   server_.token_down = true;
   TokenSource tokens(Settings(), server_, clock_);
