@@ -96,9 +96,12 @@ Result<Response> HttpClient::Send(const Request& r) {
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);  // a 201's Location is data, not a redirect
   // libcurl sends a request again, unasked, when a reused connection closes
   // before any answer; for a POST that may have been applied (a create),
-  // that would make it twice. A POST goes on a fresh connection, so it is
-  // sent once; the caller decides about a retry.
-  if (r.method == "POST" || r.method == "PATCH") curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
+  // that would make it twice. A POST without an Idempotency-Key (which lets
+  // the server drop a repeat) goes on a fresh connection, so it is sent
+  // once; the caller decides about a retry.
+  if ((r.method == "POST" || r.method == "PATCH") && r.Header("idempotency-key").empty()) {
+    curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
+  }
   curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
   curl_easy_setopt(curl, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(stop_));
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);

@@ -13,6 +13,8 @@
 
 namespace enrol::http {
 
+class HttpClient;
+
 class HttpJsonConnector final : public app::Connector {
  public:
   // `base_url` such as "http://127.0.0.1:8080"; `type` is appended as path.
@@ -23,12 +25,11 @@ class HttpJsonConnector final : public app::Connector {
 
   app::JobOutcome Execute(const app::JobRequest& request) override;
   // When it becomes true, a call in flight is ended (a retryable failure).
-  void SetStopFlag(const std::atomic<bool>* stop) { stop_ = stop; }
+  void SetStopFlag(const std::atomic<bool>* stop);
 
  private:
-  const std::atomic<bool>* stop_ = nullptr;
   std::string url_;
-  void* curl_;  // CURL*, reused so connections are kept alive
+  std::unique_ptr<HttpClient> client_;  // kept, so its connection stays alive
 };
 
 }  // namespace enrol::http
