@@ -10,14 +10,17 @@ namespace json = boost::json;
 
 namespace {
 
-Result<std::string> Text(const json::object& o, const char* key, const std::string& where, bool required) {
+// A string setting `section.key` ("connectors.archive.url"); "" when absent
+// and not required.
+Result<std::string> Text(const json::object& o, const char* key, const std::string& where, bool required,
+                         const std::string& section = "connectors.archive") {
   const json::value* v = o.if_contains(key);
   if (!v) {
-    if (required) return InvalidArgument(where + ": connectors.archive." + key + " is required");
+    if (required) return InvalidArgument(where + ": " + section + "." + key + " is required");
     return std::string();
   }
   if (!v->is_string() || v->get_string().empty()) {
-    return InvalidArgument(where + ": connectors.archive." + key + " must be a non-empty string");
+    return InvalidArgument(where + ": " + section + "." + key + " must be a non-empty string");
   }
   return std::string(v->get_string());
 }
@@ -121,16 +124,8 @@ Result<ArchiveConfig> ParseArchiveConfig(const json::value& section, const std::
         return InvalidArgument(where + ": connectors.archive.oauth2." + k + " is not a setting");
       }
     }
-    auto text = [&](const char* key, bool required) -> Result<std::string> {
-      const json::value* v = ao.if_contains(key);
-      if (!v) {
-        if (required) return InvalidArgument(where + ": connectors.archive.oauth2." + key + " is required");
-        return std::string();
-      }
-      if (!v->is_string() || v->get_string().empty()) {
-        return InvalidArgument(where + ": connectors.archive.oauth2." + key + " must be a non-empty string");
-      }
-      return std::string(v->get_string());
+    auto text = [&](const char* key, bool required) {
+      return Text(ao, key, where, required, "connectors.archive.oauth2");
     };
     auto secret = [&](const char* key) -> Result<std::string> {
       ENROL_ASSIGN_OR_RETURN(std::string var, text(key, true));

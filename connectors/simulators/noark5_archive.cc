@@ -311,8 +311,8 @@ struct Noark5Archive::Impl {
     return body;
   }
 
-  Result<http::Response> Create(const std::string& base, const Object& parent, const std::string& parent_id,
-                                const std::string& kind, const http::Request& r) {
+  Result<http::Response> Create(const std::string& base, const std::string& parent_id, const std::string& kind,
+                                const http::Request& r) {
     if (r.Header("content-type").rfind(kMediaType, 0) != 0) {
       return Feil(415, std::string("send Content-Type: ") + kMediaType);
     }
@@ -367,7 +367,6 @@ struct Noark5Archive::Impl {
       if (!alg || *alg != "SHA-256") return Feil(400, "sjekksumAlgoritme must be SHA-256");
       if (!o.contains("versjonsnummer")) o["versjonsnummer"] = 1;
     }
-    (void)parent;
     o["systemID"] = NewUuid();
     o["opprettetDato"] = NowIso();
     o["opprettetAv"] = "enrol-simulator";
@@ -483,7 +482,7 @@ struct Noark5Archive::Impl {
                                                                   json::object{{"href", base + r.target}}}}}});
         }
         if (r.method != "POST") return Feil(405, "GET or POST");
-        return Create(base, *obj, id, child, r);
+        return Create(base, id, child, r);
       }
       if (what == child) {
         if (r.method != "GET") return Feil(405, "GET only");

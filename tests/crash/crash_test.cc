@@ -39,26 +39,31 @@ class CrashTest : public ::testing::TestWithParam<bool> {
     }
   }
 
-  // Starts `enrol simulate-systems` and returns its base URL.
-  std::string StartSystemsServer() {
-    const std::string out = dir_.File("server.out");
-    std::string cmd = testing::EnrolBinary() + " simulate-systems --listen 127.0.0.1:0 --db " +
-                      dir_.File("simulated-systems.db") + " --fail-first 1";
-    std::vector<std::string> argv_s = {"/bin/sh", "-c", "exec " + cmd + " > " + out + " 2>&1"};
+  // Starts `enrol ARGS` (a simulator that prints the URL it listens on) in a
+  // process of its own and returns that URL.
+  std::string StartServer(const std::string& args, const std::string& name, pid_t* pid) {
+    const std::string out = dir_.File(name + ".out");
+    std::vector<std::string> argv_s = {"/bin/sh", "-c", "exec " + testing::EnrolBinary() + " " + args + " > " + out + " 2>&1"};
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
-    EXPECT_EQ(posix_spawn(&server_pid_, "/bin/sh", nullptr, nullptr, argv.data(), environ), 0);
+    EXPECT_EQ(posix_spawn(pid, "/bin/sh", nullptr, nullptr, argv.data(), environ), 0);
     for (int i = 0; i < 200; ++i) {
       const std::string text = testing::ReadFile(out);
       const size_t at = text.find("http://");
-      if (at != std::string::npos && text.find('\n', at) != std::string::npos) {
-        return text.substr(at, text.find('\n', at) - at);
-      }
+      const size_t end = at == std::string::npos ? at : text.find_first_of(" \n", at);
+      if (end != std::string::npos) return text.substr(at, end - at);
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    ADD_FAILURE() << "the simulated systems server did not start: " << testing::ReadFile(out);
+    ADD_FAILURE() << name << " did not start: " << testing::ReadFile(out);
     return "";
+  }
+
+  // Starts `enrol simulate-systems` and returns its base URL.
+  std::string StartSystemsServer() {
+    return StartServer("simulate-systems --listen 127.0.0.1:0 --db " + dir_.File("simulated-systems.db") +
+                           " --fail-first 1",
+                       "server", &server_pid_);
   }
 
   void SetUp() override {
@@ -311,22 +316,9 @@ TEST_P(CrashTest, KilledBetweenEveryCallAndItsCommitEachEffectHappensOnce) {
 class ArchiveCrashTest : public CrashTest {
  protected:
   std::string StartArchive() {
-    const std::string out = dir_.File("archive.out");
-    std::string cmd = testing::EnrolBinary() + " simulate archive --listen 127.0.0.1:0 --db " + dir_.File("archive.db") +
-                      " --drop-share 0.03 --seed 3";
-    std::vector<std::string> argv_s = {"/bin/sh", "-c", "exec " + cmd + " > " + out + " 2>&1"};
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    EXPECT_EQ(posix_spawn(&archive_pid_, "/bin/sh", nullptr, nullptr, argv.data(), environ), 0);
-    for (int i = 0; i < 200; ++i) {
-      const std::string text = testing::ReadFile(out);
-      const size_t at = text.find("http://");
-      if (at != std::string::npos && text.find(' ', at) != std::string::npos) return text.substr(at, text.find(' ', at) - at);
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ADD_FAILURE() << "the archive simulator did not start: " << testing::ReadFile(out);
-    return "";
+    return StartServer("simulate archive --listen 127.0.0.1:0 --db " + dir_.File("archive.db") +
+                           " --drop-share 0.03 --seed 3",
+                       "archive", &archive_pid_);
   }
   void TearDown() override {
     if (archive_pid_ > 0) {
