@@ -251,14 +251,19 @@ class ProductionServices final : public cli::Services {
     return out;
   }
 
-  // The archive connector (connectors.archive): the Noark 5 client over
-  // libcurl, or over a loopback to the archive simulator in this process.
+  // The archive connector (connectors.archive): the Noark 5 or Fiks Arkiv
+  // client over libcurl, or over a loopback to the archive simulator in this
+  // process; or Fiks Arkiv through a drop folder.
   // It files the rendered letters' PDF/A copies, so the letters must be real.
   Result<app::Connector*> Archive(const app::Settings& settings, const boost::json::value& section) {
     ENROL_ASSIGN_OR_RETURN(archive::ArchiveConfig ac, archive::ParseArchiveConfig(section, settings.source));
     if (!letter_service_) {
       return InvalidArgument(settings.source + ": connectors.archive files the rendered letters; it needs "
                                                "connectors.letters = \"renderer\"");
+    }
+    if (!ac.drop.folder.empty()) {
+      archive_port_ = std::make_unique<archive::FiksArkivFolderClient>(ac.fiks, ac.drop);
+      return ArchiveService(settings, ac.in_flight);
     }
     if (ac.simulator) {
       sim::Noark5ArchiveOptions o;
@@ -290,12 +295,20 @@ class ProductionServices final : public cli::Services {
       authorized_ = std::make_unique<http::AuthorizedTransport>(*tokens_, *archive_transport_);
       transport = authorized_.get();
     }
-    noark5_ = std::make_unique<archive::Noark5Client>(ac.noark5, *transport);
+    if (ac.protocol == "fiks-arkiv") {
+      archive_port_ = std::make_unique<archive::FiksArkivHttpClient>(ac.fiks, ac.noark5.root_url, *transport);
+    } else {
+      archive_port_ = std::make_unique<archive::Noark5Client>(ac.noark5, *transport);
+    }
+    return ArchiveService(settings, ac.in_flight);
+  }
+
+  Result<app::Connector*> ArchiveService(const app::Settings& settings, int in_flight) {
     ENROL_ASSIGN_OR_RETURN(app::LetterStore* letters, Letters());
     ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());
     ENROL_ASSIGN_OR_RETURN(app::CaseStore* cases, Cases());
     archive_service_ =
-        std::make_unique<app::ArchiveService>(*persons, *cases, *letters, *noark5_, settings, ac.in_flight);
+        std::make_unique<app::ArchiveService>(*persons, *cases, *letters, *archive_port_, settings, in_flight);
     return static_cast<app::Connector*>(archive_service_.get());
   }
 
@@ -365,7 +378,7 @@ class ProductionServices final : public cli::Services {
   std::unique_ptr<http::ClientPool> token_transport_;
   std::unique_ptr<http::TokenSource> tokens_;
   std::unique_ptr<http::AuthorizedTransport> authorized_;
-  std::unique_ptr<archive::Noark5Client> noark5_;
+  std::unique_ptr<app::ArchivePort> archive_port_;
   std::unique_ptr<app::ArchiveService> archive_service_;
   std::unique_ptr<app::CaseEngine> engine_;
 };

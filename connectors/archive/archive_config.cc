@@ -48,18 +48,51 @@ Result<ArchiveConfig> ParseArchiveConfig(const json::value& section, const std::
   const json::object& o = section.get_object();
   static const std::set<std::string> known = {"protocol", "url", "simulator_db", "arkivdel", "skjerming",
                                               "ca_file", "token_env", "timeout_ms", "simulator_faults", "in_flight", "oauth2",
-                                              "_comment"};
+                                              "folder", "system", "saksansvarlig", "poll_ms",
+                                              "kvittering_timeout_ms", "_comment"};
   for (const auto& kv : o) {
     if (!known.count(std::string(kv.key()))) {
       return InvalidArgument(where + ": connectors.archive." + std::string(kv.key()) + " is not a setting");
     }
   }
   ArchiveConfig c;
-  ENROL_ASSIGN_OR_RETURN(std::string protocol, Text(o, "protocol", where, true));
-  if (protocol != "noark5") {
-    return InvalidArgument(where + ": connectors.archive.protocol '" + protocol + "' is not known (noark5)");
+  ENROL_ASSIGN_OR_RETURN(c.protocol, Text(o, "protocol", where, true));
+  const bool fiks = c.protocol == "fiks-arkiv";
+  if (c.protocol != "noark5" && !fiks) {
+    return InvalidArgument(where + ": connectors.archive.protocol '" + c.protocol +
+                           "' is not known (noark5 or fiks-arkiv)");
+  }
+  for (const char* k : {"folder", "system", "saksansvarlig", "poll_ms", "kvittering_timeout_ms"}) {
+    if (!fiks && o.contains(k)) {
+      return InvalidArgument(where + ": connectors.archive." + k + " is a fiks-arkiv setting");
+    }
+  }
+  for (const char* k : {"arkivdel"}) {
+    if (fiks && o.contains(k)) return InvalidArgument(where + ": connectors.archive." + k + " is a noark5 setting");
   }
   ENROL_ASSIGN_OR_RETURN(c.url, Text(o, "url", where, false));
+  ENROL_ASSIGN_OR_RETURN(c.drop.folder, Text(o, "folder", where, false));
+  if (fiks) {
+    if (o.contains("system")) {
+      ENROL_ASSIGN_OR_RETURN(c.fiks.system, Text(o, "system", where, true));
+    }
+    c.fiks.fagsystem = c.fiks.system;
+    if (o.contains("saksansvarlig")) {
+      ENROL_ASSIGN_OR_RETURN(c.fiks.saksansvarlig, Text(o, "saksansvarlig", where, true));
+    }
+    auto ms = [&](const char* key, int64_t lo, int64_t hi, int64_t& out) -> Status {
+      if (const json::value* v = o.if_contains(key)) {
+        if (!v->is_int64() || v->get_int64() < lo || v->get_int64() > hi) {
+          return InvalidArgument(where + ": connectors.archive." + key + " must be a number from " + std::to_string(lo) +
+                                 " to " + std::to_string(hi));
+        }
+        out = v->get_int64();
+      }
+      return {};
+    };
+    ENROL_RETURN_IF_ERROR(ms("poll_ms", 100, 86400000, c.drop.poll_ms));
+    ENROL_RETURN_IF_ERROR(ms("kvittering_timeout_ms", 1000, 30LL * 86400000, c.drop.kvittering_timeout_ms));
+  }
   c.simulator = o.contains("simulator_db");
   if (c.simulator) {
     const json::value& db = o.at("simulator_db");
@@ -70,14 +103,17 @@ Result<ArchiveConfig> ParseArchiveConfig(const json::value& section, const std::
     if (!c.simulator) return InvalidArgument(where + ": connectors.archive.simulator_faults is for the simulator only");
     c.simulator_faults = *f;
   }
-  if (c.url.empty() == !c.simulator) {
-    return InvalidArgument(where + ": connectors.archive needs either url (the archive's API root) or simulator_db "
-                                   "(the archive simulator in this process), not both");
+  if (int(!c.url.empty()) + int(!c.drop.folder.empty()) + int(c.simulator) != 1) {
+    return InvalidArgument(where + ": connectors.archive needs one of url (the archive's " +
+                           std::string(fiks ? "endpoint), folder (a drop folder" : "API root") +
+                           ") or simulator_db (the archive simulator in this process)");
   }
   if (!c.url.empty() && c.url.rfind("https://", 0) != 0 && c.url.rfind("http://", 0) != 0) {
     return InvalidArgument(where + ": connectors.archive.url must start with https:// (or http://)");
   }
-  c.noark5.root_url = c.simulator ? "http://archive-simulator/noark5v5/" : c.url;
+  c.noark5.root_url = c.simulator ? (fiks ? "http://archive-simulator/fiks-arkiv/v1/arkivmelding"
+                                          : "http://archive-simulator/noark5v5/")
+                                  : c.url;
   if (o.contains("arkivdel")) {
     ENROL_ASSIGN_OR_RETURN(c.noark5.arkivdel, Text(o, "arkivdel", where, true));
   }
@@ -96,8 +132,14 @@ Result<ArchiveConfig> ParseArchiveConfig(const json::value& section, const std::
   };
   ENROL_ASSIGN_OR_RETURN(c.noark5.screening.tilgangsrestriksjon, sub("tilgangsrestriksjon"));
   ENROL_ASSIGN_OR_RETURN(c.noark5.screening.skjermingshjemmel, sub("skjermingshjemmel"));
-  ENROL_ASSIGN_OR_RETURN(c.noark5.screening.mappe_metadata, Codes(so, "mappe", where));
-  ENROL_ASSIGN_OR_RETURN(c.noark5.screening.journalpost_metadata, Codes(so, "journalpost", where));
+  // Fiks Arkiv V1 has no skjermingMetadata.
+  if (!fiks || so.contains("mappe")) {
+    ENROL_ASSIGN_OR_RETURN(c.noark5.screening.mappe_metadata, Codes(so, "mappe", where));
+  }
+  if (!fiks || so.contains("journalpost")) {
+    ENROL_ASSIGN_OR_RETURN(c.noark5.screening.journalpost_metadata, Codes(so, "journalpost", where));
+  }
+  c.fiks.screening = c.noark5.screening;
   ENROL_ASSIGN_OR_RETURN(c.ca_file, Text(o, "ca_file", where, false));
   ENROL_ASSIGN_OR_RETURN(c.token_env, Text(o, "token_env", where, false));
   if (!c.token_env.empty()) {
@@ -107,6 +149,7 @@ Result<ArchiveConfig> ParseArchiveConfig(const json::value& section, const std::
                              ", which is not set in the environment");
     }
     c.noark5.bearer_token = token;
+    c.fiks.bearer_token = token;
   }
   if (const json::value* t = o.if_contains("timeout_ms")) {
     if (!t->is_int64() || t->get_int64() < 100 || t->get_int64() > 600000) {
@@ -151,6 +194,9 @@ Result<ArchiveConfig> ParseArchiveConfig(const json::value& section, const std::
       return InvalidArgument(where + ": connectors.archive.in_flight must be a number from 1 to 256");
     }
     c.in_flight = static_cast<int>(n->get_int64());
+  }
+  if (!c.drop.folder.empty() && (c.oauth2 || !c.token_env.empty() || !c.ca_file.empty())) {
+    return InvalidArgument(where + ": connectors.archive.folder takes no token, oauth2 or ca_file (nothing is sent over HTTP)");
   }
   return c;
 }

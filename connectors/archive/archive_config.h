@@ -18,6 +18,18 @@
 //     "in_flight": 16                                // optional: filings at once (1-256)
 //   }
 //
+// or, for KS Fiks Arkiv V1 (arkivmelding):
+//
+//   "archive": {
+//     "protocol": "fiks-arkiv",
+//     "url": "https://fiks.kommune.no/arkivmelding", // the integration's HTTP endpoint, or
+//     "folder": "/var/spool/enrol/fiks-arkiv",       // a drop folder (ut/, inn/), or
+//     "simulator_db": "simulated-archive.db",
+//     "skjerming": {"tilgangsrestriksjon": "13", "skjermingshjemmel": "..."},
+//     "system": "enrol", "saksansvarlig": "Oppvekstkontoret",  // optional
+//     "poll_ms": 60000, "kvittering_timeout_ms": 86400000      // optional, folder only
+//   }
+//
 // Secrets never come from the file: a token is read from the environment
 // variable the file names.
 
@@ -26,13 +38,17 @@
 
 #include <boost/json/value.hpp>
 
+#include "connectors/archive/fiks_arkiv_client.h"
 #include "connectors/archive/noark5_client.h"
 #include "connectors/http/oauth2.h"
 
 namespace enrol::archive {
 
 struct ArchiveConfig {
+  std::string protocol = "noark5";  // or "fiks-arkiv"
   Noark5Settings noark5;
+  FiksArkivSettings fiks;           // its screening is noark5's
+  DropFolderSettings drop;          // drop.folder "" : not a folder
   std::string url;            // "" with the simulator
   bool simulator = false;
   std::string simulator_db;   // "" : memory

@@ -8,7 +8,7 @@
 // the archive assigned). The XML follows
 // no.ks.fiks.arkiv.v1.arkivering.arkivmelding.opprett.xsd; a test validates
 // it against the official schemas (../shared/reference/archive/fiks-arkiv-v1).
-// The transport (Fiks IO) is not here.
+// The transports are in fiks_arkiv_client.h.
 
 #include <string>
 
@@ -25,6 +25,7 @@ struct FiksArkivSettings {
   std::string fagsystem = "enrol";    // referanseEksternNoekkel/fagsystem
   std::string saksansvarlig = "Oppvekstkontoret";
   Screening screening;
+  std::string bearer_token;           // HTTP only; "" when the transport authenticates
 };
 
 // The arkivmelding.xml of one filing; the file is named `file_name` beside it.

@@ -42,9 +42,7 @@ Error StatusError(const std::string& what, const http::Response& r) {
     Error e = Unavailable(text).value();
     if (const std::string after = r.Header("retry-after"); !after.empty()) {
       e.message += " (Retry-After: " + after + ")";
-      // Seconds; an HTTP date is not trusted to a clock here: a minute.
-      const bool seconds = after.size() <= 6 && after.find_first_not_of("0123456789") == std::string::npos;
-      e.retry_after_ms = seconds ? std::stoll(after) * 1000 : 60000;
+      e.retry_after_ms = http::RetryAfterMs(r);
     }
     return e;
   }

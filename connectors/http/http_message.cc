@@ -45,4 +45,11 @@ std::string UrlDecode(const std::string& s) {
   return out;
 }
 
+int64_t RetryAfterMs(const Response& r) {
+  const std::string after = r.Header("retry-after");
+  if (after.empty()) return 0;
+  const bool seconds = after.size() <= 6 && after.find_first_not_of("0123456789") == std::string::npos;
+  return seconds ? std::stoll(after) * 1000 : 60000;
+}
+
 }  // namespace enrol::http

@@ -48,6 +48,10 @@ class Transport {
   [[nodiscard]] virtual Result<Response> Send(const Request& request) = 0;
 };
 
+// How long a 429/503 answer asks the client to wait (Retry-After), in ms: its
+// seconds, a minute for an HTTP date (not trusted to this clock), 0 without.
+[[nodiscard]] int64_t RetryAfterMs(const Response& response);
+
 // Percent-encodes a query value (RFC 3986 unreserved characters stay).
 std::string UrlEncode(const std::string& s);
 // Decodes %XX and '+' in a query value; malformed escapes stay as they are.

@@ -1,12 +1,17 @@
 #include "connectors/simulators/noark5_archive.h"
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <ctime>
 #include <random>
 #include <thread>
 
 #include <boost/json.hpp>
 
+#include "connectors/http/multipart.h"
+#include "connectors/simulators/fiks_arkiv_messages.h"
 #include "engine/core/sha256.h"
 #include "engine/store/sqlite.h"
 
@@ -311,6 +316,38 @@ struct Noark5Archive::Impl {
     return body;
   }
 
+  // Numbers a new object as the archive does (mappeID, journalpost numbers,
+  // dokumentnummer, systemID) and keeps it.
+  Status Store(const std::string& kind, const std::string& parent_id, json::object& o) {
+    const int year = Year();
+    if (kind == "saksmappe") {
+      ENROL_ASSIGN_OR_RETURN(int64_t n, Next("saksmappe/" + std::to_string(year)));
+      o["saksaar"] = year;
+      o["sakssekvensnummer"] = n;
+      o["mappeID"] = std::to_string(year) + "/" + std::to_string(n);
+      if (!o.contains("saksstatus")) o["saksstatus"] = json::object{{"kode", "B"}};
+      o["saksdato"] = NowIso().substr(0, 10);
+    } else if (kind == "journalpost") {
+      ENROL_ASSIGN_OR_RETURN(int64_t seq, Next("journalpost/" + std::to_string(year)));
+      ENROL_ASSIGN_OR_RETURN(int64_t nr, Next("journalpostnummer/" + parent_id));
+      o["journalaar"] = year;
+      o["journalsekvensnummer"] = seq;
+      o["journalpostnummer"] = nr;
+      o["registreringsID"] = std::to_string(year) + "/" + std::to_string(seq);
+      o["journaldato"] = NowIso().substr(0, 10);
+      if (!o.contains("journalstatus")) o["journalstatus"] = json::object{{"kode", "J"}};
+    } else if (kind == "dokumentbeskrivelse") {
+      ENROL_ASSIGN_OR_RETURN(int64_t nr, Next("dokumentnummer/" + parent_id));
+      o["dokumentnummer"] = nr;
+    } else if (kind == "dokumentobjekt") {
+      if (!o.contains("versjonsnummer")) o["versjonsnummer"] = 1;
+    }
+    o["systemID"] = NewUuid();
+    o["opprettetDato"] = NowIso();
+    o["opprettetAv"] = "enrol-simulator";
+    return Insert(kind, parent_id, o);
+  }
+
   Result<http::Response> Create(const std::string& base, const std::string& parent_id, const std::string& kind,
                                 const http::Request& r) {
     if (r.Header("content-type").rfind(kMediaType, 0) != 0) {
@@ -328,36 +365,17 @@ struct Noark5Archive::Impl {
       return Feil(400, "tittel is required");
     }
     if (std::string why = CheckSkjerming(o); !why.empty()) return Feil(400, why);
-    const int year = Year();
-    if (kind == "saksmappe") {
-      ENROL_ASSIGN_OR_RETURN(int64_t n, Next("saksmappe/" + std::to_string(year)));
-      o["saksaar"] = year;
-      o["sakssekvensnummer"] = n;
-      o["mappeID"] = std::to_string(year) + "/" + std::to_string(n);
-      if (!o.contains("saksstatus")) o["saksstatus"] = json::object{{"kode", "B"}};
-      o["saksdato"] = NowIso().substr(0, 10);
-    } else if (kind == "journalpost") {
+    if (kind == "journalpost") {
       const json::value* type = o.if_contains("journalposttype");
       if (!type || !type->is_object() || !type->get_object().if_contains("kode")) {
         return Feil(400, "journalposttype.kode is required");
       }
-      ENROL_ASSIGN_OR_RETURN(int64_t seq, Next("journalpost/" + std::to_string(year)));
-      ENROL_ASSIGN_OR_RETURN(int64_t nr, Next("journalpostnummer/" + parent_id));
-      o["journalaar"] = year;
-      o["journalsekvensnummer"] = seq;
-      o["journalpostnummer"] = nr;
-      o["registreringsID"] = std::to_string(year) + "/" + std::to_string(seq);
-      o["journaldato"] = NowIso().substr(0, 10);
-      if (!o.contains("journalstatus")) o["journalstatus"] = json::object{{"kode", "J"}};
     } else if (kind == "korrespondansepartperson") {
       if (!IsString(o, "navn")) return Feil(400, "navn is required");
       const json::value* t = o.if_contains("korrespondanseparttype");
       if (!t || !t->is_object() || !t->get_object().if_contains("kode")) {
         return Feil(400, "korrespondanseparttype.kode is required");
       }
-    } else if (kind == "dokumentbeskrivelse") {
-      ENROL_ASSIGN_OR_RETURN(int64_t nr, Next("dokumentnummer/" + parent_id));
-      o["dokumentnummer"] = nr;
     } else if (kind == "dokumentobjekt") {
       if (!IsString(o, "mimeType")) return Feil(400, "mimeType is required");
       const json::value* size = o.if_contains("filstoerrelse");
@@ -365,12 +383,8 @@ struct Noark5Archive::Impl {
       if (!IsString(o, "sjekksum")) return Feil(400, "sjekksum is required");
       const json::value* alg = o.if_contains("sjekksumAlgoritme");
       if (!alg || *alg != "SHA-256") return Feil(400, "sjekksumAlgoritme must be SHA-256");
-      if (!o.contains("versjonsnummer")) o["versjonsnummer"] = 1;
     }
-    o["systemID"] = NewUuid();
-    o["opprettetDato"] = NowIso();
-    o["opprettetAv"] = "enrol-simulator";
-    ENROL_RETURN_IF_ERROR(Insert(kind, parent_id, o));
+    ENROL_RETURN_IF_ERROR(Store(kind, parent_id, o));
     http::Response res = Reply(201, Show(base, kind, o));
     res.headers["location"] = base + "/api/" + kind + "/" + std::string(o.at("systemID").get_string());
     return res;
@@ -397,12 +411,141 @@ struct Noark5Archive::Impl {
     return Reply(201, Show(base, "dokumentobjekt", shown));
   }
 
+
+  // Fiks Arkiv V1 arkivmelding opprett: the same objects as over REST, found
+  // by their external keys before anything is made, all in the request's
+  // transaction. The kvittering says what was there already.
+  Result<std::string> Arkivmelding(const std::string& xml, const std::map<std::string, std::string>& files) {
+    ENROL_ASSIGN_OR_RETURN(FiksArkivmelding m, ReadArkivmelding(xml));
+    auto file = files.find(m.fil_ref);
+    if (file == files.end()) {
+      return InvalidArgument("the message has no file named '" + m.fil_ref + "' (referanseDokumentfil)");
+    }
+    if (static_cast<int64_t>(file->second.size()) != m.filstoerrelse) {
+      return InvalidArgument("the file has " + std::to_string(file->second.size()) + " bytes, not the declared filstoerrelse " +
+                             std::to_string(m.filstoerrelse));
+    }
+    std::string declared = m.sjekksum;
+    for (char& c : declared) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (core::Sha256Hex(file->second) != declared) return InvalidArgument("the file's SHA-256 is not the declared sjekksum");
+    auto key_of = [](const std::string& k) {
+      return json::object{{kKeyField, k}};
+    };
+    auto skjerming = [](const std::string& t, const std::string& h) -> json::value {
+      if (t.empty()) return nullptr;
+      return json::object{{"tilgangsrestriksjon", json::object{{"kode", t}}}, {"skjermingshjemmel", h}};
+    };
+    FiksKvittering k;
+    k.fagsystem = m.system;
+    k.mappe_key = m.mappe_key;
+    k.key = m.key;
+    ENROL_ASSIGN_OR_RETURN(std::vector<json::object> mapper, List("saksmappe", nullptr, &m.mappe_key));
+    if (mapper.size() > 1) return FailedPrecondition("more than one saksmappe has the key " + m.mappe_key);
+    json::object mappe;
+    if (!mapper.empty()) {
+      mappe = std::move(mapper[0]);
+      k.mappe_existed = true;
+    } else {
+      ENROL_ASSIGN_OR_RETURN(std::vector<json::object> arkivdeler, List("arkivdel", nullptr));
+      mappe = json::object{{"tittel", m.mappe_tittel}, {"offentligTittel", m.mappe_offentlig_tittel},
+                           {"saksansvarlig", m.saksansvarlig}, {"virksomhetsspesifikkeMetadata", key_of(m.mappe_key)}};
+      if (json::value sk = skjerming(m.mappe_tilgangsrestriksjon, m.mappe_skjermingshjemmel); !sk.is_null()) {
+        mappe["skjerming"] = std::move(sk);
+      }
+      ENROL_RETURN_IF_ERROR(Store("saksmappe", std::string(arkivdeler.at(0).at("systemID").get_string()), mappe));
+    }
+    const std::string mappe_id(mappe.at("systemID").get_string());
+    k.mappe_system_id = mappe_id;
+    k.mappe_id = std::string(mappe.at("mappeID").get_string());
+    k.saksaar = mappe.at("saksaar").to_number<int64_t>();
+    k.sakssekvensnummer = mappe.at("sakssekvensnummer").to_number<int64_t>();
+    ENROL_ASSIGN_OR_RETURN(std::vector<json::object> poster, List("journalpost", &mappe_id, &m.key));
+    json::object post, desc, obj;
+    if (!poster.empty()) {
+      post = std::move(poster[0]);
+      k.journalpost_existed = true;
+      const std::string post_id(post.at("systemID").get_string());
+      ENROL_ASSIGN_OR_RETURN(std::vector<json::object> dbs, List("dokumentbeskrivelse", &post_id));
+      if (dbs.empty()) return Internal("journalpost " + post_id + " has no dokumentbeskrivelse");
+      desc = std::move(dbs[0]);
+      const std::string db_id(desc.at("systemID").get_string());
+      ENROL_ASSIGN_OR_RETURN(std::vector<json::object> objs, List("dokumentobjekt", &db_id));
+      if (objs.empty()) return Internal("dokumentbeskrivelse " + db_id + " has no dokumentobjekt");
+      obj = std::move(objs[0]);
+    } else {
+      post = json::object{{"tittel", m.tittel}, {"offentligTittel", m.offentlig_tittel},
+                          {"journalposttype", json::object{{"kode", m.journalposttype}}},
+                          {"dokumentetsDato", m.dokumentets_dato}, {"virksomhetsspesifikkeMetadata", key_of(m.key)}};
+      if (!m.journalstatus.empty()) post["journalstatus"] = json::object{{"kode", m.journalstatus}};
+      if (json::value sk = skjerming(m.tilgangsrestriksjon, m.skjermingshjemmel); !sk.is_null()) post["skjerming"] = std::move(sk);
+      ENROL_RETURN_IF_ERROR(Store("journalpost", mappe_id, post));
+      const std::string post_id(post.at("systemID").get_string());
+      for (const FiksParty& p : m.parties) {
+        json::object party{{"korrespondanseparttype", json::object{{"kode", "EM"}}}, {"navn", p.navn},
+                           {"postadresse", json::object{{"adresselinje1", p.postadresse}, {"postnummer", p.postnummer},
+                                                        {"poststed", p.poststed}}}};
+        ENROL_RETURN_IF_ERROR(Store("korrespondansepartperson", post_id, party));
+      }
+      desc = json::object{{"tittel", m.dokument_tittel}, {"dokumenttype", json::object{{"kode", m.dokumenttype}}},
+                        {"tilknyttetRegistreringSom", json::object{{"kode", m.tilknyttet}}}};
+      ENROL_RETURN_IF_ERROR(Store("dokumentbeskrivelse", post_id, desc));
+      obj = json::object{{"format", json::object{{"kode", m.format}}}, {"mimeType", m.mime_type}, {"filnavn", m.filnavn},
+                         {"filstoerrelse", m.filstoerrelse}, {"sjekksum", declared}, {"sjekksumAlgoritme", "SHA-256"},
+                         {"variantformat", json::object{{"kode", "A"}}}};
+      ENROL_RETURN_IF_ERROR(Store("dokumentobjekt", std::string(desc.at("systemID").get_string()), obj));
+      ENROL_ASSIGN_OR_RETURN(Statement f, db->Prepare("INSERT INTO files(system_id, mime, content) VALUES(?,?,?)"));
+      ENROL_RETURN_IF_ERROR(f.Bind(1, std::string(obj.at("systemID").get_string())).Bind(2, m.mime_type)
+                                .BindBlob(3, file->second).Run());
+    }
+    k.journalpost_system_id = std::string(post.at("systemID").get_string());
+    k.journalaar = post.at("journalaar").to_number<int64_t>();
+    k.journalsekvensnummer = post.at("journalsekvensnummer").to_number<int64_t>();
+    k.journalpostnummer = post.at("journalpostnummer").to_number<int64_t>();
+    k.dokumentbeskrivelse_system_id = std::string(desc.at("systemID").get_string());
+    k.dokumentnummer = desc.at("dokumentnummer").to_number<int64_t>();
+    k.dokumentobjekt_system_id = std::string(obj.at("systemID").get_string());
+    return WriteKvittering(k);
+  }
+
+  // POST /fiks-arkiv/v1/arkivmelding, multipart/form-data: the part named
+  // "arkivmelding" (arkivmelding.xml) and the files it refers to by name.
+  Result<http::Response> FiksOpprett(const http::Request& r) {
+    http::Response res;
+    res.headers["content-type"] = "application/xml; charset=utf-8";
+    if (r.method != "POST") return Feil(405, "POST an arkivmelding");
+    auto parts = http::ParseMultipart(r.Header("content-type"), r.body);
+    std::string xml;
+    std::map<std::string, std::string> files;
+    if (parts) {
+      for (http::Part& p : *parts) {
+        if (p.name == "arkivmelding") {
+          xml = std::move(p.body);
+        } else if (!p.filename.empty()) {
+          files[p.filename] = std::move(p.body);
+        }
+      }
+    }
+    Result<std::string> k = !parts ? Result<std::string>(tl::unexpected(parts.error()))
+                            : xml.empty() ? Result<std::string>(InvalidArgument("no part named 'arkivmelding'"))
+                                          : Arkivmelding(xml, files);
+    if (!k) {
+      if (k.error().code == ErrorCode::kInternal) return tl::unexpected(k.error());
+      res.status = k.error().code == ErrorCode::kFailedPrecondition ? 409 : 400;
+      res.body = WriteFailedKvittering(k.error().message);
+      return res;
+    }
+    res.status = 200;
+    res.body = std::move(*k);
+    return res;
+  }
+
   Result<http::Response> Route(const http::Request& r) {
     if (r.body.size() > kMaxBody) return Feil(413, "the body is larger than 64 MB");
     const std::string host = r.Header("host").empty() ? "localhost" : r.Header("host");
     const std::string base = "http://" + host + kPrefix;
     const Target t = ParseTarget(r.target);
     const auto& s = t.segments;
+    if (s.size() == 3 && s[0] == "fiks-arkiv" && s[1] == "v1" && s[2] == "arkivmelding") return FiksOpprett(r);
     if (s.empty() || "/" + s[0] != kPrefix) return Feil(404, "no such resource: " + r.target);
     if (s.size() == 1) {
       if (r.method != "GET") return Feil(405, "GET only");
@@ -570,6 +713,75 @@ Result<http::Response> LoopbackTransport::Send(const http::Request& r) {
     case Fault::kNone: break;
   }
   return archive_.Handle(in);
+}
+
+Result<std::string> Noark5Archive::FileArkivmelding(const std::string& xml,
+                                                    const std::map<std::string, std::string>& files) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ENROL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*impl_->db));
+  ENROL_ASSIGN_OR_RETURN(std::string kvittering, impl_->Arkivmelding(xml, files));
+  ENROL_RETURN_IF_ERROR(tx.Commit());
+  return kvittering;
+}
+
+namespace {
+
+Result<std::string> ReadWhole(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return Unavailable("cannot read " + p.string());
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Status WriteAtomically(const std::filesystem::path& p, const std::string& content) {
+  const std::filesystem::path tmp = p.parent_path() / ("." + p.filename().string() + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << content;
+    out.flush();
+    if (!out) return Unavailable("cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, p, ec);
+  if (ec) return Unavailable("cannot rename " + tmp.string() + ": " + ec.message());
+  return {};
+}
+
+}  // namespace
+
+Result<int> Noark5Archive::ProcessFiksFolder(const std::string& folder) {
+  namespace fs = std::filesystem;
+  const fs::path ut = fs::path(folder) / "ut", inn = fs::path(folder) / "inn";
+  std::error_code ec;
+  fs::create_directories(inn, ec);
+  if (ec) return Unavailable("cannot make " + inn.string() + ": " + ec.message());
+  if (!fs::is_directory(ut)) return 0;
+  int handled = 0;
+  for (const fs::directory_entry& e : fs::directory_iterator(ut, ec)) {
+    const std::string key = e.path().filename().string();
+    if (key.empty() || key[0] == '.' || !e.is_directory()) continue;  // still being written
+    std::map<std::string, std::string> files;
+    std::string xml;
+    for (const fs::directory_entry& f : fs::directory_iterator(e.path())) {
+      ENROL_ASSIGN_OR_RETURN(std::string content, ReadWhole(f.path()));
+      if (f.path().filename() == "arkivmelding.xml") {
+        xml = std::move(content);
+      } else {
+        files[f.path().filename().string()] = std::move(content);
+      }
+    }
+    Result<std::string> k = xml.empty() ? Result<std::string>(InvalidArgument("the message has no arkivmelding.xml"))
+                                        : FileArkivmelding(xml, files);
+    if (!k && k.error().code != ErrorCode::kInvalidArgument && k.error().code != ErrorCode::kFailedPrecondition) {
+      return tl::unexpected(k.error());
+    }
+    ENROL_RETURN_IF_ERROR(WriteAtomically(inn / (key + ".xml"), k ? *k : WriteFailedKvittering(k.error().message)));
+    fs::remove_all(e.path(), ec);
+    ++handled;
+  }
+  if (ec) return Unavailable("cannot list " + ut.string() + ": " + ec.message());
+  return handled;
 }
 
 Result<std::map<std::string, int64_t>> Noark5Archive::Counts() {

@@ -53,6 +53,17 @@ class Noark5Archive {
   // position, carried from one process to the next.
   [[nodiscard]] uint64_t NextRequestNumber();
 
+  // Fiks Arkiv V1: files one arkivmelding opprett message (`files` by the
+  // names its referanseDokumentfil uses) and answers with the kvittering
+  // XML; a message it refuses is an error (InvalidArgument). Thread-safe.
+  [[nodiscard]] Result<std::string> FileArkivmelding(const std::string& xml, const std::map<std::string, std::string>& files);
+
+  // Plays the municipality's Fiks Arkiv integration on a drop folder:
+  // files each message under `folder`/ut/<key>/ and answers in
+  // `folder`/inn/<key>.xml (a refused message gets a kvittering with
+  // mappeFeilet), then removes the message. Returns how many it handled.
+  [[nodiscard]] Result<int> ProcessFiksFolder(const std::string& folder);
+
   // Objects held per kind ("saksmappe", "journalpost", ...), for tests.
   [[nodiscard]] Result<std::map<std::string, int64_t>> Counts();
 

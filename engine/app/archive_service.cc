@@ -101,6 +101,7 @@ JobOutcome Filed(ArchivePort& archive, const ArchiveFiling& filing, int64_t time
   if (!receipt) {
     JobOutcome out = Fail("archive: " + receipt.error().message, receipt.error().code == ErrorCode::kUnavailable);
     out.retry_after_ms = receipt.error().retry_after_ms;
+    out.pending = receipt.error().pending && out.retryable;
     return out;
   }
   return JobOutcome{true, std::move(*receipt), "", true};

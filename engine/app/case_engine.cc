@@ -220,6 +220,7 @@ void WorkerStats::Add(const WorkerStats& o) {
   timers_fired += o.timers_fired;
   jobs_done += o.jobs_done;
   jobs_retried += o.jobs_retried;
+  jobs_pending += o.jobs_pending;
   incidents += o.incidents;
   events += o.events;
   protected_stops += o.protected_stops;
@@ -1060,6 +1061,13 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
     ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "job/" + std::to_string(cur->id) + "/protected", ev, "engine", false));
     if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases.Changed(*c));
     stats.protected_stops += 1;
+    return {};
+  }
+  if (!o.ok && o.pending) {
+    cur->next_ms = now + std::clamp<int64_t>(o.retry_after_ms, 100, 86400000);
+    cur->last_error = o.error;
+    ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*cur, at));
+    stats.jobs_pending += 1;
     return {};
   }
   cur->attempts += 1;

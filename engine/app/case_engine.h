@@ -62,11 +62,13 @@ struct WorkerStats {
   int timers_fired = 0;
   int jobs_done = 0;
   int jobs_retried = 0;
+  int jobs_pending = 0;     // asked again later for a receipt not there yet (not an attempt)
   int incidents = 0;
   int events = 0;
   int protected_stops = 0;  // jobs not run: the case's address became protected
   bool busy = false;        // the database was locked by another process: try again
-  [[nodiscard]] int Work() const { return timers_fired + jobs_done + jobs_retried + incidents + protected_stops; }
+  [[nodiscard]] int Work() const { return timers_fired + jobs_done + jobs_retried + jobs_pending + incidents + protected_stops;
+  }
   void Add(const WorkerStats& o);
 };
 

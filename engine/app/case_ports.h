@@ -223,6 +223,10 @@ struct JobOutcome {
   std::string error;           // on failure, without personal data
   bool retryable = true;
   int64_t retry_after_ms = 0;  // the system asked to wait this long (HTTP Retry-After)
+  // The system has the request and its receipt is not there yet (a drop
+  // folder's kvittering): the job is asked again after retry_after_ms, and
+  // that is a poll, not an attempt.
+  bool pending = false;
 };
 
 // One external system: letters renderer, dispatch, student system, archive.

@@ -167,6 +167,8 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   sarchive->add_option("--listen", sarch.listen, "ADDRESS:PORT (port 0: any free port)");
   sarchive->add_option("--db", sarch.db, "its own SQLite file (default: memory)");
   sarchive->add_option("--arkivdel", sarch.arkivdel, "the tittel of the arkivdel it holds (default: Elevarkiv)");
+  sarchive->add_option("--fiks-folder", sarch.fiks_folder,
+                       "also answer Fiks Arkiv messages written to DIR/ut/ with kvitteringer in DIR/inn/");
   sarchive->add_option("--error-share", sarch.error, "share of requests answered 503, not applied");
   sarchive->add_option("--throttle-share", sarch.throttle, "share answered 429 with Retry-After, not applied");
   sarchive->add_option("--drop-share", sarch.drop, "share applied, then the connection dropped unanswered");

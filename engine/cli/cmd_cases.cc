@@ -69,6 +69,7 @@ json::object CaseJson(const app::CaseRecord& c) {
 
 void PrintWorker(const app::WorkerStats& w) {
   std::cout << "worker: " << w.jobs_done << " connector jobs done, " << w.jobs_retried << " retried, "
+            << w.jobs_pending << " awaiting a receipt, "
             << w.timers_fired << " timers fired, " << w.incidents << " new incidents\n";
 }
 
@@ -179,6 +180,7 @@ int RunWorker(const GlobalOptions& g, Services& s, const RunArgs& a) {
   }
   if (g.json) {
     PrintJson(json::object{{"jobs_done", total.jobs_done}, {"jobs_retried", total.jobs_retried},
+                           {"jobs_pending", total.jobs_pending},
                            {"timers_fired", total.timers_fired}, {"incidents", total.incidents},
                            {"stopped_by_signal", g_stop.load()}});
   } else {

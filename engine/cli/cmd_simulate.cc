@@ -1,7 +1,9 @@
 // The simulators served over HTTP from a process of their own: test
 // doubles of the external systems, for tests and demos.
+#include <atomic>
 #include <chrono>
 #include <iostream>
+#include <thread>
 
 #include "connectors/simulators/noark5_archive.h"
 #include "connectors/simulators/simulated_systems.h"
@@ -87,11 +89,31 @@ int RunSimulateArchive(const GlobalOptions&, Services&, const SimulateArchiveArg
     }
     return served->Handle(r);
   };
+  // The municipality's Fiks Arkiv integration on a drop folder, beside the
+  // HTTP endpoints.
+  std::atomic<bool> done{false};
+  std::thread folder;
+  if (!a.fiks_folder.empty()) {
+    folder = std::thread([&] {
+      while (!done) {
+        if (auto n = served->ProcessFiksFolder(a.fiks_folder); !n) {
+          std::cerr << "enrol simulate archive: " << n.error().message << std::endl;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+  }
   auto st = sim::ServeHttp(handler, listen->address,
                            listen->port, [&](int port) {
-                             std::cout << "simulated Noark 5 archive listening on http://" << listen->address << ":"
-                                       << port << "/noark5v5/ (what it holds: /noark5v5/inspect)" << std::endl;
+                             const std::string base = "http://" + listen->address + ":" + std::to_string(port);
+                             std::cout << "simulated Noark 5 archive listening on " << base
+                                       << "/noark5v5/ (what it holds: /noark5v5/inspect); Fiks Arkiv at " << base
+                                       << "/fiks-arkiv/v1/arkivmelding";
+                             if (!a.fiks_folder.empty()) std::cout << " and in " << a.fiks_folder << "/ut/";
+                             std::cout << std::endl;
                            }, f.Any() ? &faults : nullptr, &stats);
+  done = true;
+  if (folder.joinable()) folder.join();
   if (!st) return ReportError(st.error());
   return 0;
 }

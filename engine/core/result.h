@@ -44,6 +44,10 @@ struct Error {
   // For kUnavailable: how long the other side asked us to wait (an HTTP
   // Retry-After), 0 when it did not say.
   int64_t retry_after_ms = 0;
+  // For kUnavailable: the other side has the request and its answer is not
+  // there yet (a receipt to collect later); asking again is a poll, not a
+  // new attempt.
+  bool pending = false;
 
   // Returns a copy whose message is prefixed with `context: `.
   [[nodiscard]] Error WithContext(std::string_view context) const;

@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "connectors/simulators/fiks_arkiv_messages.h"
 #include "engine/core/sha256.h"
 #include "tests/support/test_support.h"
 
@@ -148,6 +149,32 @@ TEST(FiksArkivTest, TheKvitteringReadsBackIntoAReceipt) {
   EXPECT_EQ(r->at("journalpostnummer"), 3);
   EXPECT_EQ(r->at("registreringsID"), "2027/1234");
   EXPECT_EQ(r->at("dokumentobjekt_systemID"), "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d");
+}
+
+TEST(FiksArkivTest, TheSimulatorsKvitteringerValidateAgainstTheOfficialSchema) {
+  if (!testing::HaveShared()) GTEST_SKIP() << "../shared is absent: the Fiks Arkiv XSDs are not available";
+  sim::FiksKvittering k;
+  k.fagsystem = "enrol";
+  k.mappe_system_id = "6c0e9a7e-2f3b-4f0e-9d1e-0d6a3c2b1a00";
+  k.mappe_id = "2027/41";
+  k.mappe_key = "elev-1";
+  k.saksaar = 2027;
+  k.sakssekvensnummer = 41;
+  k.journalpost_system_id = "0b7c1d7e-5a0e-4a57-9f34-1f2e3d4c5b6a";
+  k.key = "job-1";
+  k.journalaar = 2027;
+  k.journalsekvensnummer = 1234;
+  k.journalpostnummer = 3;
+  k.dokumentbeskrivelse_system_id = "7e1f7a64-9d0c-4c61-8d4e-2a3b4c5d6e7f";
+  k.dokumentnummer = 1;
+  k.dokumentobjekt_system_id = "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d";
+  const std::string kvittering = Schema("no.ks.fiks.arkiv.v1.arkivering.arkivmelding.opprett.kvittering.xsd");
+  EXPECT_EQ(Validate(kvittering, sim::WriteKvittering(k)), "");
+  EXPECT_EQ(Validate(kvittering, sim::WriteFailedKvittering("the file's SHA-256 is not the declared sjekksum")), "");
+  auto read = ReadKvittering(sim::WriteKvittering(k));
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(read->at("registreringsID"), "2027/1234");
+  EXPECT_EQ(read->at("journalpostnummer"), 3);
 }
 
 TEST(FiksArkivTest, AFailedOrForeignKvitteringIsAnError) {
