@@ -19,6 +19,9 @@
 #include "connectors/http/oauth2.h"
 #include "connectors/http/http_json_connector.h"
 #include "connectors/simulators/noark5_archive.h"
+#include "connectors/simulators/oneroster_sis.h"
+#include "connectors/student_system/student_system_config.h"
+#include "engine/app/student_system_service.h"
 #include "engine/app/archive_service.h"
 #include "connectors/register/freg_reader.h"
 #include "connectors/simulators/simulated_systems.h"
@@ -230,6 +233,7 @@ class ProductionServices final : public cli::Services {
     if (db_) db_->SetStopFlag(stop);
     for (auto& c : http_connectors_) c->SetStopFlag(stop);
     if (archive_http_) archive_http_->SetStopFlag(stop);
+    if (sis_http_) sis_http_->SetStopFlag(stop);
   }
 
  private:
@@ -248,7 +252,43 @@ class ProductionServices final : public cli::Services {
     if (const boost::json::value* a = c ? c->if_contains("archive") : nullptr) {
       ENROL_ASSIGN_OR_RETURN(out["archive"], Archive(settings, *a));
     }
+    if (const boost::json::value* a = c ? c->if_contains("student_system") : nullptr) {
+      ENROL_ASSIGN_OR_RETURN(out["student_system"], StudentSystem(settings, *a));
+    }
     return out;
+  }
+
+  // The student-system connector (connectors.student_system): OneRoster 1.2
+  // over libcurl, or over a loopback to the student-system simulator in this
+  // process.
+  Result<app::Connector*> StudentSystem(const app::Settings& settings, const boost::json::value& section) {
+    ENROL_ASSIGN_OR_RETURN(sis::StudentSystemConfig sc, sis::ParseStudentSystemConfig(section, settings.source));
+    if (sc.simulator) {
+      ENROL_ASSIGN_OR_RETURN(sis_simulator_, sim::OneRosterSis::Open(sc.simulator_db));
+      if (!sc.simulator_faults.is_null()) {
+        ENROL_ASSIGN_OR_RETURN(sim::FaultOptions f, sim::ParseFaults(sc.simulator_faults, settings.source +
+                                                                      ": connectors.student_system.simulator_faults"));
+        sis_faults_ = std::make_unique<sim::FaultPlan>(f);
+      }
+      sim::OneRosterSis* s = sis_simulator_.get();
+      sis_transport_ = std::make_unique<sim::LoopbackTransport>(
+          [s](const http::Request& r) { return s->Handle(r); }, [s] { return s->NextRequestNumber(); },
+          sis_faults_.get());
+    } else {
+      http::ClientOptions o;
+      o.ca_file = sc.ca_file;
+      o.timeout_ms = sc.timeout_ms;
+      auto pool = std::make_unique<http::ClientPool>(o);
+      pool->SetStopFlag(stop_);
+      sis_http_ = pool.get();
+      sis_transport_ = std::move(pool);
+    }
+    oneroster_ = std::make_unique<sis::OneRosterClient>(sc.oneroster, *sis_transport_);
+    ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());
+    ENROL_ASSIGN_OR_RETURN(app::CaseStore* cases, Cases());
+    student_system_service_ =
+        std::make_unique<app::StudentSystemService>(*persons, *cases, *oneroster_, settings, sc.in_flight);
+    return static_cast<app::Connector*>(student_system_service_.get());
   }
 
   // The archive connector (connectors.archive): the Noark 5 or Fiks Arkiv
@@ -379,6 +419,12 @@ class ProductionServices final : public cli::Services {
   std::unique_ptr<http::TokenSource> tokens_;
   std::unique_ptr<http::AuthorizedTransport> authorized_;
   std::unique_ptr<app::ArchivePort> archive_port_;
+  std::unique_ptr<sim::OneRosterSis> sis_simulator_;
+  std::unique_ptr<sim::FaultPlan> sis_faults_;
+  std::unique_ptr<http::Transport> sis_transport_;
+  http::ClientPool* sis_http_ = nullptr;
+  std::unique_ptr<sis::OneRosterClient> oneroster_;
+  std::unique_ptr<app::StudentSystemService> student_system_service_;
   std::unique_ptr<app::ArchiveService> archive_service_;
   std::unique_ptr<app::CaseEngine> engine_;
 };

@@ -697,7 +697,7 @@ Result<http::Response> LoopbackTransport::Send(const http::Request& r) {
   http::Request in = r;
   in.headers["host"] = rest.substr(0, slash);
   in.target = slash == std::string::npos ? "/" : rest.substr(slash);
-  const Fault f = faults_ ? faults_->At(archive_.NextRequestNumber()) : Fault::kNone;
+  const Fault f = faults_ ? faults_->At(number_()) : Fault::kNone;
   if (faults_ && faults_->options().latency_ms > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(faults_->options().latency_ms));
   }
@@ -706,13 +706,13 @@ Result<http::Response> LoopbackTransport::Send(const http::Request& r) {
     case Fault::kThrottle: return RefusedAnswer(f);
     case Fault::kTimeout: return Unavailable("the archive did not answer in time (injected)");
     case Fault::kDrop: {
-      (void)archive_.Handle(in);
+      (void)handle_(in);
       return Unavailable("the connection was dropped after the request was sent (injected)");
     }
     case Fault::kSlow: std::this_thread::sleep_for(std::chrono::milliseconds(faults_->options().slow_ms)); break;
     case Fault::kNone: break;
   }
-  return archive_.Handle(in);
+  return handle_(in);
 }
 
 Result<std::string> Noark5Archive::FileArkivmelding(const std::string& xml,

@@ -24,6 +24,7 @@
 //
 // Pure: one request in, one response out (the HTTP server is apart).
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -74,16 +75,24 @@ class Noark5Archive {
   std::mutex mu_;
 };
 
-// A transport that hands each request to an archive in this process, as the
-// network would (the Host is the URL's): the demo's and tests' archive.
+// A transport that hands each request to a simulator in this process, as
+// the network would (the Host is the URL's): the demo's and tests' archive
+// and student system.
 class LoopbackTransport final : public http::Transport {
  public:
-  // With `faults`, it injects them as the network and the server would.
-  explicit LoopbackTransport(Noark5Archive& archive, FaultPlan* faults = nullptr) : archive_(archive), faults_(faults) {}
+  using Handler = std::function<http::Response(const http::Request&)>;
+  // `number` numbers the requests (the fault plan's position). With
+  // `faults`, it injects them as the network and the server would.
+  LoopbackTransport(Handler handle, std::function<uint64_t()> number, FaultPlan* faults = nullptr)
+      : handle_(std::move(handle)), number_(std::move(number)), faults_(faults) {}
+  explicit LoopbackTransport(Noark5Archive& archive, FaultPlan* faults = nullptr)
+      : LoopbackTransport([&archive](const http::Request& r) { return archive.Handle(r); },
+                          [&archive] { return archive.NextRequestNumber(); }, faults) {}
   [[nodiscard]] Result<http::Response> Send(const http::Request& request) override;
 
  private:
-  Noark5Archive& archive_;
+  Handler handle_;
+  std::function<uint64_t()> number_;
   FaultPlan* faults_;
 };
 

@@ -1,0 +1,37 @@
+#pragma once
+// The "connectors.student_system" section of the configuration:
+//
+//   "student_system": {
+//     "protocol": "oneroster",
+//     "url": "https://sas.kommune.no/ims/oneroster/rostering/v1p2",  // or
+//     "simulator_db": "simulated-sis.db",     // the student-system simulator in this process
+//     "ca_file": "/etc/ssl/kommune-ca.pem",   // optional: TLS is always verified
+//     "token_env": "ENROL_SIS_TOKEN",         // optional: a bearer token from this variable
+//     "timeout_ms": 10000, "in_flight": 16    // optional
+//   }
+//
+// Secrets never come from the file.
+
+#include <string>
+
+#include <boost/json/value.hpp>
+
+#include "connectors/student_system/oneroster_client.h"
+
+namespace enrol::sis {
+
+struct StudentSystemConfig {
+  OneRosterSettings oneroster;
+  std::string url;
+  bool simulator = false;
+  std::string simulator_db;
+  boost::json::value simulator_faults;
+  std::string ca_file;
+  int64_t timeout_ms = 10000;
+  int in_flight = 16;
+};
+
+[[nodiscard]] Result<StudentSystemConfig> ParseStudentSystemConfig(const boost::json::value& section,
+                                                                   const std::string& where);
+
+}  // namespace enrol::sis
