@@ -139,7 +139,30 @@ Result<ArchiveConfig> ParseArchiveConfig(const json::value& section, const std::
   if (!fiks || so.contains("journalpost")) {
     ENROL_ASSIGN_OR_RETURN(c.noark5.screening.journalpost_metadata, Codes(so, "journalpost", where));
   }
+  if (const json::value* prot = so.if_contains("protected")) {
+    // The stricter screening for a protected-address case the education
+    // office files by hand: {tilgangsrestriksjon, skjermingshjemmel, mappe,
+    // journalpost} as above.
+    if (!prot->is_object()) return InvalidArgument(where + ": connectors.archive.skjerming.protected must be an object");
+    const json::object& po = prot->get_object();
+    auto psub = [&](const char* key) -> Result<std::string> {
+      const json::value* v = po.if_contains(key);
+      if (!v || !v->is_string() || v->get_string().empty()) {
+        return InvalidArgument(where + ": connectors.archive.skjerming.protected." + key + " is required (a non-empty string)");
+      }
+      return std::string(v->get_string());
+    };
+    ENROL_ASSIGN_OR_RETURN(c.noark5.protected_screening.tilgangsrestriksjon, psub("tilgangsrestriksjon"));
+    ENROL_ASSIGN_OR_RETURN(c.noark5.protected_screening.skjermingshjemmel, psub("skjermingshjemmel"));
+    if (!fiks || po.contains("mappe")) {
+      ENROL_ASSIGN_OR_RETURN(c.noark5.protected_screening.mappe_metadata, Codes(po, "mappe", where));
+    }
+    if (!fiks || po.contains("journalpost")) {
+      ENROL_ASSIGN_OR_RETURN(c.noark5.protected_screening.journalpost_metadata, Codes(po, "journalpost", where));
+    }
+  }
   c.fiks.screening = c.noark5.screening;
+  c.fiks.protected_screening = c.noark5.protected_screening;
   ENROL_ASSIGN_OR_RETURN(c.ca_file, Text(o, "ca_file", where, false));
   ENROL_ASSIGN_OR_RETURN(c.token_env, Text(o, "token_env", where, false));
   if (!c.token_env.empty()) {

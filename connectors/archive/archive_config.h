@@ -8,7 +8,8 @@
 //     "arkivdel": "Elevarkiv",
 //     "skjerming": {"tilgangsrestriksjon": "13",
 //                   "skjermingshjemmel": "Offl. § 13 jf. fvl. § 13 (1) nr.1",
-//                   "mappe": ["NPS", "TM1"], "journalpost": ["NM", "TR1"]},
+//                   "mappe": ["NPS", "TM1"], "journalpost": ["NM", "TR1"],
+//                   "protected": {...the same four, stricter...}},  // optional: protected-address cases
 //     "ca_file": "/etc/ssl/kommune-ca.pem",          // optional: TLS is always verified
 //     "token_env": "ENROL_ARCHIVE_TOKEN",            // optional: a bearer token from this variable, or
 //     "oauth2": {"token_url": "https://login.kommune.no/token", // OAuth2 client credentials

@@ -61,7 +61,8 @@ std::string BuildArkivmelding(const app::ArchiveFiling& f, const FiksArkivSettin
   mappe.append_attribute("xsi:type") = "saksmappe";
   Text(mappe, "tittel", f.mappe_title);
   Text(mappe, "offentligTittel", f.mappe_public_title);
-  Skjerming(mappe, s.screening);
+  const Screening& screening = f.protected_address ? s.protected_screening : s.screening;
+  Skjerming(mappe, screening);
   ExternalKey(mappe, "referanseEksternNoekkel", s.fagsystem, f.pupil_key);
   pugi::xml_node ansvarlig = mappe.append_child("saksansvarlig");
   Text(ansvarlig, "mdk:navn", s.saksansvarlig);
@@ -70,7 +71,7 @@ std::string BuildArkivmelding(const app::ArchiveFiling& f, const FiksArkivSettin
   reg.append_attribute("xsi:type") = "journalpost";
   pugi::xml_node parent = reg.append_child("referanseForelderMappe");
   ExternalKey(parent, "mdk:referanseEksternNoekkel", s.fagsystem, f.pupil_key);
-  Skjerming(reg, s.screening);
+  Skjerming(reg, screening);
   pugi::xml_node db = reg.append_child("dokumentbeskrivelse");
   Code(db, "dokumenttype", "B", "Brev");
   Code(db, "dokumentstatus", "F", "Dokumentet er ferdigstilt");

@@ -25,10 +25,13 @@ struct FiksArkivSettings {
   std::string fagsystem = "enrol";    // referanseEksternNoekkel/fagsystem
   std::string saksansvarlig = "Oppvekstkontoret";
   Screening screening;
+  Screening protected_screening;      // see Noark5Settings
   std::string bearer_token;           // HTTP only; "" when the transport authenticates
 };
 
 // The arkivmelding.xml of one filing; the file is named `file_name` beside it.
+// A protected-address filing gets the protected screening (the caller checks
+// that one is configured: ScreeningFor).
 [[nodiscard]] std::string BuildArkivmelding(const app::ArchiveFiling& filing, const FiksArkivSettings& settings);
 
 // The kvittering (arkivmeldingKvittering) as the case's receipt: mappe and

@@ -100,6 +100,7 @@ http::Request FiksArkivHttpClient::Message(const app::ArchiveFiling& f) const {
 }
 
 Result<json::object> FiksArkivHttpClient::File(const app::ArchiveFiling& f, int64_t timeout_ms) {
+  ENROL_RETURN_IF_ERROR(ScreeningFor(f, settings_.screening, settings_.protected_screening));
   http::Request req = Message(f);
   req.timeout_ms = timeout_ms;
   ENROL_ASSIGN_OR_RETURN(http::Response res, transport_.Send(req));
@@ -112,6 +113,7 @@ Result<json::object> FiksArkivHttpClient::File(const app::ArchiveFiling& f, int6
 
 Result<json::object> FiksArkivFolderClient::File(const app::ArchiveFiling& f, int64_t /*timeout_ms*/) {
   if (!SafeKey(f.letter_key)) return InvalidArgument("the letter's key cannot name a file in the drop folder");
+  ENROL_RETURN_IF_ERROR(ScreeningFor(f, settings_.screening, settings_.protected_screening));
   const fs::path root(folder_.folder);
   const fs::path ut = root / "ut", inn = root / "inn", sendt = root / "sendt";
   const fs::path kvittering = inn / (f.letter_key + ".xml"), mark = sendt / f.letter_key;

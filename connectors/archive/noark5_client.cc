@@ -215,10 +215,21 @@ Result<json::object> Noark5Client::File(const ArchiveLetter& letter, int64_t tim
   return r.ToJson();
 }
 
+Result<const Screening*> ScreeningFor(const app::ArchiveFiling& f, const Screening& usual,
+                                      const Screening& protected_screening) {
+  if (!f.protected_address) return &usual;
+  if (!protected_screening.Set()) {
+    return FailedPrecondition("a case under a protected address is filed only with the stricter screening, and "
+                              "connectors.archive.skjerming.protected is not configured");
+  }
+  return &protected_screening;
+}
+
 Result<ArchiveReceipt> Noark5Client::FileLetter(const ArchiveLetter& l, int64_t timeout_ms) {
+  ENROL_ASSIGN_OR_RETURN(const Screening* chosen, ScreeningFor(l, settings_.screening, settings_.protected_screening));
   Session s(settings_, transport_, timeout_ms);
   ArchiveReceipt out;
-  const Screening& scr = settings_.screening;
+  const Screening& scr = *chosen;
   const bool screened = !scr.tilgangsrestriksjon.empty();
   auto vsm = [](const std::string& key) { return json::object{{kKeyField, key}}; };
 
@@ -294,10 +305,11 @@ Result<ArchiveReceipt> Noark5Client::FileLetter(const ArchiveLetter& l, int64_t 
       json::array lines;
       for (const auto& a : r.address_lines) lines.push_back(json::string(a));
       json::object body{{"korrespondanseparttype", json::object{{"kode", "EM"}, {"kodenavn", "Mottaker"}}},
-                        {"navn", r.name},
-                        {"postadresse", json::object{{"adresselinje", std::move(lines)},
-                                                     {"postnummer", r.postnummer},
-                                                     {"poststed", r.poststed}}}};
+                        {"navn", r.name}};
+      if (!lines.empty()) {  // none for a protected address
+        body["postadresse"] = json::object{{"adresselinje", std::move(lines)}, {"postnummer", r.postnummer},
+                                           {"poststed", r.poststed}};
+      }
       ENROL_ASSIGN_OR_RETURN(json::object made, s.Post("create korrespondansepart", href, body));
       (void)made;
     }

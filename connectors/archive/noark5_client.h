@@ -40,6 +40,7 @@ namespace enrol::archive {
 using http::Transport;
 
 struct Screening {
+  [[nodiscard]] bool Set() const { return !tilgangsrestriksjon.empty(); }
   std::string tilgangsrestriksjon;          // a code of this installation ("13", "UO", ...)
   std::string skjermingshjemmel;            // "Offl. § 13 jf. fvl. § 13 (1) nr.1"
   std::vector<std::string> mappe_metadata;  // skjermingMetadata on the saksmappe (NPS, TM1)
@@ -50,10 +51,18 @@ struct Noark5Settings {
   std::string root_url;                 // "https://arkiv.kommune.no/noark5v5/"
   std::string arkivdel = "Elevarkiv";   // the arkivdel's tittel
   Screening screening;
+  // For a protected-address case the education office files: stricter
+  // (tilgangsrestriksjon empty: not configured, such a filing is refused).
+  Screening protected_screening;
   std::string bearer_token;             // "" when the transport authenticates
 };
 
 using Recipient = app::ArchiveRecipient;
+
+// The screening a filing gets: the protected one for a protected-address
+// case (an error when none is configured).
+[[nodiscard]] Result<const Screening*> ScreeningFor(const app::ArchiveFiling& filing, const Screening& usual,
+                                                    const Screening& protected_screening);
 using ArchiveLetter = app::ArchiveFiling;
 
 // What the archive assigned, kept on the case as its receipt.

@@ -481,9 +481,11 @@ struct Noark5Archive::Impl {
       ENROL_RETURN_IF_ERROR(Store("journalpost", mappe_id, post));
       const std::string post_id(post.at("systemID").get_string());
       for (const FiksParty& p : m.parties) {
-        json::object party{{"korrespondanseparttype", json::object{{"kode", "EM"}}}, {"navn", p.navn},
-                           {"postadresse", json::object{{"adresselinje1", p.postadresse}, {"postnummer", p.postnummer},
-                                                        {"poststed", p.poststed}}}};
+        json::object party{{"korrespondanseparttype", json::object{{"kode", "EM"}}}, {"navn", p.navn}};
+        if (!p.postadresse.empty()) {
+          party["postadresse"] = json::object{{"adresselinje", json::array{json::value(p.postadresse)}},
+                                              {"postnummer", p.postnummer}, {"poststed", p.poststed}};
+        }
         ENROL_RETURN_IF_ERROR(Store("korrespondansepartperson", post_id, party));
       }
       desc = json::object{{"tittel", m.dokument_tittel}, {"dokumenttype", json::object{{"kode", m.dokumenttype}}},

@@ -31,6 +31,9 @@ struct ArchiveFiling {
   std::string file_name;
   std::string mime_type = "application/pdf";
   std::string format = "fmt/354";  // PRONOM: PDF/A-1b, what engine/letters makes
+  // Filed on the education office's order for a case under a protected
+  // address: the archive's stricter screening, and no address of anyone.
+  bool protected_address = false;
 };
 
 class ArchivePort {

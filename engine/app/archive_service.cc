@@ -51,10 +51,12 @@ Result<ArchiveFiling> ArchiveService::Prepare(const JobRequest& r) {
     auto it = guardians.find(std::string(id));
     return it == guardians.end() ? nullptr : &it->second.person;
   });
-  if (prot) {
+  const json::value* ordered = r.params.if_contains("protected_filing");
+  const bool by_order = ordered && ordered->is_bool() && ordered->get_bool();
+  if (prot && !by_order) {
     return FailedPrecondition("case " + c->key +
                               " is under a protected address: it is never archived automatically (the education "
-                              "office files it by hand, with stricter screening)");
+                              "office may order it, with the stricter screening: archive.protected)");
   }
 
   // The letter version the workflow approved: its PDF/A archive copy.
@@ -80,10 +82,15 @@ Result<ArchiveFiling> ArchiveService::Prepare(const JobRequest& r) {
   f.public_title = what + " - ******";
   f.document_title = what;
   f.document_date = copy->created_at;
+  f.protected_address = prot;
   for (const auto& [id, g] : guardians) {
     if (!g.person.home || g.person.home->kind == core::AddressKind::kUkjentBosted) continue;
     ArchiveRecipient rec;
     rec.name = g.person.name.Full();
+    if (prot) {  // a protected address never leaves the engine: the name alone
+      f.recipients.push_back(std::move(rec));
+      continue;
+    }
     rec.address_lines = {g.person.home->StreetLine()};
     rec.postnummer = g.person.home->postnummer;
     rec.poststed = g.person.home->poststed;

@@ -4,6 +4,21 @@
 #include "engine/cli/services.h"
 
 namespace enrol::cli {
+namespace {
+
+// The fault-injection flags every simulator takes.
+void AddFaultFlags(CLI::App* c, SimulatorFaultArgs& f) {
+  c->add_option("--error-share", f.error, "share of requests answered 503, not applied");
+  c->add_option("--throttle-share", f.throttle, "share answered 429 with Retry-After, not applied");
+  c->add_option("--drop-share", f.drop, "share applied, then the connection dropped unanswered");
+  c->add_option("--timeout-share", f.timeout, "share held unanswered (120 s), not applied");
+  c->add_option("--slow-share", f.slow, "share answered after --slow-ms");
+  c->add_option("--slow-ms", f.slow_ms, "how late a slow answer is (default 2000)");
+  c->add_option("--latency-ms", f.latency_ms, "added to every answer");
+  c->add_option("--seed", f.seed, "the faults' random seed (the same seed, the same faults)");
+}
+
+}  // namespace
 
 int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   CLI::App app{
@@ -169,14 +184,13 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   sarchive->add_option("--arkivdel", sarch.arkivdel, "the tittel of the arkivdel it holds (default: Elevarkiv)");
   sarchive->add_option("--fiks-folder", sarch.fiks_folder,
                        "also answer Fiks Arkiv messages written to DIR/ut/ with kvitteringer in DIR/inn/");
-  sarchive->add_option("--error-share", sarch.error, "share of requests answered 503, not applied");
-  sarchive->add_option("--throttle-share", sarch.throttle, "share answered 429 with Retry-After, not applied");
-  sarchive->add_option("--drop-share", sarch.drop, "share applied, then the connection dropped unanswered");
-  sarchive->add_option("--timeout-share", sarch.timeout, "share held unanswered (120 s), not applied");
-  sarchive->add_option("--slow-share", sarch.slow, "share answered after --slow-ms");
-  sarchive->add_option("--slow-ms", sarch.slow_ms, "how late a slow answer is (default 2000)");
-  sarchive->add_option("--latency-ms", sarch.latency_ms, "added to every answer");
-  sarchive->add_option("--seed", sarch.seed, "the faults' random seed (the same seed, the same faults)");
+  AddFaultFlags(sarchive, sarch.faults);
+  SimulateSisArgs ssis;
+  auto* ssisc = simulate->add_subcommand(
+      "sis", "a student system taking OneRoster 1.2 PUTs and serving the rostering read API, with its own SQLite store");
+  ssisc->add_option("--listen", ssis.listen, "ADDRESS:PORT (port 0: any free port)");
+  ssisc->add_option("--db", ssis.db, "its own SQLite file (default: memory)");
+  AddFaultFlags(ssisc, ssis.faults);
 
   auto* letters = app.add_subcommand("letters", "decision letters");
   letters->require_subcommand(1);
@@ -220,6 +234,7 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   if (*lbatch) return RunLettersPrintBatch(g, s, letter_args);
   if (*ssys) return RunSimulateSystems(g, s, sys);
   if (*sarchive) return RunSimulateArchive(g, s, sarch);
+  if (*ssisc) return RunSimulateSis(g, s, ssis);
   if (*in) return RunIntake(g, s, intake);
   if (*rn) return RunWorker(g, s, run);
   if (*clist) return RunCaseList(g, s, case_args);

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "connectors/simulators/noark5_archive.h"
+#include "connectors/simulators/oneroster_sis.h"
 #include "connectors/simulators/simulated_systems.h"
 #include "connectors/simulators/systems_server.h"
 #include "engine/cli/commands.h"
@@ -18,6 +19,19 @@ struct Listen {
   std::string address;
   int port = 0;
 };
+
+sim::FaultOptions Faults(const SimulatorFaultArgs& a) {
+  sim::FaultOptions f;
+  f.error_share = a.error;
+  f.throttle_share = a.throttle;
+  f.drop_share = a.drop;
+  f.timeout_share = a.timeout;
+  f.slow_share = a.slow;
+  f.slow_ms = a.slow_ms;
+  f.latency_ms = a.latency_ms;
+  f.seed = a.seed;
+  return f;
+}
 
 Result<Listen> ParseListen(const std::string& listen) {
   const size_t colon = listen.rfind(':');
@@ -60,15 +74,7 @@ int RunSimulateArchive(const GlobalOptions&, Services&, const SimulateArchiveArg
   if (!a.arkivdel.empty()) o.arkivdel_title = a.arkivdel;
   auto archive = sim::Noark5Archive::Open(o);
   if (!archive) return ReportError(archive.error().WithContext("the archive simulator's store " + a.db));
-  sim::FaultOptions f;
-  f.error_share = a.error;
-  f.throttle_share = a.throttle;
-  f.drop_share = a.drop;
-  f.timeout_share = a.timeout;
-  f.slow_share = a.slow;
-  f.slow_ms = a.slow_ms;
-  f.latency_ms = a.latency_ms;
-  f.seed = a.seed;
+  const sim::FaultOptions f = Faults(a.faults);
   if (auto ok = sim::CheckFaults(f); !ok) return ReportError(ok.error());
   sim::FaultPlan faults(f);
   sim::Noark5Archive* served = archive->get();
@@ -114,6 +120,25 @@ int RunSimulateArchive(const GlobalOptions&, Services&, const SimulateArchiveArg
                            }, f.Any() ? &faults : nullptr, &stats);
   done = true;
   if (folder.joinable()) folder.join();
+  if (!st) return ReportError(st.error());
+  return 0;
+}
+
+int RunSimulateSis(const GlobalOptions&, Services&, const SimulateSisArgs& a) {
+  auto listen = ParseListen(a.listen);
+  if (!listen) return ReportError(listen.error());
+  auto sis = sim::OneRosterSis::Open(a.db);
+  if (!sis) return ReportError(sis.error().WithContext("the student-system simulator's store " + a.db));
+  const sim::FaultOptions f = Faults(a.faults);
+  if (auto ok = sim::CheckFaults(f); !ok) return ReportError(ok.error());
+  sim::FaultPlan faults(f);
+  sim::OneRosterSis* served = sis->get();
+  auto st = sim::ServeHttp([served](const http::Request& r) { return served->Handle(r); }, listen->address,
+                           listen->port, [&](int port) {
+                             std::cout << "simulated student system listening on http://" << listen->address << ":"
+                                       << port << "/ims/oneroster/rostering/v1p2 (what it holds: /sis/inspect)"
+                                       << std::endl;
+                           }, f.Any() ? &faults : nullptr);
   if (!st) return ReportError(st.error());
   return 0;
 }

@@ -82,16 +82,26 @@ struct SimulateSystemsArgs {
   bool fail_always = false;
 };
 int RunSimulateSystems(const GlobalOptions& g, Services& s, const SimulateSystemsArgs& a);
+// The fault-injection flags every simulator takes.
+struct SimulatorFaultArgs {
+  double error = 0, throttle = 0, drop = 0, timeout = 0, slow = 0;  // fault shares
+  int64_t slow_ms = 2000, latency_ms = 0;
+  uint64_t seed = 1;
+};
 struct SimulateArchiveArgs {
   std::string listen = "127.0.0.1:0";
   std::string db;        // its own SQLite file ("": memory)
   std::string arkivdel;  // the seeded arkivdel's tittel ("": Elevarkiv)
   std::string fiks_folder;  // a Fiks Arkiv drop folder it answers ("": none)
-  double error = 0, throttle = 0, drop = 0, timeout = 0, slow = 0;  // fault shares
-  int64_t slow_ms = 2000, latency_ms = 0;
-  uint64_t seed = 1;
+  SimulatorFaultArgs faults;
 };
 int RunSimulateArchive(const GlobalOptions& g, Services& s, const SimulateArchiveArgs& a);
+struct SimulateSisArgs {
+  std::string listen = "127.0.0.1:0";
+  std::string db;
+  SimulatorFaultArgs faults;
+};
+int RunSimulateSis(const GlobalOptions& g, Services& s, const SimulateSisArgs& a);
 struct LetterArgs {
   std::string ref;     // case
   std::string out;

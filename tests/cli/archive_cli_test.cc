@@ -197,6 +197,92 @@ TEST_F(ArchiveCliTest, FiksArkivThroughADropFolder) {
   EXPECT_EQ(static_cast<size_t>(q->ColumnInt(1)), done);
 }
 
+// Every person of the extract gets a protected address (strengt fortrolig).
+void ProtectEveryone(json::value& extract) {
+  for (auto& p : extract.as_array()) {
+    p.as_object()["adressebeskyttelse"] = json::array{json::object{
+        {"graderingsnivaa", "strengtFortrolig"}, {"erGjeldende", true}, {"kilde", "skatteetaten"},
+        {"ajourholdstidspunkt", "2027-02-01T10:00:00+01:00"}, {"gyldighetstidspunkt", "2027-02-01T00:00:00+01:00"}}};
+  }
+}
+
+// A protected-address case is never filed on its own; the education office
+// may order its letter filed, and then it goes with the stricter screening
+// and without anyone's address.
+TEST_F(ArchiveCliTest, TheEducationOfficeFilesAProtectedCaseWithTheStricterScreening) {
+  Configure([](json::object& a) {
+    a["skjerming"].as_object()["protected"] =
+        json::object{{"tilgangsrestriksjon", "SF"},
+                     {"skjermingshjemmel", "Offl. § 13 jf. fvl. § 13 (1) nr.1 og fvl. § 13 (1) nr.1 (adresse)"},
+                     {"mappe", json::array{"NPS", "TM1", "TM2"}},
+                     {"journalpost", json::array{"NM", "TR1", "TR2"}}};
+  });
+  ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
+  auto waiting = Json(Enrol("--json case list --school S01 --state awaiting_approval")).as_array();
+  ASSERT_GT(waiting.size(), 1u);
+  const std::string key(waiting[0].at("key").as_string());
+  json::value extract = json::parse(testing::ReadFile(dir_.File("x.json")));
+  ProtectEveryone(extract);
+  testing::WriteFile(dir_.File("y.json"), json::serialize(extract));
+  auto imported = Enrol("import y.json");
+  ASSERT_EQ(imported.exit_code, 0) << imported.out;
+  ASSERT_EQ(Enrol("run --until-idle").exit_code, 0);
+  auto shown = Json(Enrol("--json case show " + key));
+  ASSERT_EQ(shown.at("state"), "manual_handling") << json::serialize(shown);
+  // An approval now is refused: the case is the education office's.
+  EXPECT_EQ(Enrol("case event " + key + " approve --as sekretaer").exit_code, 2);
+  auto ordered = Enrol("case event " + key + " archive.protected --data '{\"reason\": \"arkiveres etter vedtak\"}' --as kontoret");
+  ASSERT_EQ(ordered.exit_code, 0) << ordered.out;
+  ASSERT_EQ(Enrol("run --until-idle").exit_code, 0);
+  shown = Json(Enrol("--json case show " + key));
+  EXPECT_EQ(shown.at("state"), "manual_handling");
+  const json::value& receipt = shown.at("data").at("receipts").at("archive");
+  EXPECT_EQ(receipt.at("journalpostnummer"), 1);
+  // Only that case reached the archive, with the stricter screening and no address.
+  auto db = store::Database::Open(dir_.File("archive.db"));
+  ASSERT_TRUE(db);
+  auto q = (*db)->Prepare("SELECT kind, body FROM objects WHERE kind IN ('saksmappe','journalpost','korrespondansepartperson')");
+  ASSERT_TRUE(q);
+  int mapper = 0, poster = 0, parties = 0;
+  while (*q->Step()) {
+    const std::string kind = q->ColumnText(0);
+    const json::value body = json::parse(q->ColumnText(1));
+    if (kind == "korrespondansepartperson") {
+      ++parties;
+      EXPECT_FALSE(body.as_object().contains("postadresse")) << json::serialize(body);
+      continue;
+    }
+    (kind == "saksmappe" ? mapper : poster) += 1;
+    EXPECT_EQ(body.at("skjerming").at("tilgangsrestriksjon").at("kode"), "SF");
+    EXPECT_EQ(body.at("skjerming").at("skjermingMetadata").as_array().size(), 3u);
+  }
+  EXPECT_EQ(mapper, 1);
+  EXPECT_EQ(poster, 1);
+  EXPECT_GT(parties, 0);
+  // The other protected cases wait in manual handling, filed nowhere.
+  EXPECT_EQ(Json(Enrol("--json case list --school S01 --status completed")).as_array().size(), 0u);
+}
+
+TEST_F(ArchiveCliTest, WithoutTheStricterScreeningAProtectedFilingIsRefusedWithWhy) {
+  ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
+  auto waiting = Json(Enrol("--json case list --school S02 --state awaiting_approval")).as_array();
+  ASSERT_GT(waiting.size(), 0u);
+  const std::string key(waiting[0].at("key").as_string());
+  json::value extract = json::parse(testing::ReadFile(dir_.File("x.json")));
+  ProtectEveryone(extract);
+  testing::WriteFile(dir_.File("y.json"), json::serialize(extract));
+  ASSERT_EQ(Enrol("import y.json").exit_code, 0);
+  ASSERT_EQ(Enrol("run --until-idle").exit_code, 0);
+  ASSERT_EQ(Enrol("case event " + key + " archive.protected --data '{\"reason\": \"x\"}' --as kontoret").exit_code, 0);
+  ASSERT_EQ(Enrol("run --until-idle").exit_code, 0);
+  auto incidents = Enrol("--json incidents list");
+  EXPECT_NE(incidents.out.find("skjerming.protected is not configured"), std::string::npos) << incidents.out;
+  auto db = store::Database::Open(dir_.File("archive.db"));
+  auto q = (*db)->Prepare("SELECT COUNT(*) FROM objects WHERE kind='journalpost'");
+  ASSERT_TRUE(q && *q->Step());
+  EXPECT_EQ(q->ColumnInt(0), 0);
+}
+
 TEST_F(ArchiveCliTest, AnArchiveThatIsDownBecomesAnIncidentThatNamesNobody) {
   Configure([&](json::object& a) {
     a.erase("simulator_db");
