@@ -345,6 +345,33 @@ TEST_F(CaseEngineTest, ChildWhoMovedAwayClosesTheCase) {
   EXPECT_EQ(TheCase().instance.at("data").at("closed_because"), "register.left_municipality");
 }
 
+TEST_F(CaseEngineTest, ACaseThatClosesAfterTheStudentSystemHasThePupilEndsTheEnrolment) {
+  sim::SimulatorOptions o;
+  o.fail_first_by_type = {{"archive", 1}};  // the case waits in dispatching
+  Open(o);
+  ImportFamily("Storgata", 5);
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_TRUE(Person("approve", "r1"));
+  EXPECT_EQ(*simulators_->EffectCount("student_system"), 1);
+  ImportFamily("Storgata", 5, "v2.json", "bosatt", "5001");  // moved away
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_TRUE(engine_->RunUntilIdle());
+  EXPECT_EQ(TheCase().status, "closed");
+  EXPECT_EQ(TheCase().instance.at("data").at("closed_because"), "register.left_municipality");
+  EXPECT_EQ(*simulators_->EffectCount("student_system"), 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs WHERE type='student_system' AND params->>'ended' = 1"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs WHERE type='archive' AND status='queued'"), 0);  // cancelled with the case
+}
+
+TEST_F(CaseEngineTest, ACaseThatClosesBeforeTheStudentSystemHasThePupilJustCloses) {
+  ImportFamily("Storgata", 5);
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ImportFamily("Storgata", 5, "v2.json", "bosatt", "5001");
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  EXPECT_EQ(TheCase().status, "closed");
+  EXPECT_EQ(*simulators_->EffectCount("student_system"), 0);
+}
+
 TEST_F(CaseEngineTest, DeferredStartCarriesTheChildToNextYear) {
   ImportFamily();
   ASSERT_TRUE(engine_->Intake(2026, {1}));
