@@ -21,6 +21,9 @@
 #include "connectors/simulators/noark5_archive.h"
 #include "connectors/simulators/oneroster_sis.h"
 #include "connectors/student_system/student_system_config.h"
+#include "connectors/digital_post/digital_post_config.h"
+#include "connectors/simulators/svarut_post.h"
+#include "engine/app/dispatch_service.h"
 #include "engine/app/student_system_service.h"
 #include "engine/app/archive_service.h"
 #include "connectors/register/freg_reader.h"
@@ -225,7 +228,7 @@ class ProductionServices final : public cli::Services {
   }
 
   std::vector<std::string> InvokeTypes() override {
-    return {"letters", "dispatch", "student_system", "archive"};
+    return {"letters", "dispatch", "post_status", "student_system", "archive"};
   }
 
   void SetStopFlag(const std::atomic<bool>* stop) override {
@@ -234,6 +237,7 @@ class ProductionServices final : public cli::Services {
     for (auto& c : http_connectors_) c->SetStopFlag(stop);
     if (archive_http_) archive_http_->SetStopFlag(stop);
     if (sis_http_) sis_http_->SetStopFlag(stop);
+    if (post_http_) post_http_->SetStopFlag(stop);
   }
 
  private:
@@ -255,7 +259,55 @@ class ProductionServices final : public cli::Services {
     if (const boost::json::value* a = c ? c->if_contains("student_system") : nullptr) {
       ENROL_ASSIGN_OR_RETURN(out["student_system"], StudentSystem(settings, *a));
     }
+    if (const boost::json::value* a = c ? c->if_contains("dispatch") : nullptr) {
+      ENROL_RETURN_IF_ERROR(DigitalPost(settings, *a, out));
+    }
     return out;
+  }
+
+  // The digital-post connector (connectors.dispatch): SvarUt over libcurl,
+  // or over a loopback to the SvarUt simulator in this process. It serves
+  // the dispatch and post_status invokes.
+  Status DigitalPost(const app::Settings& settings, const boost::json::value& section,
+                     std::map<std::string, app::Connector*>& out) {
+    ENROL_ASSIGN_OR_RETURN(post::DigitalPostConfig pc, post::ParseDigitalPostConfig(section, settings.source));
+    if (!letter_service_) {
+      return InvalidArgument(settings.source + ": connectors.dispatch sends the rendered letters; it needs "
+                                               "connectors.letters = \"renderer\"");
+    }
+    if (pc.simulator) {
+      sim::SvarUtOptions so;
+      so.db_path = pc.simulator_db;
+      so.undeliverable_share = pc.simulator_undeliverable_share;
+      ENROL_ASSIGN_OR_RETURN(post_simulator_, sim::SvarUtPost::Open(so));
+      if (!pc.simulator_faults.is_null()) {
+        ENROL_ASSIGN_OR_RETURN(sim::FaultOptions f, sim::ParseFaults(pc.simulator_faults, settings.source +
+                                                                      ": connectors.dispatch.simulator_faults"));
+        post_faults_ = std::make_unique<sim::FaultPlan>(f);
+      }
+      sim::SvarUtPost* p = post_simulator_.get();
+      post_transport_ = std::make_unique<sim::LoopbackTransport>(
+          [p](const http::Request& r) { return p->Handle(r); }, [p] { return p->NextRequestNumber(); },
+          post_faults_.get());
+    } else {
+      http::ClientOptions o;
+      o.ca_file = pc.ca_file;
+      o.timeout_ms = pc.timeout_ms;
+      auto pool = std::make_unique<http::ClientPool>(o);
+      pool->SetStopFlag(stop_);
+      post_http_ = pool.get();
+      post_transport_ = std::move(pool);
+    }
+    svarut_ = std::make_unique<post::SvarUtClient>(pc.svarut, *post_transport_);
+    ENROL_ASSIGN_OR_RETURN(app::LetterStore* letters, Letters());
+    ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());
+    ENROL_ASSIGN_OR_RETURN(app::CaseStore* cases, Cases());
+    dispatch_service_ =
+        std::make_unique<app::DispatchService>(*persons, *cases, *letters, *svarut_, settings, pc.in_flight);
+    post_status_service_ = std::make_unique<app::PostStatusService>(*svarut_, pc.in_flight);
+    out["dispatch"] = dispatch_service_.get();
+    out["post_status"] = post_status_service_.get();
+    return {};
   }
 
   // The student-system connector (connectors.student_system): OneRoster 1.2
@@ -364,7 +416,7 @@ class ProductionServices final : public cli::Services {
         return InvalidArgument(settings.source + ": connectors.base_url is required with mode \"http\"");
       }
       std::map<std::string, app::Connector*> out;
-      for (const char* type : {"letters", "dispatch", "student_system", "archive"}) {
+      for (const char* type : {"letters", "dispatch", "post_status", "student_system", "archive"}) {
         http_connectors_.push_back(std::make_unique<http::HttpJsonConnector>(std::string(base->get_string()), type));
         http_connectors_.back()->SetStopFlag(stop_);
         out[type] = http_connectors_.back().get();
@@ -425,6 +477,13 @@ class ProductionServices final : public cli::Services {
   http::ClientPool* sis_http_ = nullptr;
   std::unique_ptr<sis::OneRosterClient> oneroster_;
   std::unique_ptr<app::StudentSystemService> student_system_service_;
+  std::unique_ptr<sim::SvarUtPost> post_simulator_;
+  std::unique_ptr<sim::FaultPlan> post_faults_;
+  std::unique_ptr<http::Transport> post_transport_;
+  http::ClientPool* post_http_ = nullptr;
+  std::unique_ptr<post::SvarUtClient> svarut_;
+  std::unique_ptr<app::DispatchService> dispatch_service_;
+  std::unique_ptr<app::PostStatusService> post_status_service_;
   std::unique_ptr<app::ArchiveService> archive_service_;
   std::unique_ptr<app::CaseEngine> engine_;
 };

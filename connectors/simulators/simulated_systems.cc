@@ -64,6 +64,9 @@ json::object Receipt(const std::string& type, const app::JobRequest& r, int64_t 
   } else if (type == "dispatch") {
     o["shipment_id"] = std::string("S-") + id;
     o["channel"] = "paper";
+  } else if (type == "post_status") {  // the generic dispatch sends on paper: settled at once
+    o["done"] = true;
+    o["print"] = false;
   } else if (type == "student_system") {
     o["pupil_id"] = std::string("E-") + id;
   } else if (type == "archive") {
@@ -79,7 +82,7 @@ Result<std::unique_ptr<SimulatedSystems>> SimulatedSystems::Open(const Simulator
   std::unique_ptr<SimulatedSystems> s(new SimulatedSystems());
   s->impl_ = std::make_unique<Impl>();
   s->impl_->options = options;
-  for (const char* type : {"letters", "dispatch", "student_system", "archive"}) {
+  for (const char* type : {"letters", "dispatch", "post_status", "student_system", "archive"}) {
     s->connectors_[type] = std::make_unique<SystemConnector>(s.get(), type);
   }
   if (options.db_path.empty()) return s;  // in memory: instant, nothing survives the process

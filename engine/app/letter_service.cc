@@ -33,6 +33,25 @@ std::string AddressKey(const core::Address& a) {
   return a.kommunenummer + "|" + a.StreetLine() + "|" + a.bruksenhetsnummer + "|" + a.postnummer;
 }
 
+}  // namespace
+
+std::vector<std::pair<std::string, std::vector<const core::Person*>>> LetterHouseholds(const core::CohortEntry& entry) {
+  std::vector<std::pair<std::string, std::vector<const core::Person*>>> households;
+  for (const core::Guardian& g : entry.guardians) {
+    if (!g.person || !g.person->home || g.person->home->kind == core::AddressKind::kUkjentBosted) continue;
+    const std::string key = AddressKey(*g.person->home);
+    auto it = std::find_if(households.begin(), households.end(), [&](const auto& h) { return h.first == key; });
+    if (it == households.end()) {
+      households.push_back({key, {g.person}});
+    } else {
+      it->second.push_back(g.person);
+    }
+  }
+  return households;
+}
+
+namespace {
+
 std::string JoinNames(const std::vector<std::string>& names) {
   std::string s;
   for (size_t i = 0; i < names.size(); ++i) {
@@ -80,18 +99,7 @@ Result<std::vector<LetterRequest>> LetterService::Prepare(const CaseRecord& c) {
   const core::School* school = m.FindSchool(c.school);
   if (!school) return FailedPrecondition("case " + c.key + " has no school ('" + c.school + "') to write from");
 
-  // Households: guardians with a register document and a usable address.
-  std::vector<std::pair<std::string, std::vector<const core::Person*>>> households;
-  for (const core::Guardian& g : entry.guardians) {
-    if (!g.person || !g.person->home || g.person->home->kind == core::AddressKind::kUkjentBosted) continue;
-    const std::string key = AddressKey(*g.person->home);
-    auto it = std::find_if(households.begin(), households.end(), [&](const auto& h) { return h.first == key; });
-    if (it == households.end()) {
-      households.push_back({key, {g.person}});
-    } else {
-      it->second.push_back(g.person);
-    }
-  }
+  const auto households = LetterHouseholds(entry);
   if (households.empty()) {
     return FailedPrecondition("no guardian of case " + c.key + " has an address in the register to write to");
   }

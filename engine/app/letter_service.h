@@ -17,6 +17,7 @@
 #include "engine/app/letter_ports.h"
 #include "engine/app/ports.h"
 #include "engine/app/settings.h"
+#include "engine/core/cohort.h"
 
 namespace enrol::app {
 
@@ -40,6 +41,11 @@ class LetterService final : public Connector {
   const Settings& settings_;
   Clock& clock_;
 };
+
+// The households a case's letter goes to, in copy order (copy 1 is the
+// first): guardians with a register document and a usable address, those at
+// one address together.
+std::vector<std::pair<std::string, std::vector<const core::Person*>>> LetterHouseholds(const core::CohortEntry& entry);
 
 // Receipt for stored copies: version, copies, template and hashes (no names).
 boost::json::object LetterReceipt(const std::vector<StoredLetter>& copies);

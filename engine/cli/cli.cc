@@ -109,6 +109,8 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   auto* rn = app.add_subcommand("run", "the worker: fire timers, run connector jobs and retries until stopped "
                                        "(SIGINT/SIGTERM stop it between transactions)");
   rn->add_flag("--until-idle", run.until_idle, "stop when nothing is due now");
+  rn->add_option("--linger-ms", run.linger_ms,
+                 "with --until-idle: stop only when nothing falls due within this many ms (timers, retries)");
   rn->add_option("--poll-ms", run.poll_ms, "longest sleep between checks")->check(CLI::Range(10, 60000));
 
   auto* cs = app.add_subcommand("case", "cases");
@@ -206,6 +208,9 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
                                          "one PDF with a cover sheet and a school's approved letters, for printing");
   lbatch->add_option("--school", letter_args.school, "school id")->required();
   lbatch->add_option("--out", letter_args.out, "output PDF file")->required();
+  lbatch->add_flag("--undelivered", letter_args.undelivered,
+                   "the copies digital post could not deliver (cases waiting in 'printing'), marked printed once written");
+  lbatch->add_option("--as", letter_args.as, "who prints them (for the audit log; default: $USER)");
 
   auto* audit = app.add_subcommand("audit", "the audit log");
   audit->require_subcommand(1);

@@ -41,12 +41,6 @@ namespace {
 std::atomic<bool> g_stop{false};
 extern "C" void OnStopSignal(int) { g_stop = true; }
 
-std::string Actor(const std::string& as) {
-  if (!as.empty()) return "person:" + as;
-  const char* user = std::getenv("USER");
-  return std::string("person:") + (user && *user ? user : "unknown");
-}
-
 Result<std::vector<int64_t>> SelectCases(app::CaseStore& cases, const std::string& ref, const app::CaseFilter& f) {
   std::vector<int64_t> ids;
   if (!ref.empty()) {
@@ -164,12 +158,13 @@ int RunWorker(const GlobalOptions& g, Services& s, const RunArgs& a) {
       continue;
     }
     if (stats->Work() > 0) continue;
-    if (a.until_idle) break;
+    if (a.until_idle && a.linger_ms <= 0) break;
     auto next = (*engine)->NextDueIn();
     if (!next) {
       if (next.error().code == ErrorCode::kAborted) continue;
       return ReportError(next.error());
     }
+    if (a.until_idle && (!*next || **next > a.linger_ms)) break;
     // Sleep until the next due item (at most a poll interval), in short
     // steps so that a signal stops the loop promptly.
     int64_t wait = next->value_or(a.poll_ms);

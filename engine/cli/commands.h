@@ -53,6 +53,7 @@ struct IntakeArgs {
 };
 struct RunArgs {
   bool until_idle = false;
+  int64_t linger_ms = 0;  // with until_idle: wait for what falls due within this long
   int64_t poll_ms = 1000;
 };
 struct CaseArgs {
@@ -109,6 +110,8 @@ struct LetterArgs {
   int copy = 1;
   int version = 0;     // 0: current
   std::string school;
+  bool undelivered = false;  // print-batch: the letters digital post could not deliver, then mark them printed
+  std::string as;            // who prints (the audit's actor)
 };
 int RunLettersCheck(const GlobalOptions& g, Services& s);
 int RunLettersPreview(const GlobalOptions& g, Services& s, const LetterArgs& a);

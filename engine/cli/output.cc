@@ -1,5 +1,7 @@
 #include "engine/cli/output.h"
 
+#include <cstdlib>
+
 #include <boost/json.hpp>
 
 namespace enrol::cli {
@@ -47,6 +49,12 @@ std::string Pad(const std::string& raw, size_t width) {
     if ((c & 0xC0) != 0x80) ++chars;
   }
   return chars >= width ? s + " " : s + std::string(width - chars, ' ');
+}
+
+std::string Actor(const std::string& as) {
+  if (!as.empty()) return "person:" + as;
+  const char* user = std::getenv("USER");
+  return std::string("person:") + (user && *user ? user : "unknown");
 }
 
 }  // namespace enrol::cli

@@ -27,4 +27,7 @@ std::string ForTerminal(std::string_view s, bool keep_newlines = false);
 // through ForTerminal.
 std::string Pad(const std::string& s, size_t width);
 
+// The audit actor of a person's command: "person:" and --as, else $USER.
+std::string Actor(const std::string& as);
+
 }  // namespace enrol::cli

@@ -12,12 +12,24 @@
 
 namespace enrol::testing {
 
+// Which connectors the tests' configuration keeps of the demo's.
+enum class DemoConnectors {
+  kArchiveOnly,  // dispatch and student system by the generic simulators (whose effects the engine tests count)
+  kAll,          // the demo's own: SvarUt, OneRoster and Noark 5 against their simulators
+};
+
 // Writes `dir/config.json`; `mutate` may change the configuration first.
 // Returns the file's path.
 inline std::string WriteDemoConfig(const TempDir& dir,
-                                   const std::function<void(boost::json::object&)>& mutate = {}) {
+                                   const std::function<void(boost::json::object&)>& mutate = {},
+                                   DemoConnectors connectors = DemoConnectors::kArchiveOnly) {
   boost::json::value cfg = boost::json::parse(ReadFile(DemoConfig()));
   boost::json::object& o = cfg.as_object();
+  if (connectors == DemoConnectors::kArchiveOnly) {
+    boost::json::object& c = o["connectors"].as_object();
+    c.erase("dispatch");
+    c.erase("student_system");
+  }
   o["address_table"] = SourceDir() + "/config/demo/addresses.csv";
   o["workflow"].as_object()["definition"] = SourceDir() + "/workflows/enrolment.scxml";
   o["letters"].as_object()["templates"] = SourceDir() + "/workflows/letters";

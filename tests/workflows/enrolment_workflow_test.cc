@@ -15,7 +15,7 @@ class EnrolmentWorkflowTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto c = sc::ReadScxml(testing::ReadFile(testing::SourceDir() + "/workflows/enrolment.scxml"), &problems_,
-                           {"letters", "dispatch", "student_system", "archive"});
+                           {"letters", "dispatch", "post_status", "student_system", "archive"});
     ASSERT_TRUE(c) << c.error().message;
     chart_ = *c;
   }
