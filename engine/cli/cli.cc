@@ -193,6 +193,14 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   ssisc->add_option("--listen", ssis.listen, "ADDRESS:PORT (port 0: any free port)");
   ssisc->add_option("--db", ssis.db, "its own SQLite file (default: memory)");
   AddFaultFlags(ssisc, ssis.faults);
+  SimulatePostArgs spost;
+  auto* spostc = simulate->add_subcommand(
+      "post", "KS Fiks SvarUt (REST v2 subset: send, eksternRef lookup, status search) with its own SQLite store");
+  spostc->add_option("--listen", spost.listen, "ADDRESS:PORT (port 0: any free port)");
+  spostc->add_option("--db", spost.db, "its own SQLite file (default: memory)");
+  spostc->add_option("--undeliverable-share", spost.undeliverable,
+                     "share of recipients without a digital mailbox (IKKE_LEVERT; default 0.1)");
+  AddFaultFlags(spostc, spost.faults);
 
   auto* letters = app.add_subcommand("letters", "decision letters");
   letters->require_subcommand(1);
@@ -240,6 +248,7 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   if (*ssys) return RunSimulateSystems(g, s, sys);
   if (*sarchive) return RunSimulateArchive(g, s, sarch);
   if (*ssisc) return RunSimulateSis(g, s, ssis);
+  if (*spostc) return RunSimulatePost(g, s, spost);
   if (*in) return RunIntake(g, s, intake);
   if (*rn) return RunWorker(g, s, run);
   if (*clist) return RunCaseList(g, s, case_args);

@@ -7,6 +7,7 @@
 
 #include "connectors/simulators/noark5_archive.h"
 #include "connectors/simulators/oneroster_sis.h"
+#include "connectors/simulators/svarut_post.h"
 #include "connectors/simulators/simulated_systems.h"
 #include "connectors/simulators/systems_server.h"
 #include "engine/cli/commands.h"
@@ -138,6 +139,27 @@ int RunSimulateSis(const GlobalOptions&, Services&, const SimulateSisArgs& a) {
                              std::cout << "simulated student system listening on http://" << listen->address << ":"
                                        << port << "/ims/oneroster/rostering/v1p2 (what it holds: /sis/inspect)"
                                        << std::endl;
+                           }, f.Any() ? &faults : nullptr);
+  if (!st) return ReportError(st.error());
+  return 0;
+}
+
+int RunSimulatePost(const GlobalOptions&, Services&, const SimulatePostArgs& a) {
+  auto listen = ParseListen(a.listen);
+  if (!listen) return ReportError(listen.error());
+  sim::SvarUtOptions o;
+  o.db_path = a.db;
+  o.undeliverable_share = a.undeliverable;
+  auto post = sim::SvarUtPost::Open(o);
+  if (!post) return ReportError(post.error().WithContext("the SvarUt simulator's store " + a.db));
+  const sim::FaultOptions f = Faults(a.faults);
+  if (auto ok = sim::CheckFaults(f); !ok) return ReportError(ok.error());
+  sim::FaultPlan faults(f);
+  sim::SvarUtPost* served = post->get();
+  auto st = sim::ServeHttp([served](const http::Request& r) { return served->Handle(r); }, listen->address,
+                           listen->port, [&](int port) {
+                             std::cout << "simulated SvarUt listening on http://" << listen->address << ":" << port
+                                       << "/api (what it holds: /svarut/inspect)" << std::endl;
                            }, f.Any() ? &faults : nullptr);
   if (!st) return ReportError(st.error());
   return 0;

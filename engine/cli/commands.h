@@ -103,6 +103,13 @@ struct SimulateSisArgs {
   SimulatorFaultArgs faults;
 };
 int RunSimulateSis(const GlobalOptions& g, Services& s, const SimulateSisArgs& a);
+struct SimulatePostArgs {
+  std::string listen = "127.0.0.1:0";
+  std::string db;
+  double undeliverable = 0.1;  // recipients without a digital mailbox
+  SimulatorFaultArgs faults;
+};
+int RunSimulatePost(const GlobalOptions& g, Services& s, const SimulatePostArgs& a);
 struct LetterArgs {
   std::string ref;     // case
   std::string out;
