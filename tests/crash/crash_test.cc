@@ -391,6 +391,89 @@ TEST_P(ArchiveCrashTest, KilledMidFilingManyTimesTheArchiveHoldsNoDuplicate) {
             << " cases filed, one saksmappe, journalpost and file each\n";
 }
 
+// Digital post, the student system and the archive together, in the
+// engine's process (each simulator in its own SQLite file, killed with the
+// engine): killed at any request of any of them, and during the print batch
+// of the undelivered letters, every case still completes with one effect per
+// case in each system and each undelivered letter printed once.
+class ConnectorsCrashTest : public CrashTest {};
+
+TEST_P(ConnectorsCrashTest, KilledAtAnyRequestOfAnySystemNothingHappensTwice) {
+  json::value cfg = json::parse(testing::ReadFile(dir_.File("config.json")));
+  json::object demo = json::parse(testing::ReadFile(testing::DemoConfig())).as_object();
+  json::object c = demo.at("connectors").as_object();
+  c["simulator_db"] = dir_.File("simulated-systems.db");
+  c["archive"].as_object()["simulator_db"] = dir_.File("archive.db");
+  c["student_system"].as_object()["simulator_db"] = dir_.File("sis.db");
+  c["dispatch"].as_object()["simulator_db"] = dir_.File("post.db");
+  c["dispatch"].as_object()["simulator_undeliverable_share"] = 0.2;
+  for (const char* system : {"archive", "student_system", "dispatch"}) c[system].as_object()["in_flight"] = 4;
+  cfg.as_object()["connectors"] = std::move(c);
+  cfg.as_object()["workflow"].as_object()["post_poll_after"] = "PT0.05S";
+  testing::WriteFile(dir_.File("config.json"), json::serialize(cfg));
+  ASSERT_EQ(Enrol("gen-extract --municipality 5099 --children 120 --seed 17 --school-year 2027 --out x.json"), 0);
+  ASSERT_EQ(Enrol("init"), 0);
+  ASSERT_EQ(Enrol("import x.json"), 0);
+  ASSERT_EQ(Enrol("intake --school-year 2027"), 0);
+  const std::string db = dir_.File("enrol.db");
+  const char* points[] = {"post_request", "student_system_request", "archive_request"};
+  int n = 0;
+  auto run = [&](const std::vector<std::string>& args) {
+    const std::string point = std::string(points[n % 3]) + ":" + std::to_string(1 + (n / 3) % 12);
+    ++n;
+    return RunOrKill(args, 600000, point);
+  };
+  bool settled = false;
+  for (int round = 0; round < 3000 && !settled; ++round) {
+    if (Sql(db, "SELECT COUNT(*) FROM cases WHERE state='awaiting_approval'") > 0) {
+      run({"case", "event", "--state", "awaiting_approval", "approve", "--as", "crash-test"});
+      continue;
+    }
+    run({"run", "--until-idle", "--linger-ms", "200"});
+    // The undelivered letters, school by school; a print batch may be
+    // killed too (after its marks, before its file has its name).
+    std::vector<std::string> list;
+    {
+      auto q = store::Database::Open(db);
+      ASSERT_TRUE(q);
+      auto schools = (*q)->Prepare(
+          "SELECT DISTINCT school FROM cases WHERE status='active' AND ' ' || state || ' ' LIKE '% printing %'");
+      ASSERT_TRUE(schools);
+      while (*schools->Step()) list.push_back(schools->ColumnText(0));
+    }
+    for (const auto& school : list) {
+      RunOrKill({"letters", "print-batch", "--school", school, "--undelivered", "--as", "crash-test", "--out",
+                 "print-" + school + "-" + std::to_string(round) + ".pdf"},
+                std::uniform_int_distribution<int>(0, 3)(rng_) == 0 ? 30 : 600000);
+    }
+    settled = Sql(db, "SELECT COUNT(*) FROM cases WHERE status='active'") == 0;
+  }
+  ASSERT_TRUE(settled);
+  const int64_t cases = Sql(db, "SELECT COUNT(*) FROM cases");
+  EXPECT_GT(cases, 10);
+  EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM cases WHERE status='completed'"), cases);
+  EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM incidents"), 0);
+  EXPECT_GE(kills_, 20);
+  const std::string post = dir_.File("post.db"), sis = dir_.File("sis.db"), archive = dir_.File("archive.db");
+  EXPECT_EQ(Sql(post, "SELECT COUNT(*) FROM forsendelser"), Sql(post, "SELECT COUNT(DISTINCT eksternref) FROM forsendelser"));
+  EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM jobs WHERE type='dispatch' AND status='done'"), cases);
+  EXPECT_EQ(Sql(sis, "SELECT COUNT(*) FROM objects WHERE collection='enrollments'"), cases);
+  EXPECT_EQ(Sql(sis, "SELECT MAX(versions) FROM objects WHERE collection='enrollments'"), 1);
+  EXPECT_EQ(Sql(archive, "SELECT COUNT(*) FROM objects WHERE kind='journalpost'"), cases);
+  EXPECT_EQ(Sql(archive, "SELECT COUNT(*) FROM files"), cases);
+  // Printed once: one mark per case that needed one.
+  const int64_t printed = Sql(db, "SELECT COUNT(*) FROM person_requests WHERE event='post.printed'");
+  EXPECT_EQ(printed, Sql(db, "SELECT COUNT(DISTINCT case_id) FROM person_requests WHERE event='post.printed'"));
+  EXPECT_GT(printed, 0);
+  auto verify = testing::Run(Command("audit verify"));
+  EXPECT_EQ(verify.exit_code, 0) << verify.out;
+  std::cout << "[ crash    ] all three systems: " << kills_ << " kills, " << cases << " cases, " << printed
+            << " printed by the batch; one effect per case in each system\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(Connectors, ConnectorsCrashTest, ::testing::Values(false),
+                         [](const auto&) { return std::string("AllThreeInProcess"); });
+
 INSTANTIATE_TEST_SUITE_P(Archive, ArchiveCrashTest, ::testing::Values(false, true),
                          [](const auto& info) { return std::string(info.param ? "FiksArkivOverHttp" : "Noark5OverHttp"); });
 
