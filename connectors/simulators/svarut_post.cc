@@ -1,5 +1,6 @@
 #include "connectors/simulators/svarut_post.h"
 
+#include <chrono>
 #include <random>
 #include <vector>
 
@@ -36,12 +37,17 @@ std::string NewId() {
          hex.substr(20, 12);
 }
 
-// The status after `polls` searches.
-std::string StatusAfter(int64_t polls, bool digital) {
-  if (polls <= 0) return "MOTTATT";
-  if (polls == 1) return "AKSEPTERT";
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The status after `steps` steps.
+std::string StatusAfter(int64_t steps, bool digital) {
+  if (steps <= 0) return "MOTTATT";
+  if (steps == 1) return "AKSEPTERT";
   if (!digital) return "IKKE_LEVERT";
-  return polls == 2 ? "LEVERT_SDP" : "LEST";
+  return steps == 2 ? "LEVERT_SDP" : "LEST";
 }
 
 }  // namespace
@@ -55,7 +61,7 @@ struct SvarUtPost::Impl {
     return db->Exec(
         "CREATE TABLE IF NOT EXISTS forsendelser(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, konto TEXT NOT NULL,"
         " eksternref TEXT NOT NULL, body TEXT NOT NULL, files INTEGER NOT NULL, bytes INTEGER NOT NULL,"
-        " digital INTEGER NOT NULL, polls INTEGER NOT NULL);"
+        " digital INTEGER NOT NULL, polls INTEGER NOT NULL, sent_ms INTEGER NOT NULL DEFAULT 0);"
         "CREATE INDEX IF NOT EXISTS forsendelser_ref ON forsendelser(konto, eksternref);"
         "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);");
   }
@@ -115,10 +121,12 @@ struct SvarUtPost::Impl {
     }
     const std::string id = NewId();
     ENROL_ASSIGN_OR_RETURN(Statement s, db->Prepare(
-        "INSERT INTO forsendelser(id, konto, eksternref, body, files, bytes, digital, polls) VALUES(?,?,?,?,?,?,?,0)"));
+        "INSERT INTO forsendelser(id, konto, eksternref, body, files, bytes, digital, polls, sent_ms) "
+        "VALUES(?,?,?,?,?,?,?,0,?)"));
     ENROL_RETURN_IF_ERROR(s.Bind(1, id).Bind(2, konto).Bind(3, ref).Bind(4, json::serialize(f))
                               .Bind(5, static_cast<int64_t>(files.size())).Bind(6, bytes)
-                              .Bind(7, static_cast<int64_t>(!digital_id.empty() && Digital(digital_id))).Run());
+                              .Bind(7, static_cast<int64_t>(!digital_id.empty() && Digital(digital_id)))
+                              .Bind(8, NowMs()).Run());
     return Reply(200, json::object{{"id", id}});
   }
 
@@ -145,11 +153,13 @@ struct SvarUtPost::Impl {
       if (!idv.is_string()) return Problem(400, "forsendelseIds holds an id that is not a string");
       const std::string id(idv.get_string());
       ENROL_ASSIGN_OR_RETURN(Statement q, db->Prepare(
-          "UPDATE forsendelser SET polls=polls+1 WHERE id=? AND konto=? RETURNING polls - 1, digital"));
+          "UPDATE forsendelser SET polls=polls+1 WHERE id=? AND konto=? RETURNING polls - 1, digital, sent_ms"));
       q.Bind(1, id).Bind(2, konto);
       ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) continue;  // not this account's: not shown
-      statuser.push_back(json::object{{"id", id}, {"status", StatusAfter(q.ColumnInt(0), q.ColumnInt(1) != 0)},
+      // A step per search, or per status_step_ms since it was sent.
+      const int64_t steps = o.status_step_ms > 0 ? (NowMs() - q.ColumnInt(2)) / o.status_step_ms : q.ColumnInt(0);
+      statuser.push_back(json::object{{"id", id}, {"status", StatusAfter(steps, q.ColumnInt(1) != 0)},
                                       {"sisteStatusEndring", "2027-03-01T09:00:00Z"}});
     }
     return Reply(200, json::object{{"statuser", std::move(statuser)}});

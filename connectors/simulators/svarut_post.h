@@ -10,6 +10,9 @@
 // eksternReferanse, so a test can see that nothing was sent twice. Its own
 // SQLite file; thread-safe; errors as SvarUt's ErrorMessage.
 //
+// With status_step_ms the statuses move with time instead (a step per that
+// many ms since the forsendelse was sent).
+//
 // Pure: one request in, one response out (the HTTP server is apart).
 
 #include <map>
@@ -25,6 +28,9 @@ namespace enrol::sim {
 struct SvarUtOptions {
   std::string db_path;             // "": memory
   double undeliverable_share = 0.1;  // recipients with no digital mailbox
+  // 0: a forsendelse moves one step per status search (tests); else one
+  // step per this many ms since it was sent, as a real service's do.
+  int64_t status_step_ms = 0;
 };
 
 class SvarUtPost {

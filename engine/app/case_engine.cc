@@ -907,16 +907,24 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
   std::vector<Arrived> arrived;
   // A system that takes many calls at once gets them on threads of their
   // own; each outcome commits alone, as it arrives.
-  // Two calls for one pupil never run at once: the archive finds the
-  // pupil's case file by its key before it makes one, and two searches at
-  // the same time would both make it.
+  // Two calls to one system for one pupil never run at once: the archive
+  // finds the pupil's case file by its key before it makes one, and two
+  // searches at the same time would both make it. Calls to different
+  // systems for one pupil do run at once.
   InFlightCalls flying;
-  std::map<size_t, int64_t> person_of_call;
-  std::multiset<int64_t> persons_flying;
-  auto record = [&](InFlightCalls::Done d) -> Status {
-    persons_flying.erase(persons_flying.find(person_of_call.at(d.index)));
-    person_of_call.erase(d.index);
-    return RecordOutcomes({Arrived{&claimed[d.index], std::move(d.outcome), false}}, stats);
+  using PupilAt = std::pair<std::string, int64_t>;  // (system, pupil)
+  std::map<size_t, PupilAt> person_of_call;
+  std::multiset<PupilAt> persons_flying;
+  // Records `first` and every other outcome that has arrived by now, in one
+  // commit (none waits for another).
+  auto record = [&](InFlightCalls::Done first) -> Status {
+    std::vector<Arrived> ready;
+    for (std::optional<InFlightCalls::Done> d = std::move(first); d; d = flying.Take(false)) {
+      persons_flying.erase(persons_flying.find(person_of_call.at(d->index)));
+      person_of_call.erase(d->index);
+      ready.push_back(Arrived{&claimed[d->index], std::move(d->outcome), false});
+    }
+    return RecordOutcomes(ready, stats);
   };
   auto record_flown = [&](bool wait) -> Status {
     while (auto d = flying.Take(wait)) {
@@ -947,7 +955,7 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
         if (!arrived.empty()) break;
         // A free place, and no call for this pupil running; the lease is
         // checked after the wait, when the call would start.
-        while (flying.Running(j.type) >= most || persons_flying.count(pupil)) {
+        while (flying.Running(j.type) >= most || persons_flying.count(PupilAt(j.type, pupil))) {
           auto d = flying.Take(true);
           if (!d) break;
           if (Status st = record(std::move(*d)); !st) return fail(st);
@@ -982,8 +990,8 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
       req.attempt = j.attempts + 1;
       req.timeout_ms = p.timeout_ms;
       if (most > 1) {
-        person_of_call[k - 1] = pupil;
-        persons_flying.insert(pupil);
+        person_of_call[k - 1] = PupilAt(j.type, pupil);
+        persons_flying.insert(PupilAt(j.type, pupil));
         flying.Start(k - 1, j.type, it->second->Begin(req));
         continue;
       }

@@ -200,6 +200,9 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   spostc->add_option("--db", spost.db, "its own SQLite file (default: memory)");
   spostc->add_option("--undeliverable-share", spost.undeliverable,
                      "share of recipients without a digital mailbox (IKKE_LEVERT; default 0.1)");
+  spostc->add_option("--status-step-ms", spost.status_step_ms,
+                     "a forsendelse moves a status step per this many ms since it was sent (default 1000; 0: a step "
+                     "per status search)");
   AddFaultFlags(spostc, spost.faults);
 
   auto* letters = app.add_subcommand("letters", "decision letters");

@@ -150,6 +150,7 @@ int RunSimulatePost(const GlobalOptions&, Services&, const SimulatePostArgs& a) 
   sim::SvarUtOptions o;
   o.db_path = a.db;
   o.undeliverable_share = a.undeliverable;
+  o.status_step_ms = a.status_step_ms;
   auto post = sim::SvarUtPost::Open(o);
   if (!post) return ReportError(post.error().WithContext("the SvarUt simulator's store " + a.db));
   const sim::FaultOptions f = Faults(a.faults);

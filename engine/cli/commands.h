@@ -107,6 +107,7 @@ struct SimulatePostArgs {
   std::string listen = "127.0.0.1:0";
   std::string db;
   double undeliverable = 0.1;  // recipients without a digital mailbox
+  int64_t status_step_ms = 1000;  // a status step per this many ms (0: per status search)
   SimulatorFaultArgs faults;
 };
 int RunSimulatePost(const GlobalOptions& g, Services& s, const SimulatePostArgs& a);
