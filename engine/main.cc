@@ -20,6 +20,7 @@
 #include "connectors/http/http_json_connector.h"
 #include "connectors/simulators/noark5_archive.h"
 #include "connectors/simulators/oneroster_sis.h"
+#include "connectors/student_system/pifu_ims.h"
 #include "connectors/student_system/student_system_config.h"
 #include "connectors/digital_post/digital_post_config.h"
 #include "connectors/simulators/svarut_post.h"
@@ -315,7 +316,11 @@ class ProductionServices final : public cli::Services {
   // process.
   Result<app::Connector*> StudentSystem(const app::Settings& settings, const boost::json::value& section) {
     ENROL_ASSIGN_OR_RETURN(sis::StudentSystemConfig sc, sis::ParseStudentSystemConfig(section, settings.source));
-    if (sc.simulator) {
+    if (sc.protocol == "pifu-ims") {
+      student_port_ = std::make_unique<sis::PifuFolderClient>(
+          sis::PifuSettings{sc.folder, "enrol-" + settings.municipality.number, settings.municipality.number,
+                            settings.municipality.name});
+    } else if (sc.simulator) {
       ENROL_ASSIGN_OR_RETURN(sis_simulator_, sim::OneRosterSis::Open(sc.simulator_db));
       if (!sc.simulator_faults.is_null()) {
         ENROL_ASSIGN_OR_RETURN(sim::FaultOptions f, sim::ParseFaults(sc.simulator_faults, settings.source +
@@ -335,11 +340,11 @@ class ProductionServices final : public cli::Services {
       sis_http_ = pool.get();
       sis_transport_ = std::move(pool);
     }
-    oneroster_ = std::make_unique<sis::OneRosterClient>(sc.oneroster, *sis_transport_);
+    if (!student_port_) student_port_ = std::make_unique<sis::OneRosterClient>(sc.oneroster, *sis_transport_);
     ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());
     ENROL_ASSIGN_OR_RETURN(app::CaseStore* cases, Cases());
     student_system_service_ =
-        std::make_unique<app::StudentSystemService>(*persons, *cases, *oneroster_, settings, sc.in_flight);
+        std::make_unique<app::StudentSystemService>(*persons, *cases, *student_port_, settings, sc.in_flight);
     return static_cast<app::Connector*>(student_system_service_.get());
   }
 
@@ -475,7 +480,7 @@ class ProductionServices final : public cli::Services {
   std::unique_ptr<sim::FaultPlan> sis_faults_;
   std::unique_ptr<http::Transport> sis_transport_;
   http::ClientPool* sis_http_ = nullptr;
-  std::unique_ptr<sis::OneRosterClient> oneroster_;
+  std::unique_ptr<app::StudentSystemPort> student_port_;
   std::unique_ptr<app::StudentSystemService> student_system_service_;
   std::unique_ptr<sim::SvarUtPost> post_simulator_;
   std::unique_ptr<sim::FaultPlan> post_faults_;

@@ -13,7 +13,7 @@ Result<StudentSystemConfig> ParseStudentSystemConfig(const json::value& section,
   if (!section.is_object()) return InvalidArgument(at + " must be an object");
   const json::object& o = section.get_object();
   static const std::set<std::string> known = {"protocol", "url", "simulator_db", "simulator_faults", "ca_file",
-                                              "token_env", "timeout_ms", "in_flight", "_comment"};
+                                              "token_env", "timeout_ms", "in_flight", "folder", "_comment"};
   for (const auto& kv : o) {
     if (!known.count(std::string(kv.key()))) return InvalidArgument(at + "." + std::string(kv.key()) + " is not a setting");
   }
@@ -25,10 +25,29 @@ Result<StudentSystemConfig> ParseStudentSystemConfig(const json::value& section,
   };
   StudentSystemConfig c;
   ENROL_ASSIGN_OR_RETURN(std::string protocol, text("protocol"));
-  if (protocol != "oneroster") {
-    return InvalidArgument(at + ".protocol must be \"oneroster\" (OneRoster 1.2 REST)" +
+  if (protocol != "oneroster" && protocol != "pifu-ims") {
+    return InvalidArgument(at + ".protocol must be \"oneroster\" (OneRoster 1.2 REST) or \"pifu-ims\" (files)" +
                            (protocol.empty() ? std::string() : ", not '" + protocol + "'"));
   }
+  c.protocol = protocol;
+  if (protocol == "pifu-ims") {
+    ENROL_ASSIGN_OR_RETURN(c.folder, text("folder"));
+    if (c.folder.empty()) return InvalidArgument(at + ".folder is required with pifu-ims (the folder the student system imports from)");
+    for (const auto& kv : o) {
+      const std::string k(kv.key());
+      if (k != "protocol" && k != "folder" && k != "in_flight" && k != "_comment") {
+        return InvalidArgument(at + "." + k + " is not a pifu-ims setting");
+      }
+    }
+    if (const json::value* n = o.if_contains("in_flight")) {
+      if (!n->is_int64() || n->get_int64() < 1 || n->get_int64() > 256) {
+        return InvalidArgument(at + ".in_flight must be a number from 1 to 256");
+      }
+      c.in_flight = static_cast<int>(n->get_int64());
+    }
+    return c;
+  }
+  if (o.contains("folder")) return InvalidArgument(at + ".folder is a pifu-ims setting");
   ENROL_ASSIGN_OR_RETURN(c.url, text("url"));
   if (const json::value* db = o.if_contains("simulator_db")) {
     if (!db->is_string()) return InvalidArgument(at + ".simulator_db must be a string");

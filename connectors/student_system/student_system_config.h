@@ -10,6 +10,10 @@
 //     "timeout_ms": 10000, "in_flight": 16    // optional
 //   }
 //
+// or, for a student system that imports files:
+//
+//   "student_system": {"protocol": "pifu-ims", "folder": "/var/spool/enrol/pifu"}
+//
 // Secrets never come from the file.
 
 #include <string>
@@ -21,6 +25,8 @@
 namespace enrol::sis {
 
 struct StudentSystemConfig {
+  std::string protocol = "oneroster";  // or "pifu-ims"
+  std::string folder;                  // pifu-ims: the drop folder
   OneRosterSettings oneroster;
   std::string url;
   bool simulator = false;

@@ -4,6 +4,7 @@
 // every case ends completed with three receipts and one effect in each
 // system; a letter digital post could not deliver is printed once.
 #include <chrono>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -12,6 +13,7 @@
 
 #include "engine/store/sqlite.h"
 #include "tests/support/demo_config.h"
+#include "tests/support/xml_schema.h"
 
 namespace enrol {
 namespace {
@@ -155,6 +157,35 @@ TEST_F(ConnectorsCliTest, OverHttpAgainstTheSimulatorProcesses) {
   EXPECT_GE(Sql("served-post.db", "SELECT COUNT(*) FROM forsendelser"), n);
   EXPECT_EQ(Sql("served-post.db", "SELECT COUNT(*) FROM forsendelser"),
             Sql("served-post.db", "SELECT COUNT(DISTINCT eksternref) FROM forsendelser"));
+}
+
+// A student system that imports files: one PIFU-IMS document per case in
+// the drop folder, each valid against the national profile's XSD.
+TEST_F(ConnectorsCliTest, AStudentSystemThatImportsFilesGetsOnePifuDocumentPerCase) {
+  Configure([&](json::object& c) {
+    c["student_system"] = json::object{{"protocol", "pifu-ims"}, {"folder", dir_.File("pifu")}};
+  });
+  ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
+  const size_t approving = Json(Enrol("--json case list --school S01 --state awaiting_approval")).as_array().size();
+  ASSERT_GT(approving, 2u);
+  ASSERT_EQ(Enrol("case event --school S01 --state awaiting_approval approve --as sekretaer").exit_code, 0);
+  RunToTheEnd();
+  auto done = Json(Enrol("--json case list --school S01 --status completed")).as_array();
+  EXPECT_EQ(done.size(), approving);
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.File("pifu"))) {
+    ASSERT_NE(entry.path().filename().string()[0], '.') << entry.path();
+    ++files;
+    if (testing::HaveShared()) {
+      EXPECT_EQ(testing::ValidateXml(testing::SharedDir() + "/reference/student-system/pifu-ims/PIFU-IMS_SAS.xsd",
+                                     testing::ReadFile(entry.path().string())),
+                "")
+          << entry.path();
+    }
+  }
+  EXPECT_EQ(files, approving);
+  const json::value shown = Json(Enrol("--json case show " + std::string(done[0].at("key").as_string())));
+  EXPECT_EQ(shown.at("data").at("receipts").at("student_system").at("protocol"), "pifu-ims");
 }
 
 // Each fault kind on all three systems at once: every case still ends

@@ -2,17 +2,13 @@
 // official schema, and the kvittering reads back into a receipt.
 #include "connectors/archive/fiks_arkiv.h"
 
-#include <libxml/xmlschemas.h>
-
-#include <cstdarg>
-#include <cstdio>
-
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include "connectors/simulators/fiks_arkiv_messages.h"
 #include "engine/core/sha256.h"
 #include "tests/support/test_support.h"
+#include "tests/support/xml_schema.h"
 
 namespace enrol::archive {
 namespace {
@@ -42,37 +38,7 @@ FiksArkivSettings Settings() {
   return s;
 }
 
-void Collect(void* ctx, const char* fmt, ...) {
-  char buf[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  *static_cast<std::string*>(ctx) += buf;
-}
-
-// "" when `xml` validates against `xsd`, else libxml2's messages.
-std::string Validate(const std::string& xsd, const std::string& xml) {
-  std::string errors;
-  auto* collect = &Collect;
-  xmlSchemaParserCtxtPtr pc = xmlSchemaNewParserCtxt(xsd.c_str());
-  xmlSchemaSetParserErrors(pc, collect, collect, &errors);
-  xmlSchemaPtr schema = xmlSchemaParse(pc);
-  xmlSchemaFreeParserCtxt(pc);
-  if (!schema) return "the schema does not compile: " + errors;
-  xmlDocPtr doc = xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "arkivmelding.xml", nullptr, XML_PARSE_NONET);
-  if (!doc) {
-    xmlSchemaFree(schema);
-    return "not XML";
-  }
-  xmlSchemaValidCtxtPtr vc = xmlSchemaNewValidCtxt(schema);
-  xmlSchemaSetValidErrors(vc, collect, collect, &errors);
-  const int rc = xmlSchemaValidateDoc(vc, doc);
-  xmlSchemaFreeValidCtxt(vc);
-  xmlFreeDoc(doc);
-  xmlSchemaFree(schema);
-  return rc == 0 ? "" : errors.empty() ? "invalid" : errors;
-}
+std::string Validate(const std::string& xsd, const std::string& xml) { return testing::ValidateXml(xsd, xml); }
 
 std::string Schema(const std::string& name) { return testing::SharedDir() + "/reference/archive/fiks-arkiv-v1/" + name; }
 

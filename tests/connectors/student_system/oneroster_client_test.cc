@@ -6,6 +6,8 @@
 // that say what and name nobody.
 #include "connectors/student_system/oneroster_client.h"
 
+#include <filesystem>
+
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
@@ -13,7 +15,9 @@
 #include "connectors/simulators/noark5_archive.h"
 #include "connectors/simulators/oneroster_sis.h"
 #include "engine/app/student_system_service.h"
+#include "connectors/student_system/pifu_ims.h"
 #include "tests/support/test_support.h"
+#include "tests/support/xml_schema.h"
 
 namespace enrol::sis {
 namespace {
@@ -242,6 +246,61 @@ TEST_F(OneRosterSchemaTest, TheValidatorCatchesABooleanWhereTheStandardWantsAStr
   auto r = Validate(json::array{json::array{"SingleUserDType", user}});
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("enabledUser"), std::string::npos) << r.out;
+}
+
+// PIFU-IMS: the document for a drop folder validates against the XSD, says
+// what the OneRoster objects say, and is rewritten byte for byte on a retry.
+PifuSettings Pifu(const std::string& folder) { return PifuSettings{folder, "enrol-5099", "5099", "Fjordvik kommune"}; }
+
+TEST(PifuTest, TheDocumentValidatesAgainstThePifuImsSchema) {
+  if (!testing::HaveShared()) GTEST_SKIP() << "../shared is absent: the PIFU-IMS XSD is not available";
+  const std::string xsd = testing::SharedDir() + "/reference/student-system/pifu-ims/PIFU-IMS_SAS.xsd";
+  app::RosterEnrolment ended = Enrolment();
+  ended.ended = true;
+  for (const auto& e : {Enrolment(), ended}) EXPECT_EQ(testing::ValidateXml(xsd, BuildPifuDocument(e, Pifu(""))), "");
+  // The validator does catch a document that breaks the schema.
+  std::string broken = BuildPifuDocument(Enrolment(), Pifu(""));
+  const std::string school = "<typevalue level=\"2\">skole<";
+  broken.replace(broken.find(school), school.size(), "<typevalue level=\"2\">klasserom<");
+  const std::string why = testing::ValidateXml(xsd, broken);
+  EXPECT_NE(why.find("klasserom"), std::string::npos) << why;
+}
+
+TEST(PifuTest, TheDocumentCarriesThePupilGuardiansSchoolAndClass) {
+  const std::string doc = BuildPifuDocument(Enrolment(), Pifu(""));
+  for (const char* want : {"elev-0123456789abcdef0123456789abcdef", "foresatt-aaaa", "foresatt-bbbb",
+                           "pifu_hasContactPerson type=\"guardian\"", "skole-974100100", "basisgruppe-974100100-2027-1",
+                           "<adminperiod>2027/2028</adminperiod>", "<pifu_value>974100100</pifu_value>",
+                           "<type>delta</type>", "roletype=\"01\""}) {
+    EXPECT_NE(doc.find(want), std::string::npos) << want;
+  }
+  app::RosterEnrolment ended = Enrolment();
+  ended.ended = true;
+  EXPECT_NE(BuildPifuDocument(ended, Pifu("")).find("<status>0</status>"), std::string::npos);
+}
+
+TEST(PifuTest, TheFolderGetsOneFilePerJobRewrittenTheSameOnARetry) {
+  testing::TempDir dir;
+  PifuFolderClient client(Pifu(dir.File("pifu")));
+  auto first = client.Enter(Enrolment(), 5000);
+  ASSERT_TRUE(first) << first.error().message;
+  const std::string file = dir.File("pifu/" + std::string(first->at("file").as_string()));
+  const std::string bytes = testing::ReadFile(file);
+  ASSERT_FALSE(bytes.empty());
+  ASSERT_TRUE(client.Enter(Enrolment(), 5000));
+  EXPECT_EQ(testing::ReadFile(file), bytes);
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.File("pifu"))) {
+    EXPECT_NE(entry.path().filename().string()[0], '.') << "a temporary file was left";
+    ++files;
+  }
+  EXPECT_EQ(files, 1u);
+  app::RosterEnrolment later = Enrolment("974200200");
+  later.modified = "2027-04-01T09:00:00.000Z";
+  ASSERT_TRUE(client.Enter(later, 5000));
+  files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.File("pifu"))) files += entry.is_regular_file();
+  EXPECT_EQ(files, 2u);  // the changed decision is a later document
 }
 
 }  // namespace
