@@ -184,7 +184,10 @@ int RunLettersPrintBatch(const GlobalOptions& g, Services& s, const LetterArgs& 
                                                        (a.undelivered ? "undelivered" : "approved") + " letters to print"});
   }
   lines.insert(lines.begin(), {(*settings)->municipality.name + " – " + school->name,
-                               std::to_string(pdfs.size()) + " brev til utsending per post (sendes i C5-konvolutt med vindu)",
+                               std::to_string(pdfs.size()) +
+                                   (a.undelivered ? " brev som ikke kunne leveres digitalt, til utsending per post"
+                                                  : " brev til utsending per post") +
+                                   " (sendes i C5-konvolutt med vindu)",
                                ""});
   auto merged = (*renderer)->Merge("Utskrift av vedtaksbrev – " + school->name, lines, pdfs);
   if (!merged) return ReportError(merged.error());
