@@ -239,6 +239,7 @@ class ProductionServices final : public cli::Services {
     if (archive_http_) archive_http_->SetStopFlag(stop);
     if (sis_http_) sis_http_->SetStopFlag(stop);
     if (post_http_) post_http_->SetStopFlag(stop);
+    for (auto& t : token_transports_) t->SetStopFlag(stop);
   }
 
  private:
@@ -299,7 +300,8 @@ class ProductionServices final : public cli::Services {
       post_http_ = pool.get();
       post_transport_ = std::move(pool);
     }
-    svarut_ = std::make_unique<post::SvarUtClient>(pc.svarut, *post_transport_);
+    svarut_ = std::make_unique<post::SvarUtClient>(pc.svarut,
+                                                   *WithTokens(pc.oauth2, *post_transport_, pc.ca_file, pc.timeout_ms));
     ENROL_ASSIGN_OR_RETURN(app::LetterStore* letters, Letters());
     ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());
     ENROL_ASSIGN_OR_RETURN(app::CaseStore* cases, Cases());
@@ -309,6 +311,21 @@ class ProductionServices final : public cli::Services {
     out["dispatch"] = dispatch_service_.get();
     out["post_status"] = post_status_service_.get();
     return {};
+  }
+
+  // `inner` with bearer tokens from an OAuth2 token endpoint of its own, or
+  // `inner` itself without oauth2.
+  http::Transport* WithTokens(const std::optional<http::OAuth2Settings>& oauth2, http::Transport& inner,
+                              const std::string& ca_file, int64_t timeout_ms) {
+    if (!oauth2) return &inner;
+    http::ClientOptions o;
+    o.ca_file = ca_file;
+    o.timeout_ms = timeout_ms;
+    token_transports_.push_back(std::make_unique<http::ClientPool>(o));
+    token_transports_.back()->SetStopFlag(stop_);
+    tokens_.push_back(std::make_unique<http::TokenSource>(*oauth2, *token_transports_.back()));
+    authorized_.push_back(std::make_unique<http::AuthorizedTransport>(*tokens_.back(), inner));
+    return authorized_.back().get();
   }
 
   // The student-system connector (connectors.student_system): OneRoster 1.2
@@ -340,7 +357,10 @@ class ProductionServices final : public cli::Services {
       sis_http_ = pool.get();
       sis_transport_ = std::move(pool);
     }
-    if (!student_port_) student_port_ = std::make_unique<sis::OneRosterClient>(sc.oneroster, *sis_transport_);
+    if (!student_port_) {
+      student_port_ = std::make_unique<sis::OneRosterClient>(
+          sc.oneroster, *WithTokens(sc.oauth2, *sis_transport_, sc.ca_file, sc.timeout_ms));
+    }
     ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());
     ENROL_ASSIGN_OR_RETURN(app::CaseStore* cases, Cases());
     student_system_service_ =
@@ -381,17 +401,7 @@ class ProductionServices final : public cli::Services {
       archive_http_ = pool.get();
       archive_transport_ = std::move(pool);
     }
-    http::Transport* transport = archive_transport_.get();
-    if (ac.oauth2) {
-      http::ClientOptions o;
-      o.ca_file = ac.ca_file;
-      o.timeout_ms = ac.timeout_ms;
-      token_transport_ = std::make_unique<http::ClientPool>(o);
-      token_transport_->SetStopFlag(stop_);
-      tokens_ = std::make_unique<http::TokenSource>(*ac.oauth2, *token_transport_);
-      authorized_ = std::make_unique<http::AuthorizedTransport>(*tokens_, *archive_transport_);
-      transport = authorized_.get();
-    }
+    http::Transport* transport = WithTokens(ac.oauth2, *archive_transport_, ac.ca_file, ac.timeout_ms);
     if (ac.protocol == "fiks-arkiv") {
       archive_port_ = std::make_unique<archive::FiksArkivHttpClient>(ac.fiks, ac.noark5.root_url, *transport);
     } else {
@@ -472,9 +482,9 @@ class ProductionServices final : public cli::Services {
   std::unique_ptr<sim::FaultPlan> archive_faults_;
   std::unique_ptr<http::Transport> archive_transport_;
   http::ClientPool* archive_http_ = nullptr;
-  std::unique_ptr<http::ClientPool> token_transport_;
-  std::unique_ptr<http::TokenSource> tokens_;
-  std::unique_ptr<http::AuthorizedTransport> authorized_;
+  std::vector<std::unique_ptr<http::ClientPool>> token_transports_;
+  std::vector<std::unique_ptr<http::TokenSource>> tokens_;
+  std::vector<std::unique_ptr<http::AuthorizedTransport>> authorized_;
   std::unique_ptr<app::ArchivePort> archive_port_;
   std::unique_ptr<sim::OneRosterSis> sis_simulator_;
   std::unique_ptr<sim::FaultPlan> sis_faults_;

@@ -1,5 +1,7 @@
 #include "connectors/archive/archive_config.h"
 
+#include "connectors/http/oauth2_config.h"
+
 #include <cstdlib>
 #include <set>
 
@@ -182,34 +184,7 @@ Result<ArchiveConfig> ParseArchiveConfig(const json::value& section, const std::
   }
   if (const json::value* a = o.if_contains("oauth2")) {
     if (!c.token_env.empty()) return InvalidArgument(where + ": connectors.archive takes token_env or oauth2, not both");
-    if (!a->is_object()) return InvalidArgument(where + ": connectors.archive.oauth2 must be an object");
-    const json::object& ao = a->get_object();
-    for (const auto& kv : ao) {
-      const std::string k(kv.key());
-      if (k != "token_url" && k != "client_id_env" && k != "client_secret_env" && k != "scope") {
-        return InvalidArgument(where + ": connectors.archive.oauth2." + k + " is not a setting");
-      }
-    }
-    auto text = [&](const char* key, bool required) {
-      return Text(ao, key, where, required, "connectors.archive.oauth2");
-    };
-    auto secret = [&](const char* key) -> Result<std::string> {
-      ENROL_ASSIGN_OR_RETURN(std::string var, text(key, true));
-      const char* value = std::getenv(var.c_str());
-      if (!value || !*value) {
-        return InvalidArgument(where + ": connectors.archive.oauth2." + key + " names " + var +
-                               ", which is not set in the environment");
-      }
-      return std::string(value);
-    };
-    http::OAuth2Settings s;
-    ENROL_ASSIGN_OR_RETURN(s.token_url, text("token_url", true));
-    if (s.token_url.rfind("https://", 0) != 0 && s.token_url.rfind("http://", 0) != 0) {
-      return InvalidArgument(where + ": connectors.archive.oauth2.token_url must start with https://");
-    }
-    ENROL_ASSIGN_OR_RETURN(s.client_id, secret("client_id_env"));
-    ENROL_ASSIGN_OR_RETURN(s.client_secret, secret("client_secret_env"));
-    ENROL_ASSIGN_OR_RETURN(s.scope, text("scope", false));
+    ENROL_ASSIGN_OR_RETURN(http::OAuth2Settings s, http::ParseOAuth2(*a, where + ": connectors.archive.oauth2"));
     c.oauth2 = std::move(s);
   }
   if (const json::value* n = o.if_contains("in_flight")) {

@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 
+#include "connectors/http/oauth2_config.h"
+
 namespace enrol::sis {
 namespace json = boost::json;
 
@@ -13,7 +15,7 @@ Result<StudentSystemConfig> ParseStudentSystemConfig(const json::value& section,
   if (!section.is_object()) return InvalidArgument(at + " must be an object");
   const json::object& o = section.get_object();
   static const std::set<std::string> known = {"protocol", "url", "simulator_db", "simulator_faults", "ca_file",
-                                              "token_env", "timeout_ms", "in_flight", "folder", "_comment"};
+                                              "token_env", "oauth2", "timeout_ms", "in_flight", "folder", "_comment"};
   for (const auto& kv : o) {
     if (!known.count(std::string(kv.key()))) return InvalidArgument(at + "." + std::string(kv.key()) + " is not a setting");
   }
@@ -72,6 +74,12 @@ Result<StudentSystemConfig> ParseStudentSystemConfig(const json::value& section,
     const char* token = std::getenv(token_env.c_str());
     if (!token || !*token) return InvalidArgument(at + ".token_env names " + token_env + ", which is not set in the environment");
     c.oneroster.bearer_token = token;
+  }
+  if (const json::value* a = o.if_contains("oauth2")) {
+    if (!token_env.empty()) return InvalidArgument(at + " takes token_env or oauth2, not both");
+    if (c.simulator) return InvalidArgument(at + ".oauth2 is for a real system, not the simulator");
+    ENROL_ASSIGN_OR_RETURN(http::OAuth2Settings s, http::ParseOAuth2(*a, at + ".oauth2"));
+    c.oauth2 = std::move(s);
   }
   if (const json::value* t = o.if_contains("timeout_ms")) {
     if (!t->is_int64() || t->get_int64() < 100 || t->get_int64() > 600000) {

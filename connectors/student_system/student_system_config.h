@@ -6,6 +6,7 @@
 //     "url": "https://sas.kommune.no/ims/oneroster/rostering/v1p2",  // or
 //     "simulator_db": "simulated-sis.db",     // the student-system simulator in this process
 //     "ca_file": "/etc/ssl/kommune-ca.pem",   // optional: TLS is always verified
+//     "oauth2": {...},                         // or bearer tokens by OAuth2 client credentials (http/oauth2_config.h)
 //     "token_env": "ENROL_SIS_TOKEN",         // optional: a bearer token from this variable
 //     "timeout_ms": 10000, "in_flight": 16    // optional
 //   }
@@ -16,9 +17,12 @@
 //
 // Secrets never come from the file.
 
+#include <optional>
 #include <string>
 
 #include <boost/json/value.hpp>
+
+#include "connectors/http/oauth2.h"
 
 #include "connectors/student_system/oneroster_client.h"
 
@@ -33,6 +37,7 @@ struct StudentSystemConfig {
   std::string simulator_db;
   boost::json::value simulator_faults;
   std::string ca_file;
+  std::optional<http::OAuth2Settings> oauth2;  // bearer tokens by client credentials
   int64_t timeout_ms = 10000;
   int in_flight = 16;
 };

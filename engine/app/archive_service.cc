@@ -51,7 +51,7 @@ Result<ArchiveFiling> ArchiveService::Prepare(const JobRequest& r) {
     auto it = guardians.find(std::string(id));
     return it == guardians.end() ? nullptr : &it->second.person;
   });
-  const json::value* ordered = r.params.if_contains("protected_filing");
+  const json::value* ordered = r.params.if_contains("protected_order");
   const bool by_order = ordered && ordered->is_bool() && ordered->get_bool();
   if (prot && !by_order) {
     return FailedPrecondition("case " + c->key +

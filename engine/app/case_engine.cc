@@ -968,10 +968,14 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
       if (person) {
         ENROL_ASSIGN_OR_RETURN(prot, CaseIsProtected(*person));
       }
-      // The one effect the education office may order for a protected
-      // case: filing its letter with the stricter screening.
-      const json::value* ordered = j.params.if_contains("protected_filing");
-      if (prot && j.type == "archive" && ordered && ordered->is_bool() && ordered->get_bool()) prot = false;
+      // The effects the education office may order for a protected case:
+      // filing its letter with the stricter screening, and entering the
+      // pupil in the student system (neither carries an address).
+      const json::value* ordered = j.params.if_contains("protected_order");
+      if (prot && (j.type == "archive" || j.type == "student_system") && ordered && ordered->is_bool() &&
+          ordered->get_bool()) {
+        prot = false;
+      }
       if (prot) {  // not called: RecordOutcome hands the case to the education office
         arrived.push_back(Arrived{&j, JobOutcome{}, true});
         continue;

@@ -81,9 +81,13 @@ Result<RosterEnrolment> StudentSystemService::Prepare(const JobRequest& r) {
     auto it = guardians.find(std::string(id));
     return it == guardians.end() ? nullptr : &it->second.person;
   });
-  if (prot) {
+  // The education office may order it (student_system.protected): the
+  // student system gets names and the school, never an address.
+  const json::value* ordered = r.params.if_contains("protected_order");
+  if (prot && !(ordered && ordered->is_bool() && ordered->get_bool())) {
     return FailedPrecondition("case " + c->key +
-                              " is under a protected address: it is never entered in the student system automatically");
+                              " is under a protected address: it is never entered in the student system automatically "
+                              "(the education office may order it: student_system.protected)");
   }
   // The school the workflow decided (its param), else the case's.
   std::string school_id = c->school;

@@ -197,15 +197,6 @@ TEST_F(ArchiveCliTest, FiksArkivThroughADropFolder) {
   EXPECT_EQ(static_cast<size_t>(q->ColumnInt(1)), done);
 }
 
-// Every person of the extract gets a protected address (strengt fortrolig).
-void ProtectEveryone(json::value& extract) {
-  for (auto& p : extract.as_array()) {
-    p.as_object()["adressebeskyttelse"] = json::array{json::object{
-        {"graderingsnivaa", "strengtFortrolig"}, {"erGjeldende", true}, {"kilde", "skatteetaten"},
-        {"ajourholdstidspunkt", "2027-02-01T10:00:00+01:00"}, {"gyldighetstidspunkt", "2027-02-01T00:00:00+01:00"}}};
-  }
-}
-
 // A protected-address case is never filed on its own; the education office
 // may order its letter filed, and then it goes with the stricter screening
 // and without anyone's address.
@@ -222,7 +213,7 @@ TEST_F(ArchiveCliTest, TheEducationOfficeFilesAProtectedCaseWithTheStricterScree
   ASSERT_GT(waiting.size(), 1u);
   const std::string key(waiting[0].at("key").as_string());
   json::value extract = json::parse(testing::ReadFile(dir_.File("x.json")));
-  ProtectEveryone(extract);
+  testing::ProtectEveryone(extract);
   testing::WriteFile(dir_.File("y.json"), json::serialize(extract));
   auto imported = Enrol("import y.json");
   ASSERT_EQ(imported.exit_code, 0) << imported.out;
@@ -269,7 +260,7 @@ TEST_F(ArchiveCliTest, WithoutTheStricterScreeningAProtectedFilingIsRefusedWithW
   ASSERT_GT(waiting.size(), 0u);
   const std::string key(waiting[0].at("key").as_string());
   json::value extract = json::parse(testing::ReadFile(dir_.File("x.json")));
-  ProtectEveryone(extract);
+  testing::ProtectEveryone(extract);
   testing::WriteFile(dir_.File("y.json"), json::serialize(extract));
   ASSERT_EQ(Enrol("import y.json").exit_code, 0);
   ASSERT_EQ(Enrol("run --until-idle").exit_code, 0);

@@ -188,6 +188,61 @@ TEST_F(ConnectorsCliTest, AStudentSystemThatImportsFilesGetsOnePifuDocumentPerCa
   EXPECT_EQ(shown.at("data").at("receipts").at("student_system").at("protocol"), "pifu-ims");
 }
 
+// A protected-address pupil is entered in the student system only when the
+// education office orders it, at the school it chooses; nothing else goes.
+TEST_F(ConnectorsCliTest, TheEducationOfficeEntersAProtectedPupilInTheStudentSystem) {
+  ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
+  auto waiting = Json(Enrol("--json case list --school S01 --state awaiting_approval")).as_array();
+  ASSERT_GT(waiting.size(), 0u);
+  const std::string key(waiting[0].at("key").as_string());
+  json::value extract = json::parse(testing::ReadFile(dir_.File("x.json")));
+  testing::ProtectEveryone(extract);
+  testing::WriteFile(dir_.File("y.json"), json::serialize(extract));
+  ASSERT_EQ(Enrol("import y.json").exit_code, 0);
+  ASSERT_EQ(Enrol("run --until-idle").exit_code, 0);
+  ASSERT_EQ(Json(Enrol("--json case show " + key)).at("state"), "manual_handling");
+  // Without a school it is refused, with what it needs.
+  auto bad = Enrol("case event " + key + " student_system.protected --data '{\"reason\": \"x\"}' --as kontoret");
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  auto ordered = Enrol("case event " + key +
+                       " student_system.protected --data '{\"school\": \"S02\", \"reason\": \"vedtak\"}' --as kontoret");
+  ASSERT_EQ(ordered.exit_code, 0) << ordered.out;
+  ASSERT_EQ(Enrol("run --until-idle").exit_code, 0);
+  const json::value shown = Json(Enrol("--json case show " + key));
+  EXPECT_EQ(shown.at("state"), "manual_handling");
+  EXPECT_EQ(shown.at("data").at("receipts").at("student_system").at("protocol"), "oneroster-1.2");
+  EXPECT_EQ(Sql("sis.db", "SELECT COUNT(*) FROM objects WHERE collection='enrollments'"), 1);
+  EXPECT_EQ(Sql("sis.db", "SELECT COUNT(*) FROM objects WHERE collection='orgs' AND sourced_id LIKE 'skole-%'"), 1);
+  // Nothing else left the engine for the protected cases.
+  EXPECT_EQ(Sql("post.db", "SELECT COUNT(*) FROM forsendelser"), 0);
+  EXPECT_EQ(Sql("archive.db", "SELECT COUNT(*) FROM objects WHERE kind='journalpost'"), 0);
+}
+
+TEST_F(ConnectorsCliTest, AWrongConnectorSectionIsRefusedWithWhatIsWrong) {
+  auto refused = [&](const std::function<void(json::object&)>& change, const std::string& want) {
+    Configure(change);
+    auto r = Enrol("intake --school-year 2027 --grades 1");
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.out.find(want), std::string::npos) << r.out;
+  };
+  refused([](json::object& c) { c["dispatch"].as_object().erase("konto_id"); }, "connectors.dispatch.konto_id is required");
+  refused([](json::object& c) { c["dispatch"].as_object()["protocol"] = "digipost"; }, "must be \"svarut\"");
+  refused([](json::object& c) { c["student_system"].as_object()["protocol"] = "vigo"; },
+          "must be \"oneroster\" (OneRoster 1.2 REST) or \"pifu-ims\"");
+  refused([](json::object& c) { c["student_system"] = json::object{{"protocol", "pifu-ims"}}; },
+          "connectors.student_system.folder is required with pifu-ims");
+  refused([](json::object& c) {
+    c["student_system"].as_object().erase("simulator_db");
+    c["student_system"].as_object()["url"] = "https://sas.example/ims/oneroster/rostering/v1p2";
+    c["student_system"].as_object()["oauth2"] = json::object{{"token_url", "https://login.example/token"},
+                                                             {"client_id_env", "ENROL_TEST_UNSET_ID"},
+                                                             {"client_secret_env", "ENROL_TEST_UNSET_SECRET"}};
+  }, "connectors.student_system.oauth2.client_id_env names ENROL_TEST_UNSET_ID, which is not set");
+  refused([](json::object& c) { c["dispatch"].as_object()["in_flight"] = 0; },
+          "connectors.dispatch.in_flight must be a number from 1 to 256");
+  EXPECT_EQ(Json(Enrol("--json case list")).as_array().size(), 0u);  // nothing was started
+}
+
 // Each fault kind on all three systems at once: every case still ends
 // completed, with exactly one effect per case in each system.
 class ConnectorsFaultTest : public ConnectorsCliTest, public ::testing::WithParamInterface<const char*> {};

@@ -39,6 +39,16 @@ inline std::string WriteDemoConfig(const TempDir& dir,
   return path;
 }
 
+// Every person of a FREG extract (a JSON array) gets a protected address
+// (strengt fortrolig).
+inline void ProtectEveryone(boost::json::value& extract) {
+  for (auto& p : extract.as_array()) {
+    p.as_object()["adressebeskyttelse"] = boost::json::array{boost::json::object{
+        {"graderingsnivaa", "strengtFortrolig"}, {"erGjeldende", true}, {"kilde", "skatteetaten"},
+        {"ajourholdstidspunkt", "2027-02-01T10:00:00+01:00"}, {"gyldighetstidspunkt", "2027-02-01T00:00:00+01:00"}}};
+  }
+}
+
 // Runs `enrol ARGS` in `dir` with the configuration written there.
 inline CommandResult EnrolIn(const TempDir& dir, const std::string& args) {
   return Run("cd " + dir.path().string() + " && ENROL_CONFIG=" + dir.File("config.json") + " " + EnrolBinary() + " " +
