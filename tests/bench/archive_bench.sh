@@ -35,6 +35,8 @@ for k in list(cfg["extract_generator"]["shares"]):  # no manual cases: every let
         cfg["extract_generator"]["shares"][k] = 0
 c = cfg["connectors"]
 c["simulator_db"] = ""
+c.pop("dispatch", None)        # the generic simulators: instant, so the archive is what is measured
+c.pop("student_system", None)
 a = c["archive"]
 a.pop("simulator_db", None)
 a["url"] = sys.argv[4]
