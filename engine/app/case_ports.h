@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -150,6 +151,16 @@ class CaseStore {
   [[nodiscard]] virtual Result<std::vector<CaseRecord>> ListCases(const CaseFilter& f) = 0;
   // The ids only (no instance is read): for selecting cases to act on.
   [[nodiscard]] virtual Result<std::vector<int64_t>> ListCaseIds(const CaseFilter& f) = 0;
+  // What runs, for monitoring: cases by (status, state), jobs by (type,
+  // status), the jobs leased now, the open incidents.
+  struct OperationalCounts {
+    std::map<std::pair<std::string, std::string>, int64_t> cases;
+    std::map<std::pair<std::string, std::string>, int64_t> jobs;
+    int64_t jobs_leased = 0;
+    int64_t incidents_open = 0;
+  };
+  [[nodiscard]] virtual Result<OperationalCounts> CountForMonitoring(int64_t now_ms) = 0;
+
   // Counts by (school, status, state) for summaries.
   [[nodiscard]] virtual Result<std::vector<std::tuple<std::string, std::string, int>>> CountCases(
       int school_year) = 0;

@@ -112,6 +112,14 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   rn->add_option("--linger-ms", run.linger_ms,
                  "with --until-idle: stop only when nothing falls due within this many ms (timers, retries)");
   rn->add_option("--poll-ms", run.poll_ms, "longest sleep between checks")->check(CLI::Range(10, 60000));
+  ServeArgs serve;
+  auto* sv = app.add_subcommand("serve", "the web server (health, metrics) and the worker in one process");
+  sv->add_option("--listen", serve.listen, "ADDRESS:PORT (default 127.0.0.1:8080; port 0: any free port)");
+  sv->add_option("--max-connections", serve.max_connections, "connections at once (more get 503)")
+      ->check(CLI::Range(1, 100000));
+  sv->add_option("--read-timeout-ms", serve.read_timeout_ms, "a request must arrive within this (default 30000)")
+      ->check(CLI::Range(100, 600000));
+  sv->add_option("--poll-ms", serve.poll_ms, "the worker's longest sleep between checks")->check(CLI::Range(10, 60000));
 
   auto* cs = app.add_subcommand("case", "cases");
   cs->require_subcommand(1);
@@ -254,6 +262,7 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   if (*spostc) return RunSimulatePost(g, s, spost);
   if (*in) return RunIntake(g, s, intake);
   if (*rn) return RunWorker(g, s, run);
+  if (*sv) return RunServe(g, s, serve);
   if (*clist) return RunCaseList(g, s, case_args);
   if (*cshow) return RunCaseShow(g, s, case_args);
   if (*cevent) {

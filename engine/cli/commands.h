@@ -126,6 +126,13 @@ int RunLettersPreview(const GlobalOptions& g, Services& s, const LetterArgs& a);
 int RunLettersPrintBatch(const GlobalOptions& g, Services& s, const LetterArgs& a);
 int RunIntake(const GlobalOptions& g, Services& s, const IntakeArgs& a);
 int RunWorker(const GlobalOptions& g, Services& s, const RunArgs& a);
+struct ServeArgs {
+  std::string listen = "127.0.0.1:8080";
+  int max_connections = 256;
+  int64_t read_timeout_ms = 30000;
+  int64_t poll_ms = 1000;
+};
+int RunServe(const GlobalOptions& g, Services& s, const ServeArgs& a);
 int RunCaseList(const GlobalOptions& g, Services& s, const CaseArgs& a);
 int RunCaseShow(const GlobalOptions& g, Services& s, const CaseArgs& a);
 int RunCaseEvent(const GlobalOptions& g, Services& s, const CaseArgs& a);

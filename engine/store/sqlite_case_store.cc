@@ -248,6 +248,33 @@ Result<std::vector<std::tuple<std::string, std::string, int>>> SqliteCaseStore::
   return out;
 }
 
+Result<app::CaseStore::OperationalCounts> SqliteCaseStore::CountForMonitoring(int64_t now_ms) {
+  OperationalCounts out;
+  ENROL_ASSIGN_OR_RETURN(Statement c, db_.Prepare(
+      "SELECT status, CASE WHEN status='active' THEN state ELSE '' END, COUNT(*) FROM cases GROUP BY 1, 2"));
+  for (;;) {
+    ENROL_ASSIGN_OR_RETURN(bool row, c.Step());
+    if (!row) break;
+    out.cases[{c.ColumnText(0), c.ColumnText(1)}] = c.ColumnInt(2);
+  }
+  ENROL_ASSIGN_OR_RETURN(Statement j, db_.Prepare("SELECT type, status, COUNT(*) FROM jobs GROUP BY 1, 2"));
+  for (;;) {
+    ENROL_ASSIGN_OR_RETURN(bool row, j.Step());
+    if (!row) break;
+    out.jobs[{j.ColumnText(0), j.ColumnText(1)}] = j.ColumnInt(2);
+  }
+  ENROL_ASSIGN_OR_RETURN(Statement l, db_.Prepare(
+      "SELECT (SELECT COUNT(*) FROM jobs WHERE status='queued' AND lease_owner != '' AND lease_until > ?),"
+      " (SELECT COUNT(*) FROM incidents WHERE status='open')"));
+  l.Bind(1, now_ms);
+  ENROL_ASSIGN_OR_RETURN(bool row, l.Step());
+  if (row) {
+    out.jobs_leased = l.ColumnInt(0);
+    out.incidents_open = l.ColumnInt(1);
+  }
+  return out;
+}
+
 Result<bool> SqliteCaseStore::MarkEventApplied(const std::string& event_id, int64_t case_id,
                                                const std::string& name, const std::string& at) {
   ENROL_RETURN_IF_ERROR(mark_event_->Bind(1, event_id).Bind(2, case_id).Bind(3, name).Bind(4, at).Run());

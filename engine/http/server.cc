@@ -1,0 +1,189 @@
+#include "engine/http/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <cctype>
+#include <chrono>
+#include <optional>
+
+namespace enrol::web {
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+
+struct Server::Impl {
+  ServerOptions options;
+  Handler handler;
+  net::io_context ioc{1};
+  tcp::acceptor acceptor{ioc};
+  int active = 0;
+  bool stopping = false;
+};
+
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Server::Impl& server) : stream_(std::move(socket)), server_(server) { ++server_.active; }
+  ~Session() { --server_.active; }
+
+  void Start() { Read(); }
+
+  // Past the connection cap: a 503 and the connection closed.
+  void Refuse() {
+    http::Response r;
+    r.status = 503;
+    r.headers["content-type"] = "application/json";
+    r.headers["retry-after"] = "1";
+    r.body = R"({"error":{"code":"unavailable","message":"too many connections; try again"}})";
+    Write(std::move(r), false);
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(server_.options.max_body);
+    parser_->header_limit(16 * 1024);
+    stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
+    bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted) {
+      return Close();
+    }
+    if (ec == bhttp::error::body_limit) {
+      http::Response r;
+      r.status = 413;
+      r.headers["content-type"] = "application/json";
+      r.body = R"({"error":{"code":"payload_too_large","message":"the request body is larger than this server takes"}})";
+      return Write(std::move(r), false);
+    }
+    if (ec) {
+      if (ec.category() != beast::error_code(bhttp::error::bad_target).category()) return Close();  // the connection failed
+      http::Response r;
+      r.status = 400;
+      r.headers["content-type"] = "application/json";
+      r.body = R"({"error":{"code":"bad_request","message":"the request is not valid HTTP/1.1"}})";
+      return Write(std::move(r), false);
+    }
+    const auto& msg = parser_->get();
+    http::Request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    for (const auto& f : msg) req.headers[Lower(f.name_string())] = std::string(f.value());
+    req.body = msg.body();
+    const bool keep = msg.keep_alive() && !server_.stopping;
+    Write(server_.handler(req), keep);
+  }
+
+  void Write(http::Response r, bool keep) {
+    auto msg = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(r.status), 11);
+    for (const auto& [k, v] : r.headers) msg->set(k, v);
+    msg->set(bhttp::field::server, "enrol");
+    msg->body() = std::move(r.body);
+    msg->keep_alive(keep);
+    msg->prepare_payload();
+    stream_.expires_after(std::chrono::milliseconds(server_.options.write_timeout_ms));
+    bhttp::async_write(stream_, *msg, [self = shared_from_this(), msg, keep](beast::error_code ec, std::size_t) {
+      if (ec || !keep || self->server_.stopping) return self->Close();
+      self->Read();
+    });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  Server::Impl& server_;
+};
+
+void Accept(Server::Impl& s) {
+  s.acceptor.async_accept(net::make_strand(s.ioc), [&s](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == net::error::operation_aborted || !s.acceptor.is_open()) return;
+    } else {
+      auto session = std::make_shared<Session>(std::move(socket), s);
+      if (s.active > s.options.max_connections) {
+        session->Refuse();
+      } else {
+        session->Start();
+      }
+    }
+    if (!s.stopping) Accept(s);
+  });
+}
+
+}  // namespace
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() = default;
+
+Result<std::unique_ptr<Server>> Server::Listen(const ServerOptions& options, Handler handler) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->handler = std::move(handler);
+  beast::error_code ec;
+  const auto address = net::ip::make_address(options.address, ec);
+  if (ec) return InvalidArgument("'" + options.address + "' is not an IP address to listen on");
+  const tcp::endpoint endpoint(address, static_cast<unsigned short>(options.port));
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Unavailable("cannot listen on " + options.address + ":" + std::to_string(options.port) + ": " + ec.message());
+  }
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+int Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void Server::Run(const std::atomic<bool>& stop, const Tick& tick) {
+  Impl& s = *impl_;
+  Accept(s);
+  net::steady_timer poll(s.ioc);
+  auto next_tick = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point drain_until;
+  std::function<void()> check = [&] {
+    if (stop && !s.stopping) {
+      s.stopping = true;
+      beast::error_code ec;
+      s.acceptor.close(ec);
+      drain_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(s.options.drain_ms);
+    }
+    if (s.stopping) {
+      // The connections in flight finish their answers (and close); the
+      // rest are cut after drain_ms.
+      if (s.active == 0 || std::chrono::steady_clock::now() >= drain_until) {
+        s.ioc.stop();
+        return;
+      }
+    } else if (tick && std::chrono::steady_clock::now() >= next_tick) {
+      const int64_t wait = tick();
+      next_tick = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<int64_t>(wait, 0));
+    }
+    poll.expires_after(std::chrono::milliseconds(50));
+    poll.async_wait([&](beast::error_code ec) {
+      if (!ec) check();
+    });
+  };
+  check();
+  s.ioc.run();
+}
+
+}  // namespace enrol::web
