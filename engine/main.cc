@@ -25,6 +25,8 @@
 #include "connectors/digital_post/digital_post_config.h"
 #include "connectors/simulators/svarut_post.h"
 #include "engine/app/dispatch_service.h"
+#include "engine/auth/argon2_hasher.h"
+#include "engine/store/sqlite_user_store.h"
 #include "engine/app/student_system_service.h"
 #include "engine/app/archive_service.h"
 #include "connectors/register/freg_reader.h"
@@ -205,6 +207,18 @@ class ProductionServices final : public cli::Services {
       letter_store_ = std::make_unique<store::SqliteLetterStore>(*db_);
     }
     return letter_store_.get();
+  }
+
+  Result<app::UserService*> Users() override {
+    if (!user_service_) {
+      ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());  // opens the database, checks its schema
+      (void)persons;
+      ENROL_ASSIGN_OR_RETURN(const app::Settings* settings, Settings());
+      user_store_ = std::make_unique<store::SqliteUserStore>(*db_);
+      hasher_ = std::make_unique<auth::Argon2Hasher>();
+      user_service_ = std::make_unique<app::UserService>(*user_store_, *hasher_, settings->municipality);
+    }
+    return user_service_.get();
   }
 
   Result<app::CaseEngine*> Engine() override {
@@ -486,6 +500,9 @@ class ProductionServices final : public cli::Services {
   std::vector<std::unique_ptr<http::TokenSource>> tokens_;
   std::vector<std::unique_ptr<http::AuthorizedTransport>> authorized_;
   std::unique_ptr<app::ArchivePort> archive_port_;
+  std::unique_ptr<store::SqliteUserStore> user_store_;
+  std::unique_ptr<auth::Argon2Hasher> hasher_;
+  std::unique_ptr<app::UserService> user_service_;
   std::unique_ptr<sim::OneRosterSis> sis_simulator_;
   std::unique_ptr<sim::FaultPlan> sis_faults_;
   std::unique_ptr<http::Transport> sis_transport_;

@@ -112,6 +112,18 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   rn->add_option("--linger-ms", run.linger_ms,
                  "with --until-idle: stop only when nothing falls due within this many ms (timers, retries)");
   rn->add_option("--poll-ms", run.poll_ms, "longest sleep between checks")->check(CLI::Range(10, 60000));
+  UserArgs user;
+  auto* users = app.add_subcommand("user", "the web app's users (the password from the terminal or stdin's first line)");
+  users->require_subcommand(1);
+  auto* uadd = users->add_subcommand("add", "add a user: --role admin|secretary|auditor, a secretary's --school IDs");
+  uadd->add_option("name", user.name, "user name (a-z, 0-9, '.', '-', '_')")->required();
+  uadd->add_option("--role", user.role, "admin (the education office), secretary, or auditor")->required();
+  uadd->add_option("--school", user.schools, "a school the secretary works for (repeat for more)");
+  auto* upasswd = users->add_subcommand("passwd", "set a user's password (and lift a lockout)");
+  upasswd->add_option("name", user.name, "user name")->required();
+  auto* udisable = users->add_subcommand("disable", "disable a user (kept, so the audit log's actors stay known)");
+  udisable->add_option("name", user.name, "user name")->required();
+  auto* ulist = users->add_subcommand("list", "the users, their roles and schools (never a password)");
   ServeArgs serve;
   auto* sv = app.add_subcommand("serve", "the web server (health, metrics) and the worker in one process");
   sv->add_option("--listen", serve.listen, "ADDRESS:PORT (default 127.0.0.1:8080; port 0: any free port)");
@@ -263,6 +275,11 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   if (*in) return RunIntake(g, s, intake);
   if (*rn) return RunWorker(g, s, run);
   if (*sv) return RunServe(g, s, serve);
+  if (*users) {
+    user.action = *uadd ? "add" : *upasswd ? "passwd" : *udisable ? "disable" : "list";
+    (void)ulist;
+    return RunUser(g, s, user);
+  }
   if (*clist) return RunCaseList(g, s, case_args);
   if (*cshow) return RunCaseShow(g, s, case_args);
   if (*cevent) {

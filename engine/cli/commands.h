@@ -133,6 +133,13 @@ struct ServeArgs {
   int64_t poll_ms = 1000;
 };
 int RunServe(const GlobalOptions& g, Services& s, const ServeArgs& a);
+struct UserArgs {
+  std::string action;  // add | passwd | disable | list
+  std::string name;
+  std::string role;
+  std::vector<std::string> schools;
+};
+int RunUser(const GlobalOptions& g, Services& s, const UserArgs& a);
 int RunCaseList(const GlobalOptions& g, Services& s, const CaseArgs& a);
 int RunCaseShow(const GlobalOptions& g, Services& s, const CaseArgs& a);
 int RunCaseEvent(const GlobalOptions& g, Services& s, const CaseArgs& a);

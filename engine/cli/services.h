@@ -8,6 +8,7 @@
 
 #include "engine/app/case_engine.h"
 #include "engine/app/letter_ports.h"
+#include "engine/app/users.h"
 #include "engine/app/ports.h"
 #include "engine/app/settings.h"
 
@@ -36,6 +37,8 @@ class Services {
   // The letter templates and renderer, and the stored letters.
   [[nodiscard]] virtual Result<app::LetterRenderer*> Renderer() = 0;
   [[nodiscard]] virtual Result<app::LetterStore*> Letters() = 0;
+  // The web app's users (their store, the password hasher, the rules).
+  [[nodiscard]] virtual Result<app::UserService*> Users() = 0;
   // The invoke types (connector names) workflows may use.
   [[nodiscard]] virtual std::vector<std::string> InvokeTypes() = 0;
   // Lock waits and connector calls end early once `stop` is true.

@@ -1,0 +1,21 @@
+#pragma once
+// UserStore on SQLite (schemas/migrations/0005_users.sql).
+
+#include "engine/app/users.h"
+#include "engine/store/sqlite.h"
+
+namespace enrol::store {
+
+class SqliteUserStore final : public app::UserStore {
+ public:
+  explicit SqliteUserStore(Database& db) : db_(db) {}
+  Result<std::optional<app::User>> FindUser(const std::string& name) override;
+  Status InsertUser(const app::User& u) override;
+  Status UpdateUser(const app::User& u) override;
+  Result<std::vector<app::User>> ListUsers() override;
+
+ private:
+  Database& db_;
+};
+
+}  // namespace enrol::store
