@@ -48,18 +48,10 @@ Result<PostShipment> DispatchService::Prepare(const JobRequest& r) {
   if (!version || !version->is_int64()) return InvalidArgument("the dispatch invoke needs the letter param with its letter_version");
   ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCaseByKey(std::string(ref->get_string())));
   if (!c) return NotFound("no case " + std::string(ref->get_string()));
-  ENROL_ASSIGN_OR_RETURN(StoredPerson child, FindPerson(persons_, PersonRef(c->person_id)));
-  std::map<std::string, StoredPerson> guardians;
-  for (const auto& resp : child.person.responsibility) {
-    if (resp.guardian_id.empty()) continue;
-    ENROL_ASSIGN_OR_RETURN(std::optional<StoredPerson> g, persons_.FindByNin(resp.guardian_id));
-    if (g) guardians.emplace(resp.guardian_id, std::move(*g));
-  }
-  auto lookup = [&](std::string_view id) -> const core::Person* {
-    auto it = guardians.find(std::string(id));
-    return it == guardians.end() ? nullptr : &it->second.person;
-  };
-  if (ChildOrGuardianProtected(child.person, lookup)) {
+  ENROL_ASSIGN_OR_RETURN(Family family, LoadFamily(persons_, c->person_id));
+  const StoredPerson& child = family.child;
+  auto lookup = [&family](std::string_view id) { return family.Guardian(id); };
+  if (family.protected_address) {
     return FailedPrecondition("case " + c->key + " is under a protected address: it is never sent automatically");
   }
   ENROL_ASSIGN_OR_RETURN(std::vector<StoredLetter> all, letters_.OfCase(c->id, /*all=*/true));

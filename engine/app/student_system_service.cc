@@ -70,17 +70,10 @@ Result<RosterEnrolment> StudentSystemService::Prepare(const JobRequest& r) {
   if (!ref || !ref->is_string()) return InvalidArgument("the student_system invoke needs the case_ref param");
   ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCaseByKey(std::string(ref->get_string())));
   if (!c) return NotFound("no case " + std::string(ref->get_string()));
-  ENROL_ASSIGN_OR_RETURN(StoredPerson child, FindPerson(persons_, PersonRef(c->person_id)));
-  std::map<std::string, StoredPerson> guardians;
-  for (const auto& resp : child.person.responsibility) {
-    if (resp.guardian_id.empty()) continue;
-    ENROL_ASSIGN_OR_RETURN(std::optional<StoredPerson> g, persons_.FindByNin(resp.guardian_id));
-    if (g) guardians.emplace(resp.guardian_id, std::move(*g));
-  }
-  const bool prot = ChildOrGuardianProtected(child.person, [&](std::string_view id) -> const core::Person* {
-    auto it = guardians.find(std::string(id));
-    return it == guardians.end() ? nullptr : &it->second.person;
-  });
+  ENROL_ASSIGN_OR_RETURN(Family family, LoadFamily(persons_, c->person_id));
+  const StoredPerson& child = family.child;
+  const std::map<std::string, StoredPerson>& guardians = family.guardians;
+  const bool prot = family.protected_address;
   // The education office may order it (student_system.protected): the
   // student system gets names and the school, never an address.
   const json::value* ordered = r.params.if_contains("protected_order");
