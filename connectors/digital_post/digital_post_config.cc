@@ -60,31 +60,12 @@ Result<DigitalPostConfig> ParseDigitalPostConfig(const json::value& section, con
     return InvalidArgument(at + ".konto_id must be a UUID");
   }
   c.svarut.base_url = c.simulator ? "http://svarut-simulator/api" : c.url;
-  ENROL_ASSIGN_OR_RETURN(c.ca_file, text("ca_file"));
-  ENROL_ASSIGN_OR_RETURN(std::string token_env, text("token_env"));
-  if (!token_env.empty()) {
-    const char* token = std::getenv(token_env.c_str());
-    if (!token || !*token) return InvalidArgument(at + ".token_env names " + token_env + ", which is not set in the environment");
-    c.svarut.bearer_token = token;
-  }
-  if (const json::value* a = o.if_contains("oauth2")) {
-    if (!token_env.empty()) return InvalidArgument(at + " takes token_env or oauth2, not both");
-    if (c.simulator) return InvalidArgument(at + ".oauth2 is for a real system, not the simulator");
-    ENROL_ASSIGN_OR_RETURN(http::OAuth2Settings s, http::ParseOAuth2(*a, at + ".oauth2"));
-    c.oauth2 = std::move(s);
-  }
-  if (const json::value* t = o.if_contains("timeout_ms")) {
-    if (!t->is_int64() || t->get_int64() < 100 || t->get_int64() > 1000000) {
-      return InvalidArgument(at + ".timeout_ms must be a number from 100 to 1000000");
-    }
-    c.timeout_ms = t->get_int64();
-  }
-  if (const json::value* n = o.if_contains("in_flight")) {
-    if (!n->is_int64() || n->get_int64() < 1 || n->get_int64() > 256) {
-      return InvalidArgument(at + ".in_flight must be a number from 1 to 256");
-    }
-    c.in_flight = static_cast<int>(n->get_int64());
-  }
+  ENROL_ASSIGN_OR_RETURN(http::ConnectionSettings conn, http::ParseConnection(o, at, c.simulator, 1000000));
+  c.ca_file = conn.ca_file;
+  c.svarut.bearer_token = conn.bearer_token;
+  c.oauth2 = conn.oauth2;
+  c.timeout_ms = conn.timeout_ms;
+  c.in_flight = conn.in_flight;
   return c;
 }
 
