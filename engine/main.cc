@@ -246,6 +246,31 @@ class ProductionServices final : public cli::Services {
     return {"letters", "dispatch", "post_status", "student_system", "archive"};
   }
 
+  std::unique_ptr<cli::Services> Another() override { return std::make_unique<ProductionServices>(g_); }
+
+  std::string RandomToken() override {
+    unsigned char b[32];
+    size_t got = 0;
+    while (got < sizeof b) {
+      const ssize_t r = getrandom(b + got, sizeof b - got, 0);
+      if (r > 0) got += static_cast<size_t>(r);
+    }
+    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string out;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (unsigned char c : b) {
+      acc = (acc << 8) | c;
+      bits += 8;
+      while (bits >= 6) {
+        bits -= 6;
+        out += kAlphabet[(acc >> bits) & 63];
+      }
+    }
+    if (bits > 0) out += kAlphabet[(acc << (6 - bits)) & 63];
+    return out;
+  }
+
   void SetStopFlag(const std::atomic<bool>* stop) override {
     stop_ = stop;
     if (db_) db_->SetStopFlag(stop);

@@ -32,6 +32,9 @@ struct Response {
   int status = 0;
   Headers headers;
   std::string body;
+  // A server's: wait this long before sending it, without holding up other
+  // connections (slows down password guessing).
+  int64_t delay_ms = 0;
 
   [[nodiscard]] std::string Header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);

@@ -261,6 +261,13 @@ Status CaseEngine::LoadWorkflow(const std::string& source) {
   return {};
 }
 
+Status CaseEngine::RecordView(int64_t case_id, const std::string& actor, const std::string& what) {
+  StoreTransaction tx(cases_);
+  ENROL_RETURN_IF_ERROR(tx.Begin());
+  ENROL_RETURN_IF_ERROR(cases_.AppendAudit(AuditEntry{case_id, actor, "view", what}, NowText()));
+  return tx.Commit();
+}
+
 Result<std::shared_ptr<const sc::Chart>> CaseEngine::Chart(const std::string& hash) {
   if (auto it = charts_.find(hash); it != charts_.end()) return it->second;
   ENROL_ASSIGN_OR_RETURN(std::optional<std::string> source, cases_.WorkflowSource(hash));

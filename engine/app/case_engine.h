@@ -157,6 +157,10 @@ class CaseEngine {
   // states exist in it; refuses (nothing moved) with the list otherwise.
   [[nodiscard]] Result<int> MigrateCases(const std::string& actor);
 
+  // Writes that a person saw a case's personal data (kind "view") in the
+  // audit log, in its own transaction. `what` names no person.
+  [[nodiscard]] Status RecordView(int64_t case_id, const std::string& actor, const std::string& what);
+
   [[nodiscard]] Result<std::shared_ptr<const sc::Chart>> Chart(const std::string& hash);
   [[nodiscard]] int64_t NowMs();
   [[nodiscard]] std::string NowText();

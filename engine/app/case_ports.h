@@ -45,6 +45,40 @@ struct CaseFilter {
   int limit = -1;
 };
 
+// A page of cases for the web app's lists: the cases in a scope (the
+// schools a person may see, protected ones only when asked), filtered, with
+// the child's name for display and search.
+struct CaseListQuery {
+  std::vector<std::string> schools;  // empty: every school
+  bool with_protected = false;       // include protected-address cases
+  int grade = 0;
+  std::string phase;                 // the state of an active case, else its status
+  std::string search;                // part of the child's name (ASCII case-insensitive)
+  int school_year = 0;
+  int limit = 50;
+  int offset = 0;
+};
+
+struct CaseListRow {
+  int64_t id = 0;
+  std::string key;
+  int grade = 0;
+  std::string school;
+  std::string phase;  // as CaseListQuery::phase
+  std::string status;
+  std::string child_name;
+  std::string birth_date;
+  bool protected_case = false;
+  std::string updated_at;
+};
+
+struct CaseListPage {
+  std::vector<CaseListRow> rows;
+  int64_t total = 0;                        // matching every filter
+  std::map<std::string, int64_t> by_phase;  // in the scope, grade and search, any phase
+  std::map<int, int64_t> by_grade;          // in the scope, phase and search, any grade
+};
+
 struct TimerRecord {
   int64_t case_id = 0;
   std::string send_id;
@@ -161,6 +195,9 @@ class CaseStore {
   };
   [[nodiscard]] virtual Result<OperationalCounts> CountForMonitoring(int64_t now_ms) = 0;
 
+  // The web app's case lists (see CaseListQuery).
+  [[nodiscard]] virtual Result<CaseListPage> ListPage(const CaseListQuery& q) = 0;
+
   // Counts by (school, status, state) for summaries.
   [[nodiscard]] virtual Result<std::vector<std::tuple<std::string, std::string, int>>> CountCases(
       int school_year) = 0;
@@ -210,6 +247,14 @@ class CaseStore {
 
   [[nodiscard]] virtual Status AppendAudit(const AuditEntry& e, const std::string& at) = 0;
   [[nodiscard]] virtual Result<std::vector<std::pair<std::string, AuditEntry>>> AuditOf(int64_t case_id) = 0;
+  // The newest audit rows before `before_seq` (0: the newest), newest first,
+  // with their seq and the case's key.
+  struct AuditRow {
+    int64_t seq = 0;
+    std::string at, case_key;
+    AuditEntry entry;
+  };
+  [[nodiscard]] virtual Result<std::vector<AuditRow>> RecentAudit(int64_t before_seq, int limit) = 0;
   // Checks every row's link and hash; with `expected`, also that the log
   // still reaches that head and holds it unchanged (rows cut off the end).
   [[nodiscard]] virtual Result<AuditVerification> VerifyAudit(std::optional<AuditHead> expected = std::nullopt) = 0;

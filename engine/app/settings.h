@@ -11,6 +11,17 @@
 
 namespace enrol::app {
 
+// The "web" section: the web app's session lengths, TLS, and the figures
+// behind "what the engine saved".
+struct WebSettings {
+  int64_t idle_minutes = 30;        // a session ends after this long without a request
+  int64_t absolute_hours = 10;      // and after this long in any case
+  double hourly_cost = 650;         // NOK per secretary hour
+  double manual_minutes = 88;       // per enrolment, by the manual routine
+  std::string tls_certificate;      // PEM files (resolved against the config's folder); empty: plain HTTP
+  std::string tls_key;
+};
+
 struct Settings {
   core::Municipality municipality;
   core::NationalIdOptions national_ids;  // synthetic ids only in test set-ups
@@ -30,6 +41,7 @@ struct Settings {
   std::string letter_templates;
   // The "connectors" section: which adapter serves each invoke type.
   boost::json::value connectors_config;
+  WebSettings web;
 };
 
 }  // namespace enrol::app

@@ -93,4 +93,47 @@ Status UserService::Disable(const std::string& name, const std::string& at) {
   return store_.UpdateUser(*u);
 }
 
+Result<UserService::SignIn> UserService::Authenticate(const std::string& name, const std::string& password,
+                                                      int64_t now_ms, const std::string& at) {
+  SignIn out;
+  std::optional<User> u;
+  if (name.size() <= 64 && password.size() <= 1024) {
+    ENROL_ASSIGN_OR_RETURN(u, store_.FindUser(name));
+  }
+  if (!u || u->disabled) {
+    if (dummy_hash_.empty()) {
+      ENROL_ASSIGN_OR_RETURN(dummy_hash_, hasher_.Hash("not a password of anyone"));
+    }
+    ENROL_ASSIGN_OR_RETURN(bool ignored, hasher_.Verify(dummy_hash_, password));
+    (void)ignored;
+    out.delay_ms = 500;
+    return out;
+  }
+  if (u->locked_until > now_ms) {
+    out.locked_ms = u->locked_until - now_ms;
+    out.delay_ms = 500;
+    return out;
+  }
+  ENROL_ASSIGN_OR_RETURN(bool ok, hasher_.Verify(u->password_hash, password));
+  u->updated_at = at;
+  if (!ok) {
+    ++u->failed_logins;
+    out.delay_ms = std::min<int64_t>(500LL * u->failed_logins, 3000);
+    if (u->failed_logins >= kMaxFailures) {
+      u->failed_logins = 0;
+      u->locked_until = now_ms + kLockMs;
+      out.locked_ms = kLockMs;
+    }
+    ENROL_RETURN_IF_ERROR(store_.UpdateUser(*u));
+    return out;
+  }
+  if (u->failed_logins != 0 || u->locked_until != 0) {
+    u->failed_logins = 0;
+    u->locked_until = 0;
+    ENROL_RETURN_IF_ERROR(store_.UpdateUser(*u));
+  }
+  out.user = std::move(u);
+  return out;
+}
+
 }  // namespace enrol::app

@@ -38,6 +38,11 @@ class UserStore {
   [[nodiscard]] virtual Status InsertUser(const User& u) = 0;
   [[nodiscard]] virtual Status UpdateUser(const User& u) = 0;
   [[nodiscard]] virtual Result<std::vector<User>> ListUsers() = 0;
+  // Time a user spent in the web app on a day (added to what is there).
+  [[nodiscard]] virtual Status AddActiveTime(const std::string& name, const std::string& role, const std::string& day,
+                                             int64_t ms) = 0;
+  // All time spent in the web app by users of `role`, in ms.
+  [[nodiscard]] virtual Result<int64_t> ActiveTime(const std::string& role) = 0;
 };
 
 class PasswordHasher {
@@ -60,10 +65,28 @@ class UserService {
   [[nodiscard]] Status Disable(const std::string& name, const std::string& at);
   [[nodiscard]] Result<std::vector<User>> List() { return store_.ListUsers(); }
 
+  // Signing in. After kMaxFailures wrong passwords in a row the user is
+  // locked for kLockMs; each failure asks for a growing delay before the
+  // answer. An unknown or disabled name costs the same hash verification as
+  // a known one and gets the same answer as a wrong password.
+  static constexpr int kMaxFailures = 5;
+  static constexpr int64_t kLockMs = 15 * 60 * 1000;
+  struct SignIn {
+    std::optional<User> user;  // set when signed in
+    int64_t locked_ms = 0;     // locked: how long still
+    int64_t delay_ms = 0;      // wait this long before answering
+  };
+  [[nodiscard]] Result<SignIn> Authenticate(const std::string& name, const std::string& password, int64_t now_ms,
+                                            const std::string& at);
+  // The user as stored now (for a session: disabled or changed since?).
+  [[nodiscard]] Result<std::optional<User>> Find(const std::string& name) { return store_.FindUser(name); }
+  [[nodiscard]] UserStore& Store() { return store_; }
+
  private:
   UserStore& store_;
   PasswordHasher& hasher_;
   const core::Municipality& municipality_;
+  std::string dummy_hash_;  // verified for unknown names
 };
 
 // "" when acceptable, else why not: at least 12 characters, at most 1024,

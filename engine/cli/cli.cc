@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <CLI/CLI.hpp>
 
 #include "engine/cli/commands.h"
@@ -27,7 +28,7 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
       "places each at a school by home address, and explains every placement."};
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();
-  app.add_option("--db", g.db_path, "SQLite database file")->capture_default_str();
+  auto* db_option = app.add_option("--db", g.db_path, "SQLite database file")->capture_default_str();
   app.add_option("--config", g.config_path,
                  "municipality configuration (JSON); default $ENROL_CONFIG, else enrol.json");
   app.add_flag("--json", g.json, "print results as JSON");
@@ -132,6 +133,13 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   sv->add_option("--read-timeout-ms", serve.read_timeout_ms, "a request must arrive within this (default 30000)")
       ->check(CLI::Range(100, 600000));
   sv->add_option("--poll-ms", serve.poll_ms, "the worker's longest sleep between checks")->check(CLI::Range(10, 60000));
+
+  DemoArgs demo;
+  auto* dm = app.add_subcommand("demo", "the demo municipality end to end: a fresh database (enrol-demo.db, or --db), "
+                                        "a generated extract, import and intake, the demo users, the simulators and "
+                                        "the web app on 127.0.0.1:8080; Ctrl-C stops it");
+  dm->add_option("--listen", demo.listen, "ADDRESS:PORT (default 127.0.0.1:8080)");
+  dm->add_option("--children", demo.children, "children in the generated extract")->check(CLI::Range(10, 200000));
 
   auto* cs = app.add_subcommand("case", "cases");
   cs->require_subcommand(1);
@@ -275,6 +283,15 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   if (*in) return RunIntake(g, s, intake);
   if (*rn) return RunWorker(g, s, run);
   if (*sv) return RunServe(g, s, serve);
+  if (*dm) {
+    demo.db_given = db_option->count() > 0;
+    if (!demo.db_given) g.db_path = "enrol-demo.db";
+    const char* env = std::getenv("ENROL_CONFIG");
+    if (g.config_path.empty() && (!env || !*env) && std::filesystem::exists("config/demo/municipality.json")) {
+      g.config_path = "config/demo/municipality.json";  // run from the source tree: the demo municipality
+    }
+    return RunDemo(g, s, demo);
+  }
   if (*users) {
     user.action = *uadd ? "add" : *upasswd ? "passwd" : *udisable ? "disable" : "list";
     (void)ulist;

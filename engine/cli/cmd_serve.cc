@@ -1,13 +1,17 @@
-// enrol serve: the web server and the worker (timers, connector jobs) in one
-// process. Today the server answers the operations endpoints (/healthz,
-// /metrics); the API and the UI for the schools and the education office
-// come on top of the same router.
+// enrol serve: the web server (the API, the web app, health and metrics) on
+// this thread, and the worker (timers, connector jobs) on a thread of its
+// own with its own database connection, in one process. The web app's
+// actions wake the worker, so their effects start at once.
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
 #include "engine/cli/commands.h"
 #include "engine/cli/output.h"
+#include "engine/http/api.h"
 #include "engine/http/router.h"
 #include "engine/http/server.h"
 
@@ -22,49 +26,122 @@ int64_t NowMs() {
       .count();
 }
 
+// The worker's sleep: until the next due time, the poll interval, a wake-up
+// from the web app, or stop.
+class Wakeup {
+ public:
+  void Notify() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      woken_ = true;
+    }
+    cv_.notify_one();
+  }
+  void WaitFor(int64_t ms, const std::atomic<bool>& stop) {
+    std::unique_lock<std::mutex> lock(mu_);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (!woken_ && !stop && std::chrono::steady_clock::now() < until) {
+      cv_.wait_until(lock, std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)));
+    }
+    woken_ = false;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool woken_ = false;
+};
+
+void RunWorkerLoop(app::CaseEngine& worker, Wakeup& wake, int64_t poll_ms, const std::atomic<bool>& stop) {
+  int64_t failures = 0;
+  while (!stop) {
+    auto stats = worker.RunDue();
+    int64_t wait = poll_ms;
+    if (!stats) {
+      // The worker's errors name no person; the next pass tries again.
+      if (++failures % 100 == 1) std::cerr << "enrol serve: worker: " << stats.error().message << std::endl;
+      wait = 1000;
+    } else if (stats->Work() > 0 || stats->busy) {
+      continue;
+    } else if (auto next = worker.NextDueIn(); next && *next) {
+      wait = std::min<int64_t>(**next, poll_ms);
+    }
+    wake.WaitFor(std::max<int64_t>(wait, 0), stop);
+  }
+}
+
+Result<web::ServerOptions> ParseListen(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 == listen.size() ||
+      listen.find_first_not_of("0123456789", colon + 1) != std::string::npos || listen.size() - colon > 6) {
+    return InvalidArgument("--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8080");
+  }
+  web::ServerOptions o;
+  o.address = listen.substr(0, colon);
+  o.port = std::stoi(listen.substr(colon + 1));
+  if (o.port > 65535) return InvalidArgument("--listen: the port is at most 65535");
+  return o;
+}
+
 }  // namespace
 
 int RunServe(const GlobalOptions&, Services& s, const ServeArgs& a) {
   std::signal(SIGINT, OnServeStop);
   std::signal(SIGTERM, OnServeStop);
   s.SetStopFlag(&g_serve_stop);
-  const size_t colon = a.listen.rfind(':');
-  if (colon == std::string::npos || colon + 1 == a.listen.size() ||
-      a.listen.find_first_not_of("0123456789", colon + 1) != std::string::npos || a.listen.size() - colon > 6) {
-    return ReportError(Error{ErrorCode::kInvalidArgument, "--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8080"});
-  }
-  web::ServerOptions o;
-  o.address = a.listen.substr(0, colon);
-  o.port = std::stoi(a.listen.substr(colon + 1));
-  if (o.port > 65535) return ReportError(Error{ErrorCode::kInvalidArgument, "--listen: the port is at most 65535"});
+  auto parsed = ParseListen(a.listen);
+  if (!parsed) return ReportError(parsed.error());
+  web::ServerOptions o = *parsed;
   o.max_connections = a.max_connections;
   o.read_timeout_ms = a.read_timeout_ms;
+  auto settings = s.Settings();
+  if (!settings) return ReportError(settings.error());
+  o.tls_certificate = (*settings)->web.tls_certificate;
+  o.tls_key = (*settings)->web.tls_key;
   auto engine = s.Engine();
   if (!engine) return ReportError(engine.error());
   (*engine)->SetStopFlag(&g_serve_stop);
   auto cases = s.Cases();
-  if (!cases) return ReportError(cases.error());
+  auto persons = s.Store();
+  auto letters = s.Letters();
+  auto users = s.Users();
+  if (!cases || !persons || !letters || !users) {
+    return ReportError(!cases ? cases.error() : !persons ? persons.error() : !letters ? letters.error() : users.error());
+  }
+
+  // The worker: its own services (connection, connectors) on its own thread.
+  std::unique_ptr<Services> worker_services = s.Another();
+  worker_services->SetStopFlag(&g_serve_stop);
+  auto worker = worker_services->Engine();
+  if (!worker) return ReportError(worker.error());
+  (*worker)->SetStopFlag(&g_serve_stop);
+
+  Wakeup wake;
   app::CaseStore* store = *cases;
-  web::Router router([store] { return store->CountForMonitoring(NowMs()); });
+  web::SessionStore sessions([&s] { return s.RandomToken(); }, (*settings)->web.idle_minutes * 60000,
+                             (*settings)->web.absolute_hours * 3600000);
+  web::ApiPorts ports{**cases, **engine, **persons, **letters, **users, (*users)->Store(), **settings,
+                      NowMs, [&] { return (*engine)->NowText(); }, [&wake] { wake.Notify(); }};
+  web::ApiOptions api_options;
+  api_options.secure_cookie = !o.tls_certificate.empty();
+  web::Api api(ports, sessions, api_options);
+  web::Router router([store] { return store->CountForMonitoring(NowMs()); }, &api);
   auto server = web::Server::Listen(o, [&router](const http::Request& r) { return router.Handle(r); });
   if (!server) return ReportError(server.error());
-  std::cout << "enrol serve: listening on http://" << o.address << ":" << (*server)->port()
-            << " (health /healthz, metrics /metrics); the worker runs in this process; SIGINT or SIGTERM stops both"
+  std::cout << "enrol serve: listening on " << (o.tls_certificate.empty() ? "http" : "https") << "://" << o.address
+            << ":" << (*server)->port()
+            << " (the web app at /, the API at /api/v1, health /healthz, metrics /metrics); the worker runs in this "
+               "process; SIGINT or SIGTERM stops both"
             << std::endl;
-  app::CaseEngine* worker = *engine;
-  int64_t failures = 0;
+  if (a.on_listening) a.on_listening((*server)->port());
+  std::thread worker_thread([&] { RunWorkerLoop(**worker, wake, a.poll_ms, g_serve_stop); });
   (*server)->Run(g_serve_stop, [&]() -> int64_t {
-    auto stats = worker->RunDue();
-    if (!stats) {
-      // The worker's errors name no person; the next pass tries again.
-      if (++failures % 100 == 1) std::cerr << "enrol serve: worker: " << stats.error().message << std::endl;
-      return 1000;
-    }
-    if (stats->Work() > 0 || stats->busy) return 0;
-    auto next = worker->NextDueIn();
-    if (!next || !*next) return a.poll_ms;
-    return std::min<int64_t>(**next, a.poll_ms);
+    api.FlushUsage();
+    return 30000;
   });
+  wake.Notify();
+  worker_thread.join();
+  api.FlushUsage();
   std::cout << "enrol serve: stopped" << std::endl;
   return 0;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // One function per command. Each returns the process exit code.
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -131,8 +132,15 @@ struct ServeArgs {
   int max_connections = 256;
   int64_t read_timeout_ms = 30000;
   int64_t poll_ms = 1000;
+  std::function<void(int port)> on_listening;  // called once the server listens (enrol demo)
 };
 int RunServe(const GlobalOptions& g, Services& s, const ServeArgs& a);
+struct DemoArgs {
+  std::string listen = "127.0.0.1:8080";
+  int children = 8600;
+  bool db_given = false;  // --db named the database (else a fresh enrol-demo.db)
+};
+int RunDemo(const GlobalOptions& g, Services& s, const DemoArgs& a);
 struct UserArgs {
   std::string action;  // add | passwd | disable | list
   std::string name;

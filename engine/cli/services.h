@@ -4,6 +4,7 @@
 // implementation over a temporary database.
 
 #include <atomic>
+#include <memory>
 #include <string>
 
 #include "engine/app/case_engine.h"
@@ -41,6 +42,11 @@ class Services {
   [[nodiscard]] virtual Result<app::UserService*> Users() = 0;
   // The invoke types (connector names) workflows may use.
   [[nodiscard]] virtual std::vector<std::string> InvokeTypes() = 0;
+  // A second, independent set over the same database and configuration
+  // (its own connection and adapters), for another thread.
+  [[nodiscard]] virtual std::unique_ptr<Services> Another() = 0;
+  // 32 random bytes from the kernel, URL-safe base64 (session tokens).
+  [[nodiscard]] virtual std::string RandomToken() = 0;
   // Lock waits and connector calls end early once `stop` is true.
   virtual void SetStopFlag(const std::atomic<bool>* stop) = 0;
 };

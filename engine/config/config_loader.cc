@@ -368,6 +368,33 @@ Result<app::Settings> LoadSettings(const std::string& path) {
     s.connectors_config = *c;
   }
 
+  if (const json::value* w = o.if_contains("web")) {
+    if (!w->is_object()) return r.Bad("web", "must be an object");
+    for (const auto& [k, v] : w->get_object()) {
+      const std::string key(k), field = "web." + key;
+      if (key == "idle_minutes" || key == "absolute_hours" || key == "hourly_cost" || key == "manual_minutes") {
+        if (!v.is_number()) return r.Bad(field, "must be a number");
+        const double d = v.to_number<double>();
+        if (!(d > 0) || d > 1e6) return r.Bad(field, "must be above 0 and at most 1000000");
+        if (key == "idle_minutes") s.web.idle_minutes = static_cast<int64_t>(d);
+        if (key == "absolute_hours") s.web.absolute_hours = static_cast<int64_t>(d);
+        if (key == "hourly_cost") s.web.hourly_cost = d;
+        if (key == "manual_minutes") s.web.manual_minutes = d;
+      } else if (key == "tls_certificate" || key == "tls_key") {
+        if (!v.is_string() || v.get_string().empty()) return r.Bad(field, "must be a file name");
+        std::filesystem::path f(std::string(v.get_string()));
+        if (f.is_relative()) f = std::filesystem::path(path).parent_path() / f;
+        (key == "tls_key" ? s.web.tls_key : s.web.tls_certificate) = f.string();
+      } else {
+        return r.Bad(field, "unknown setting (known: idle_minutes, absolute_hours, hourly_cost, manual_minutes, "
+                            "tls_certificate, tls_key)");
+      }
+    }
+    if (s.web.tls_key.empty() != s.web.tls_certificate.empty()) {
+      return r.Bad("web", "tls_certificate and tls_key go together");
+    }
+  }
+
   const json::array* schools = o.if_contains("schools") ? o.at("schools").if_array() : nullptr;
   if (!schools || schools->empty()) return r.Bad("schools", "missing (a non-empty array is required)");
   std::set<std::string> ids;

@@ -6,6 +6,8 @@
 
 #include <boost/json.hpp>
 
+#include "engine/http/assets.h"
+
 namespace enrol::web {
 namespace json = boost::json;
 
@@ -14,9 +16,14 @@ namespace {
 constexpr std::array<double, 8> kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
 
 http::Response Secured(http::Response r) {
+  const bool pdf = r.Header("content-type") == "application/pdf";
   r.headers["x-content-type-options"] = "nosniff";
-  r.headers["x-frame-options"] = "DENY";
-  r.headers["cache-control"] = "no-store";
+  r.headers["x-frame-options"] = pdf ? "SAMEORIGIN" : "DENY";
+  r.headers["content-security-policy"] =
+      std::string("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                  "object-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors ") +
+      (pdf ? "'self'" : "'none'");
+  if (!r.headers.count("cache-control")) r.headers["cache-control"] = "no-store";
   r.headers["referrer-policy"] = "no-referrer";
   return r;
 }
@@ -126,6 +133,14 @@ http::Response Router::Route(const http::Request& r, std::string& route) {
     route = "/metrics";
     if (auto e = only_get()) return *e;
     return Metrics();
+  }
+  if (api_) {
+    if (auto file = StaticFile(path)) {
+      route = path == "/api/v1/openapi.yaml" ? path : "/ui";
+      if (r.method != "GET" && r.method != "HEAD") return JsonError(405, "method_not_allowed", "use GET for " + path);
+      return Secured(std::move(*file));
+    }
+    if (path.rfind("/api/", 0) == 0) return Secured(api_->Handle(r, route));
   }
   return JsonError(404, "not_found", "no such resource");
 }

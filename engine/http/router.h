@@ -8,9 +8,13 @@
 //                  and status, jobs in flight, open incidents, and the
 //                  request count and latency per route and status
 //
+// With the API: /api/v1/... (api.h), /api/v1/openapi.yaml, and the web app
+// at / and /ui/<file> (assets.h).
+//
 // Everything else is a JSON error ({"error": {"code", "message"}}) with the
-// status HttpStatusFor gives; every answer carries nosniff, no framing and
-// no caching.
+// status HttpStatusFor gives; every answer carries a Content-Security-Policy
+// without inline script, nosniff, no framing (a letter's PDF: by this site
+// only) and, unless it is a static file, no caching.
 
 #include <chrono>
 #include <functional>
@@ -21,6 +25,7 @@
 #include "connectors/http/http_message.h"
 #include "engine/app/case_ports.h"
 #include "engine/core/result.h"
+#include "engine/http/api.h"
 
 namespace enrol::web {
 
@@ -47,7 +52,8 @@ class RequestMetrics {
 class Router {
  public:
   using Counts = std::function<Result<app::CaseStore::OperationalCounts>()>;
-  explicit Router(Counts counts) : counts_(std::move(counts)) {}
+  // With `api`, also /api/v1 (api.h) and the web app's files (assets.h).
+  explicit Router(Counts counts, Api* api = nullptr) : counts_(std::move(counts)), api_(api) {}
 
   // Answers `request` and records it in the metrics.
   http::Response Handle(const http::Request& request);
@@ -56,6 +62,7 @@ class Router {
   http::Response Route(const http::Request& request, std::string& route);
   http::Response Metrics();
   Counts counts_;
+  Api* api_;
   RequestMetrics metrics_;
 };
 

@@ -1,8 +1,10 @@
 #include "engine/http/server.h"
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <cctype>
 #include <chrono>
@@ -19,6 +21,7 @@ struct Server::Impl {
   Handler handler;
   net::io_context ioc{1};
   tcp::acceptor acceptor{ioc};
+  std::optional<net::ssl::context> tls;  // set: every connection is TLS
   int active = 0;
   bool stopping = false;
 };
@@ -31,12 +34,28 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection. Stream is beast::tcp_stream, or beast::ssl_stream over
+// one under TLS (the handshake first, under the read deadline).
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket socket, Server::Impl& server) : stream_(std::move(socket)), server_(server) { ++server_.active; }
+  template <class... Args>
+  Session(Server::Impl& server, Args&&... args) : stream_(std::forward<Args>(args)...), server_(server) {
+    ++server_.active;
+  }
   ~Session() { --server_.active; }
 
-  void Start() { Read(); }
+  void Start() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      Read();
+    } else {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
+      stream_.async_handshake(net::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) return self->Close();
+        self->Read();
+      });
+    }
+  }
 
   // Past the connection cap: a 503 and the connection closed.
   void Refuse() {
@@ -53,12 +72,14 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(server_.options.max_body);
     parser_->header_limit(16 * 1024);
-    stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
-    bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
   }
 
   void OnRead(beast::error_code ec, std::size_t) {
-    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::ssl::error::stream_truncated) {
       return Close();
     }
     if (ec == bhttp::error::body_limit) {
@@ -83,7 +104,17 @@ class Session : public std::enable_shared_from_this<Session> {
     for (const auto& f : msg) req.headers[Lower(f.name_string())] = std::string(f.value());
     req.body = msg.body();
     const bool keep = msg.keep_alive() && !server_.stopping;
-    Write(server_.handler(req), keep);
+    http::Response res = server_.handler(req);
+    if (res.delay_ms > 0) {
+      // Wait without holding up the other connections.
+      auto timer = std::make_shared<net::steady_timer>(stream_.get_executor());
+      timer->expires_after(std::chrono::milliseconds(std::min<int64_t>(res.delay_ms, 10000)));
+      timer->async_wait([self = this->shared_from_this(), timer, res = std::move(res), keep](beast::error_code) mutable {
+        self->Write(std::move(res), keep);
+      });
+      return;
+    }
+    Write(std::move(res), keep);
   }
 
   void Write(http::Response r, bool keep) {
@@ -93,8 +124,8 @@ class Session : public std::enable_shared_from_this<Session> {
     msg->body() = std::move(r.body);
     msg->keep_alive(keep);
     msg->prepare_payload();
-    stream_.expires_after(std::chrono::milliseconds(server_.options.write_timeout_ms));
-    bhttp::async_write(stream_, *msg, [self = shared_from_this(), msg, keep](beast::error_code ec, std::size_t) {
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(server_.options.write_timeout_ms));
+    bhttp::async_write(stream_, *msg, [self = this->shared_from_this(), msg, keep](beast::error_code ec, std::size_t) {
       if (ec || !keep || self->server_.stopping) return self->Close();
       self->Read();
     });
@@ -102,11 +133,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    auto& tcp_stream = beast::get_lowest_layer(stream_);
+    tcp_stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    tcp_stream.close();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Server::Impl& server_;
@@ -117,11 +149,17 @@ void Accept(Server::Impl& s) {
     if (ec) {
       if (ec == net::error::operation_aborted || !s.acceptor.is_open()) return;
     } else {
-      auto session = std::make_shared<Session>(std::move(socket), s);
-      if (s.active > s.options.max_connections) {
-        session->Refuse();
+      if (s.tls) {
+        auto session = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(s, std::move(socket), *s.tls);
+        // Past the cap a TLS connection is closed (a 503 would need the handshake first).
+        if (s.active <= s.options.max_connections) session->Start();
       } else {
-        session->Start();
+        auto session = std::make_shared<Session<beast::tcp_stream>>(s, std::move(socket));
+        if (s.active > s.options.max_connections) {
+          session->Refuse();
+        } else {
+          session->Start();
+        }
       }
     }
     if (!s.stopping) Accept(s);
@@ -138,6 +176,15 @@ Result<std::unique_ptr<Server>> Server::Listen(const ServerOptions& options, Han
   impl->options = options;
   impl->handler = std::move(handler);
   beast::error_code ec;
+  if (!options.tls_certificate.empty()) {
+    impl->tls.emplace(net::ssl::context::tls_server);
+    impl->tls->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                           net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1);
+    impl->tls->use_certificate_chain_file(options.tls_certificate, ec);
+    if (ec) return InvalidArgument("cannot read the TLS certificate " + options.tls_certificate + ": " + ec.message());
+    impl->tls->use_private_key_file(options.tls_key, net::ssl::context::pem, ec);
+    if (ec) return InvalidArgument("cannot read the TLS key " + options.tls_key + ": " + ec.message());
+  }
   const auto address = net::ip::make_address(options.address, ec);
   if (ec) return InvalidArgument("'" + options.address + "' is not an IP address to listen on");
   const tcp::endpoint endpoint(address, static_cast<unsigned short>(options.port));

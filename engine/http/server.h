@@ -29,6 +29,8 @@ struct ServerOptions {
   int64_t write_timeout_ms = 30000;
   int max_connections = 256;
   int64_t drain_ms = 5000;
+  std::string tls_certificate;  // PEM chain and key: set, the server speaks only TLS
+  std::string tls_key;
 };
 
 using Handler = std::function<http::Response(const http::Request&)>;

@@ -80,12 +80,17 @@ struct PersonField {
   std::string type = "text";  // text | school | boolean | date
   bool required = false;
   int max_length = 500;       // text
+  std::string label;          // what a form calls it (the web app), may be empty
   int line = 0;
 };
 struct PersonEventSpec {
   std::string name;
   std::vector<int> states;    // accepted while one of these (or a descendant) is active
   std::vector<PersonField> fields;  // the data it takes; no other field is accepted
+  // Who may send it: "school" (the secretaries of the case's school, and the
+  // education office) or "office" (the education office only; the default).
+  std::string by = "office";
+  std::string label;          // what a button calls it (the web app), may be empty
   int line = 0;
 };
 

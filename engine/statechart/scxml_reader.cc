@@ -330,6 +330,12 @@ class Reader {
       for (const auto& other : chart_->person_events) {
         if (other.name == spec.name) Error(spec.line, "person event '" + spec.name + "' is declared twice");
       }
+      spec.by = e.attribute("by").as_string("office");
+      if (spec.by != "school" && spec.by != "office") {
+        Error(spec.line, "by=\"" + spec.by + "\" is not known (school: the case's school and the office; office: "
+                         "the education office only)");
+      }
+      spec.label = e.attribute("label").as_string();
       raw_person_states_.push_back(Words(e.attribute("in").as_string()));
       if (raw_person_states_.back().empty()) {
         Error(spec.line, "<enrol:event name=\"" + spec.name + "\"> needs in= (the states that accept it)");
@@ -346,6 +352,7 @@ class Reader {
         field.type = f.attribute("type").as_string("text");
         field.required = f.attribute("required").as_bool(false);
         field.max_length = f.attribute("maxlength").as_int(500);
+        field.label = f.attribute("label").as_string();
         if (field.name.empty()) Error(field.line, "<enrol:field> needs name=");
         if (field.type != "text" && field.type != "school" && field.type != "boolean" && field.type != "date") {
           Error(field.line, "field type '" + field.type + "' is not known (text, school, boolean, date)");

@@ -11,6 +11,14 @@ namespace enrol::store {
 namespace json = boost::json;
 namespace {
 
+// The instance's data.protected, kept in a column so that lists can leave
+// protected cases out without reading instances.
+int64_t ProtectedFlag(const app::CaseRecord& c) {
+  const auto* data = c.instance.if_contains("data");
+  const auto* p = data && data->is_object() ? data->as_object().if_contains("protected") : nullptr;
+  return p && p->is_bool() && p->as_bool() ? 1 : 0;
+}
+
 constexpr const char* kCaseColumns =
     "id, case_key, person_id, school_year, grade, school, workflow, state, status, instance, "
     "seen_import, created_at, updated_at";
@@ -45,10 +53,10 @@ Result<std::unique_ptr<SqliteCaseStore>> SqliteCaseStore::Create(Database& db, s
   s->audit_key_ = std::move(audit_key);
   ENROL_ASSIGN_OR_RETURN(s->insert_case_, db.Prepare(
       "INSERT INTO cases(case_key, person_id, school_year, grade, school, workflow, state, status, "
-      "instance, seen_import, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"));
+      "instance, seen_import, created_at, updated_at, protected) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   ENROL_ASSIGN_OR_RETURN(s->update_case_, db.Prepare(
       "UPDATE cases SET school=?, workflow=?, state=?, status=?, instance=?, seen_import=?, "
-      "updated_at=? WHERE id=?"));
+      "updated_at=?, protected=? WHERE id=?"));
   ENROL_ASSIGN_OR_RETURN(s->find_case_, db.Prepare(
       std::string("SELECT ") + kCaseColumns + " FROM cases WHERE id=?"));
   ENROL_ASSIGN_OR_RETURN(s->mark_event_, db.Prepare(
@@ -137,14 +145,14 @@ Result<int64_t> SqliteCaseStore::InsertCase(const app::CaseRecord& c) {
                             .Bind(4, c.grade).Bind(5, c.school).Bind(6, c.workflow).Bind(7, c.state)
                             .Bind(8, c.status).Bind(9, json::serialize(c.instance))
                             .Bind(10, c.seen_import).Bind(11, c.created_at).Bind(12, c.updated_at)
-                            .Run());
+                            .Bind(13, ProtectedFlag(c)).Run());
   return db_.LastInsertRowId();
 }
 
 Status SqliteCaseStore::UpdateCase(const app::CaseRecord& c) {
   return update_case_->Bind(1, c.school).Bind(2, c.workflow).Bind(3, c.state).Bind(4, c.status)
       .Bind(5, json::serialize(c.instance)).Bind(6, c.seen_import).Bind(7, c.updated_at)
-      .Bind(8, c.id).Run();
+      .Bind(8, ProtectedFlag(c)).Bind(9, c.id).Run();
 }
 
 Result<std::vector<app::CaseRecord>> SqliteCaseStore::Cases(Statement& q) {
@@ -273,6 +281,77 @@ Result<app::CaseStore::OperationalCounts> SqliteCaseStore::CountForMonitoring(in
     out.incidents_open = l.ColumnInt(1);
   }
   return out;
+}
+
+Result<app::CaseListPage> SqliteCaseStore::ListPage(const app::CaseListQuery& q) {
+  // ?1 schools (JSON array), ?2 grade, ?3 phase, ?4 search pattern, ?5 year.
+  const std::string phase = "CASE WHEN c.status='active' THEN c.state ELSE c.status END";
+  std::string scope = " FROM cases c JOIN persons p ON p.id = c.person_id WHERE 1=1";
+  if (!q.schools.empty()) scope += " AND c.school IN (SELECT value FROM json_each(?1))";
+  if (!q.with_protected) scope += " AND c.protected = 0";
+  if (q.school_year) scope += " AND c.school_year = ?5";
+  if (!q.search.empty()) {
+    scope += " AND (coalesce(json_extract(p.record,'$.n.f'),'') || ' ' || coalesce(json_extract(p.record,'$.n.m'),'')"
+             " || ' ' || coalesce(json_extract(p.record,'$.n.e'),'')) LIKE ?4 ESCAPE '\\'";
+  }
+  const std::string grade = q.grade ? " AND c.grade = ?2" : "";
+  const std::string in_phase = q.phase.empty() ? "" : " AND " + phase + " = ?3";
+  std::string pattern = "%";
+  for (char ch : q.search) {
+    if (ch == '%' || ch == '_' || ch == '\\') pattern += '\\';
+    pattern += ch;
+  }
+  pattern += '%';
+  json::array schools;
+  for (const auto& s : q.schools) schools.emplace_back(s);
+  const std::string schools_json = json::serialize(schools);
+  auto bind = [&](Statement& st) {
+    if (!q.schools.empty()) st.Bind(1, schools_json);
+    if (q.grade) st.Bind(2, q.grade);
+    if (!q.phase.empty()) st.Bind(3, q.phase);
+    if (!q.search.empty()) st.Bind(4, pattern);
+    if (q.school_year) st.Bind(5, q.school_year);
+  };
+  app::CaseListPage page;
+  ENROL_ASSIGN_OR_RETURN(Statement rows, db_.Prepare(
+      "SELECT c.id, c.case_key, c.grade, c.school, " + phase + ", c.status, "
+      "trim(coalesce(json_extract(p.record,'$.n.f'),'') || ' ' || coalesce(json_extract(p.record,'$.n.m'),'')) "
+      "|| ' ' || coalesce(json_extract(p.record,'$.n.e'),''), coalesce(json_extract(p.record,'$.bd'),''), "
+      "c.protected, c.updated_at" + scope + grade + in_phase + " ORDER BY c.id LIMIT " +
+      std::to_string(std::clamp(q.limit, 0, 1000)) + " OFFSET " + std::to_string(std::max(q.offset, 0))));
+  bind(rows);
+  for (;;) {
+    ENROL_ASSIGN_OR_RETURN(bool row, rows.Step());
+    if (!row) break;
+    app::CaseListRow r;
+    r.id = rows.ColumnInt(0);
+    r.key = rows.ColumnText(1);
+    r.grade = static_cast<int>(rows.ColumnInt(2));
+    r.school = rows.ColumnText(3);
+    r.phase = rows.ColumnText(4);
+    r.status = rows.ColumnText(5);
+    r.child_name = rows.ColumnText(6);
+    r.birth_date = rows.ColumnText(7);
+    r.protected_case = rows.ColumnInt(8) != 0;
+    r.updated_at = rows.ColumnText(9);
+    page.rows.push_back(std::move(r));
+  }
+  ENROL_ASSIGN_OR_RETURN(Statement phases, db_.Prepare("SELECT " + phase + ", COUNT(*)" + scope + grade + " GROUP BY 1"));
+  bind(phases);
+  for (;;) {
+    ENROL_ASSIGN_OR_RETURN(bool row, phases.Step());
+    if (!row) break;
+    page.by_phase[phases.ColumnText(0)] = phases.ColumnInt(1);
+    if (q.phase.empty() || phases.ColumnText(0) == q.phase) page.total += phases.ColumnInt(1);
+  }
+  ENROL_ASSIGN_OR_RETURN(Statement grades, db_.Prepare("SELECT c.grade, COUNT(*)" + scope + in_phase + " GROUP BY 1"));
+  bind(grades);
+  for (;;) {
+    ENROL_ASSIGN_OR_RETURN(bool row, grades.Step());
+    if (!row) break;
+    page.by_grade[static_cast<int>(grades.ColumnInt(0))] = grades.ColumnInt(1);
+  }
+  return page;
 }
 
 Result<bool> SqliteCaseStore::MarkEventApplied(const std::string& event_id, int64_t case_id,
@@ -541,6 +620,17 @@ Result<std::vector<std::pair<std::string, app::AuditEntry>>> SqliteCaseStore::Au
   return CollectRows<std::pair<std::string, app::AuditEntry>>(q, [](Statement& r) {
     return std::make_pair(r.ColumnText(0),
                           app::AuditEntry{r.ColumnInt(1), r.ColumnText(2), r.ColumnText(3), r.ColumnText(4)});
+  });
+}
+
+Result<std::vector<app::CaseStore::AuditRow>> SqliteCaseStore::RecentAudit(int64_t before_seq, int limit) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+      "SELECT a.seq, a.at, coalesce(c.case_key, ''), a.case_id, a.actor, a.kind, a.detail FROM audit a "
+      "LEFT JOIN cases c ON c.id = a.case_id WHERE (?1 = 0 OR a.seq < ?1) ORDER BY a.seq DESC LIMIT ?2"));
+  q.Bind(1, before_seq).Bind(2, std::clamp(limit, 1, 500));
+  return CollectRows<AuditRow>(q, [](Statement& r) {
+    return AuditRow{r.ColumnInt(0), r.ColumnText(1), r.ColumnText(2),
+                    app::AuditEntry{r.ColumnInt(3), r.ColumnText(4), r.ColumnText(5), r.ColumnText(6)}};
   });
 }
 

@@ -36,6 +36,8 @@ class SqliteCaseStore final : public app::CaseStore {
   Result<std::vector<int64_t>> ListCaseIds(const app::CaseFilter& f) override;
   Result<std::vector<std::tuple<std::string, std::string, int>>> CountCases(int school_year) override;
   Result<OperationalCounts> CountForMonitoring(int64_t now_ms) override;
+  Result<app::CaseListPage> ListPage(const app::CaseListQuery& q) override;
+  Result<std::vector<AuditRow>> RecentAudit(int64_t before_seq, int limit) override;
 
   Result<bool> MarkEventApplied(const std::string& event_id, int64_t case_id, const std::string& name,
                                 const std::string& at) override;

@@ -84,4 +84,19 @@ Result<std::vector<app::User>> SqliteUserStore::ListUsers() {
   return out;
 }
 
+Status SqliteUserStore::AddActiveTime(const std::string& name, const std::string& role, const std::string& day,
+                                      int64_t ms) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+      "INSERT INTO web_usage(user_name, role, day, active_ms) VALUES(?,?,?,?) "
+      "ON CONFLICT(user_name, day) DO UPDATE SET active_ms = active_ms + excluded.active_ms, role = excluded.role"));
+  return q.Bind(1, name).Bind(2, role).Bind(3, day).Bind(4, ms).Run();
+}
+
+Result<int64_t> SqliteUserStore::ActiveTime(const std::string& role) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare("SELECT coalesce(sum(active_ms), 0) FROM web_usage WHERE role=?"));
+  q.Bind(1, role);
+  ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+  return row ? q.ColumnInt(0) : 0;
+}
+
 }  // namespace enrol::store

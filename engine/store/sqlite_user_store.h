@@ -13,6 +13,8 @@ class SqliteUserStore final : public app::UserStore {
   Status InsertUser(const app::User& u) override;
   Status UpdateUser(const app::User& u) override;
   Result<std::vector<app::User>> ListUsers() override;
+  Status AddActiveTime(const std::string& name, const std::string& role, const std::string& day, int64_t ms) override;
+  Result<int64_t> ActiveTime(const std::string& role) override;
 
  private:
   Database& db_;

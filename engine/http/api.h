@@ -1,0 +1,75 @@
+#pragma once
+// The web app's JSON API under /api/v1 (pure: a request in, a response out;
+// schemas/openapi.yaml describes it). Sign-in with a session cookie
+// (HttpOnly, SameSite=Strict, Secure under TLS); every state-changing
+// request carries the session's CSRF token in X-CSRF-Token; what a user
+// sees and may do follows engine/app/access.h, and a case the user may not
+// see answers 404 like a case that does not exist. People's actions are the
+// workflow's declared person events, applied once per request id. Every
+// view of a case's personal data and every action is in the audit log with
+// the user as actor.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "connectors/http/http_message.h"
+#include "engine/app/case_engine.h"
+#include "engine/app/letter_ports.h"
+#include "engine/app/settings.h"
+#include "engine/app/users.h"
+#include "engine/http/sessions.h"
+
+namespace enrol::web {
+
+struct ApiPorts {
+  app::CaseStore& cases;
+  app::CaseEngine& engine;
+  app::PersonStore& persons;
+  app::LetterStore& letters;
+  app::UserService& users;
+  app::UserStore& user_store;
+  const app::Settings& settings;
+  std::function<int64_t()> now_ms;
+  std::function<std::string()> now_text;  // ISO 8601, for the stores
+  std::function<void()> wake_worker;      // work was queued (may be empty)
+};
+
+struct ApiOptions {
+  bool secure_cookie = false;  // under TLS
+};
+
+class Api {
+ public:
+  Api(ApiPorts ports, SessionStore& sessions, ApiOptions options)
+      : p_(std::move(ports)), sessions_(sessions), o_(options) {}
+
+  // Answers a request under /api/v1; `route` is set to its pattern (for the
+  // metrics, never with an id in it).
+  http::Response Handle(const http::Request& r, std::string& route);
+  // Writes the time people spent in the app to the store (call now and then).
+  void FlushUsage();
+
+  struct Caller;
+
+ private:
+  http::Response SignIn(const http::Request& r);
+  http::Response SignOut(const http::Request& r);
+  http::Response Me(const Caller& c);
+  http::Response Schools();
+  http::Response ListCases(const Caller& c, const http::Request& r);
+  http::Response ShowCase(const Caller& c, int64_t id);
+  http::Response Letter(const Caller& c, int64_t id, const http::Request& r);
+  http::Response SendEvent(const Caller& c, const std::vector<int64_t>& ids, const http::Request& r, bool many);
+  http::Response Incidents(const Caller& c, const http::Request& r);
+  http::Response EndIncidents(const Caller& c, const http::Request& r, const std::string& action);
+  http::Response Dashboard(const Caller& c);
+  http::Response Audit(const Caller& c, const http::Request& r);
+  http::Response Workflow(const Caller& c);
+
+  ApiPorts p_;
+  SessionStore& sessions_;
+  ApiOptions o_;
+};
+
+}  // namespace enrol::web
