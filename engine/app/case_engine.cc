@@ -452,6 +452,27 @@ Result<ApplyResult> CaseEngine::Apply(CaseRecord& c, const std::string& event_id
 
 Result<ApplyResult> CaseEngine::ApplyPerson(CaseRecord& c, const PersonCommand& cmd) {
   if (!c.damage.empty()) return Internal("case " + c.key + " is damaged: " + c.damage);
+  ApplyResult dup;
+  dup.duplicate = true;
+  dup.from = dup.to = c.state;
+  // A request applied before is a repeat whatever the case did since (a
+  // retry after a lost answer may come when the case has moved on).
+  if (!cmd.request_id.empty()) {
+    ENROL_ASSIGN_OR_RETURN(std::optional<PersonRequest> seen, cases_.FindPersonRequest(c.id, cmd.request_id));
+    if (seen) {
+      auto chart = Chart(c.workflow);
+      if (!chart) return Internal("case " + c.key + ": " + chart.error().message);
+      const sc::PersonEventSpec* spec = (*chart)->PersonEvent(cmd.event);
+      auto data = spec ? CheckPersonEventData(*spec, cmd.data, settings_.municipality, c.grade)
+                       : Result<json::object>(InvalidArgument("not a person event"));
+      if (!data || seen->fingerprint != core::Sha256Hex(cmd.actor + "\n" + cmd.event + "\n" + json::serialize(*data))) {
+        return InvalidArgument("request id '" + cmd.request_id + "' was used for another request on case " + c.key +
+                               " (" + seen->event + " at " + seen->applied_at + "); give a new one");
+      }
+      dup.note = "request '" + cmd.request_id + "' was applied at " + seen->applied_at + "; not applied again";
+      return dup;
+    }
+  }
   if (c.status != "active") {
     return FailedPrecondition("case " + c.key + " is " + c.status + "; it takes no more events");
   }
@@ -478,21 +499,8 @@ Result<ApplyResult> CaseEngine::ApplyPerson(CaseRecord& c, const PersonCommand& 
   auto data = CheckPersonEventData(*spec, cmd.data, settings_.municipality, c.grade);
   if (!data) return tl::unexpected(data.error().WithContext("case " + c.key));
   const std::string fingerprint = core::Sha256Hex(cmd.actor + "\n" + cmd.event + "\n" + json::serialize(*data));
-  ApplyResult dup;
-  dup.duplicate = true;
-  dup.from = dup.to = c.state;
   std::string request_id = cmd.request_id;
-  if (!request_id.empty()) {
-    ENROL_ASSIGN_OR_RETURN(std::optional<PersonRequest> seen, cases_.FindPersonRequest(c.id, request_id));
-    if (seen) {
-      if (seen->fingerprint != fingerprint) {
-        return InvalidArgument("request id '" + request_id + "' was used for another request on case " + c.key +
-                               " (" + seen->event + " at " + seen->applied_at + "); give a new one");
-      }
-      dup.note = "request '" + request_id + "' was applied at " + seen->applied_at + "; not applied again";
-      return dup;
-    }
-  } else {
+  if (request_id.empty()) {
     ENROL_ASSIGN_OR_RETURN(std::optional<PersonRequest> last, cases_.LastPersonRequest(c.id));
     if (last && last->fingerprint == fingerprint) {
       dup.note = "the same " + cmd.event + " with the same data was the last event applied to case " + c.key +

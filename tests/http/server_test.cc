@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/test_support.h"
+
 namespace enrol::web {
 namespace {
 
@@ -26,6 +28,7 @@ class ServerTest : public ::testing::Test {
       res.status = 200;
       res.headers["content-type"] = "text/plain";
       res.body = r.method + " " + r.target + " " + std::to_string(r.body.size());
+      if (r.target == "/delayed") res.delay_ms = 3000;
       return res;
     });
     ASSERT_TRUE(s) << s.error().message;
@@ -121,6 +124,60 @@ TEST_F(ServerTest, PastTheConnectionCapANewConnectionGets503) {
   EXPECT_NE(got.find("too many connections"), std::string::npos);
   ::close(extra);
   ::close(held);
+}
+
+TEST_F(ServerTest, ManyIdleConnectionsDoNotStarveTheOthers) {
+  ServerOptions o;
+  o.max_connections = 300;
+  Start(o);
+  std::vector<int> idle;
+  for (int i = 0; i < 200; ++i) idle.push_back(Connect());  // connected, sending nothing
+  const int fd = Connect();
+  const std::string got = Exchange(fd, "GET /busy HTTP/1.1\r\nHost: x\r\n\r\n", "GET /busy 0");
+  EXPECT_EQ(got.rfind("HTTP/1.1 200 OK", 0), 0u) << got;
+  ::close(fd);
+  for (int i : idle) ::close(i);
+}
+
+TEST_F(ServerTest, ADelayedAnswerDoesNotHoldUpTheOthers) {
+  Start({});
+  const int slow = Connect();
+  const std::string req = "GET /delayed HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(slow, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+  const int fast = Connect();
+  EXPECT_NE(Exchange(fast, "GET /now HTTP/1.1\r\nHost: x\r\n\r\n", "GET /now 0").find("200 OK"), std::string::npos);
+  // The delayed answer is not there yet (it waits 3 s), and then it comes.
+  char c;
+  EXPECT_EQ(::recv(slow, &c, 1, MSG_DONTWAIT), -1);
+  EXPECT_NE(Exchange(slow, "", "GET /delayed 0").find("200 OK"), std::string::npos);
+  ::close(fast);
+  ::close(slow);
+}
+
+TEST_F(ServerTest, UnderTlsItAnswersHttpsOnly) {
+  testing::TempDir dir;
+  const std::string cert = dir.File("cert.pem"), key = dir.File("key.pem");
+  ASSERT_EQ(testing::Run("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -keyout " + key +
+                         " -out " + cert + " 2>&1").exit_code, 0);
+  ServerOptions o;
+  o.tls_certificate = cert;
+  o.tls_key = key;
+  Start(o);
+  const std::string base = "127.0.0.1:" + std::to_string(server_->port()) + "/x";
+  auto https = testing::Run("curl -s --max-time 10 --cacert " + cert + " https://" + base);
+  EXPECT_EQ(https.out, "GET /x 0");
+  auto plain = testing::Run("curl -s --max-time 10 http://" + base);
+  EXPECT_NE(plain.out, "GET /x 0");  // plain HTTP gets no answer
+}
+
+TEST(ServerListenTest, ATlsKeyItCannotReadIsAnErrorThatNamesIt) {
+  ServerOptions o;
+  o.port = 0;
+  o.tls_certificate = "/nonexistent/cert.pem";
+  o.tls_key = "/nonexistent/key.pem";
+  auto s = Server::Listen(o, [](const http::Request&) { return http::Response{}; });
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("/nonexistent/cert.pem"), std::string::npos) << s.error().message;
 }
 
 TEST_F(ServerTest, AStopEndsRunAndRefusesNewConnections) {
