@@ -21,6 +21,9 @@ struct Request {
   Headers headers;
   std::string body;
   int64_t timeout_ms = 0;  // a client's bound for this request (0: its default)
+  // A server's upload: the body was streamed to this file instead of `body`
+  // (it is removed after the answer).
+  std::string body_file;
 
   [[nodiscard]] std::string Header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);

@@ -52,9 +52,11 @@ Result<FaultOptions> ParseFaults(const boost::json::value& v, const std::string&
       o.latency_ms = static_cast<int64_t>(d);
     } else if (key == "seed") {
       o.seed = static_cast<uint64_t>(d);
+    } else if (key == "error_first") {
+      o.error_first = static_cast<uint64_t>(d);
     } else {
       return InvalidArgument(where + "." + key + " is not a fault (error, throttle, drop, timeout, slow, slow_ms, "
-                                                 "latency_ms, seed)");
+                                                 "latency_ms, seed, error_first)");
     }
   }
   auto st = CheckFaults(o);
@@ -72,6 +74,7 @@ Fault FaultPlan::Next() {
 }
 
 Fault FaultPlan::At(uint64_t n) const {
+  if (n < o_.error_first) return Fault::kError;
   // splitmix64 of the seed and the request number: uniform in [0, 1).
   uint64_t z = o_.seed * 0x9E3779B97F4A7C15ULL + n + 1;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;

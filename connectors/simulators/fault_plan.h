@@ -8,7 +8,8 @@
 //             (the nasty case: the client cannot know it was applied)
 //   timeout   not applied and not answered until the client gives up
 //   slow      answered after slow_ms
-// and latency_ms added to every answer.
+// and latency_ms added to every answer; error_first: the first that many
+// requests are errors (a test's one failure at a known place).
 
 #include <cstdint>
 #include <mutex>
@@ -31,9 +32,10 @@ struct FaultOptions {
   int64_t slow_ms = 2000;
   int64_t latency_ms = 0;
   uint64_t seed = 1;
+  uint64_t error_first = 0;
 
   [[nodiscard]] bool Any() const {
-    return error_share > 0 || throttle_share > 0 || drop_share > 0 || timeout_share > 0 || slow_share > 0 ||
+    return error_first > 0 || error_share > 0 || throttle_share > 0 || drop_share > 0 || timeout_share > 0 || slow_share > 0 ||
            latency_ms > 0;
   }
 };
@@ -43,7 +45,7 @@ enum class Fault { kNone, kError, kThrottle, kDrop, kTimeout, kSlow };
 // The shares must each be in [0, 1] and add up to at most 1.
 [[nodiscard]] Status CheckFaults(const FaultOptions& o);
 // From {"error": 0.1, "throttle", "drop", "timeout", "slow", "slow_ms",
-// "latency_ms", "seed"}; `where` names the setting for messages.
+// "latency_ms", "seed", "error_first"}; `where` names the setting for messages.
 [[nodiscard]] Result<FaultOptions> ParseFaults(const boost::json::value& v, const std::string& where);
 
 // The answer of a refused request (kError: 503, kThrottle: 429 with

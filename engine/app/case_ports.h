@@ -195,6 +195,9 @@ class CaseStore {
   };
   [[nodiscard]] virtual Result<OperationalCounts> CountForMonitoring(int64_t now_ms) = 0;
 
+  // Cases that reached their end (completed or closed), per hour of
+  // updated_at ("YYYY-MM-DDTHH"), oldest first, at most the last `hours`.
+  [[nodiscard]] virtual Result<std::vector<std::tuple<std::string, int64_t, int64_t>>> FinishedPerHour(int hours) = 0;
   // The web app's case lists (see CaseListQuery).
   [[nodiscard]] virtual Result<CaseListPage> ListPage(const CaseListQuery& q) = 0;
 

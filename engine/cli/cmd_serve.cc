@@ -5,9 +5,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <thread>
+
+#include <boost/json.hpp>
 
 #include "engine/cli/commands.h"
 #include "engine/cli/output.h"
@@ -52,9 +55,26 @@ class Wakeup {
   bool woken_ = false;
 };
 
-void RunWorkerLoop(app::CaseEngine& worker, Wakeup& wake, int64_t poll_ms, const std::atomic<bool>& stop) {
+// An intake the office started in the web app, on the worker's thread.
+void RunIntake(app::CaseEngine& worker, web::IntakeRuns& runs, int year) {
+  auto summary = worker.Intake(year, {1, 5, 8}, [&](int done, int total) { runs.Progress(done, total); });
+  boost::json::object o{{"school_year", year}};
+  if (summary) {
+    o["created"] = summary->created;
+    o["existing"] = summary->existing;
+    o["register_events"] = summary->register_events;
+    o["closed"] = summary->closed_as_excluded;
+  } else {
+    o["error"] = summary.error().message;
+  }
+  runs.Finished(boost::json::serialize(o));
+}
+
+void RunWorkerLoop(app::CaseEngine& worker, web::IntakeRuns& runs, Wakeup& wake, int64_t poll_ms,
+                   const std::atomic<bool>& stop) {
   int64_t failures = 0;
   while (!stop) {
+    if (const int year = runs.Take()) RunIntake(worker, runs, year);
     auto stats = worker.RunDue();
     int64_t wait = poll_ms;
     if (!stats) {
@@ -120,8 +140,18 @@ int RunServe(const GlobalOptions&, Services& s, const ServeArgs& a) {
   app::CaseStore* store = *cases;
   web::SessionStore sessions([&s] { return s.RandomToken(); }, (*settings)->web.idle_minutes * 60000,
                              (*settings)->web.absolute_hours * 3600000);
+  auto opener = s.Opener();
+  if (!opener) return ReportError(opener.error());
+  web::IntakeRuns intake_runs;
   web::ApiPorts ports{**cases, **engine, **persons, **letters, **users, (*users)->Store(), **settings,
-                      NowMs, [&] { return (*engine)->NowText(); }, [&wake] { wake.Notify(); }};
+                      NowMs, [&] { return (*engine)->NowText(); }, [&wake] { wake.Notify(); },
+                      *opener, &s.Clock(), &intake_runs};
+  // Register extracts are uploaded to a file (streamed, size-limited).
+  o.upload_limit = [](const std::string& target) {
+    return target.rfind("/api/v1/imports", 0) == 0 ? web::kMaxExtractUpload : size_t{0};
+  };
+  o.max_upload = web::kMaxExtractUpload;
+  o.upload_dir = std::filesystem::temp_directory_path().string();
   web::ApiOptions api_options;
   api_options.secure_cookie = !o.tls_certificate.empty();
   web::Api api(ports, sessions, api_options);
@@ -134,7 +164,7 @@ int RunServe(const GlobalOptions&, Services& s, const ServeArgs& a) {
                "process; SIGINT or SIGTERM stops both"
             << std::endl;
   if (a.on_listening) a.on_listening((*server)->port());
-  std::thread worker_thread([&] { RunWorkerLoop(**worker, wake, a.poll_ms, g_serve_stop); });
+  std::thread worker_thread([&] { RunWorkerLoop(**worker, intake_runs, wake, a.poll_ms, g_serve_stop); });
   (*server)->Run(g_serve_stop, [&]() -> int64_t {
     api.FlushUsage();
     return 30000;

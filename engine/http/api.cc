@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include "engine/app/access.h"
+#include "engine/app/import_extract.h"
 #include "engine/app/person_events.h"
 #include "engine/app/protection.h"
 #include "engine/http/router.h"
@@ -177,8 +178,8 @@ http::Response Api::Handle(const http::Request& r, std::string& route) {
   c.token = CookieValue(r.Header("cookie"), kCookie);
   const int64_t now = p_.now_ms();
   auto session = sessions_.Touch(c.token, now);
-  static const std::set<std::string> kResources = {"session", "schools", "cases", "incidents",
-                                                    "dashboard", "audit", "workflow"};
+  static const std::set<std::string> kResources = {"session", "schools", "cases", "incidents", "dashboard",
+                                                    "audit", "workflow", "imports", "intake"};
   route = kResources.count(res) ? "/api/v1/" + res : "/api/other";
   if (!session) return JsonError(401, "unauthenticated", "sign in first (no session, or it has expired)");
   auto user = p_.users.Find(session->user);
@@ -248,6 +249,22 @@ http::Response Api::Handle(const http::Request& r, std::string& route) {
   if (res == "audit" && seg.size() == 3) {
     if (m != "GET") return method_not_allowed("GET");
     return Audit(c, r);
+  }
+  if (res == "imports" && seg.size() == 3) {
+    if (m == "POST") return Import(c, r);
+    if (m != "GET") return method_not_allowed("GET, POST");
+    return Imports(c);
+  }
+  if (res == "intake" && seg.size() == 3) {
+    if (!app::IsOffice(c.user)) return JsonError(403, "forbidden", "intake runs are the education office's");
+    if (!p_.intake) return JsonError(404, "not_found", "this server runs no intake");
+    if (m == "POST") return StartIntake(c, r);
+    if (m != "GET") return method_not_allowed("GET, POST");
+    http::Response out;
+    out.status = 200;
+    out.headers["content-type"] = "application/json; charset=utf-8";
+    out.body = p_.intake->StatusJson();
+    return out;
   }
   if (res == "workflow" && seg.size() == 3) {
     if (m != "GET") return method_not_allowed("GET");
@@ -633,7 +650,14 @@ http::Response Api::Dashboard(const Caller& c) {
                       {"saved_minutes", saved_minutes},
                       {"hourly_cost", p_.settings.web.hourly_cost},
                       {"saved_cost", saved_minutes / 60.0 * p_.settings.web.hourly_cost}};
+  auto hours = p_.cases.FinishedPerHour(24 * 60);
+  if (!hours) return FromError(hours.error());
+  json::array progress;
+  for (const auto& [hour, done, closed] : *hours) {
+    progress.push_back(json::object{{"hour", hour}, {"completed", done}, {"closed", closed}});
+  }
   return Json(200, json::object{{"by_school", std::move(by_school)}, {"totals", std::move(totals)},
+                                {"progress", std::move(progress)},
                                 {"incidents_open", counts->incidents_open}, {"jobs_in_flight", counts->jobs_leased},
                                 {"saving", std::move(saving)}});
 }
@@ -673,8 +697,10 @@ http::Response Api::Workflow(const Caller& c) {
         s.kind == sc::StateKind::kHistoryShallow) {
       continue;
     }
-    const char* kind = s.kind == sc::StateKind::kFinal ? "final" : s.kind == sc::StateKind::kAtomic ? "atomic"
-                                                                                                    : "compound";
+    const char* kind = s.kind == sc::StateKind::kFinal      ? "final"
+                       : s.kind == sc::StateKind::kAtomic   ? "atomic"
+                       : s.kind == sc::StateKind::kParallel ? "parallel"
+                                                            : "compound";
     json::object o{{"id", s.id}, {"kind", kind}, {"depth", s.depth}, {"cases", in_state[s.id]}};
     if (s.parent >= 0 && ch.states[s.parent].kind != sc::StateKind::kRoot) o["parent"] = ch.states[s.parent].id;
     if (!s.invokes.empty()) o["invokes"] = s.invokes.front().type;
@@ -693,6 +719,105 @@ http::Response Api::Workflow(const Caller& c) {
   }
   return Json(200, json::object{{"name", ch.name}, {"version", ch.hash.substr(0, 12)}, {"states", std::move(states)},
                                 {"transitions", std::move(transitions)}});
+}
+
+http::Response Api::Import(const Caller& c, const http::Request& r) {
+  if (!app::IsOffice(c.user)) return JsonError(403, "forbidden", "imports are the education office's");
+  if (!p_.opener || !p_.clock) return JsonError(404, "not_found", "this server takes no imports");
+  if (r.body_file.empty()) return JsonError(400, "invalid", "send the extract (FREG JSON or XML) as the request body");
+  app::ImportOptions options;
+  options.municipality = p_.settings.municipality.number;
+  options.max_reported_issues = 20;
+  options.skip_invalid = Query(r.target)["skip_invalid"] == "1";
+  // As on the command line: one transaction, the file whole or not at all.
+  auto summary = app::ImportExtracts({r.body_file}, options, *p_.opener, p_.persons, *p_.clock);
+  if (!summary) return FromError(summary.error());
+  int reached = 0;
+  if (summary->import_id != 0 && summary->changes.count("protection_changed")) {
+    auto n = p_.engine.ApplyProtectionChanges(summary->import_id);
+    if (!n) return FromError(n.error().WithContext("the import is kept; applying its protection changes"));
+    reached = *n;
+  }
+  json::object changes;
+  for (const auto& [k, v] : summary->changes) changes[k] = v;
+  json::array issues;
+  for (const auto& i : summary->issues) {
+    issues.push_back(json::object{{"record", i.record}, {"line", i.line}, {"field", i.field}, {"message", i.message}});
+  }
+  const auto& f = summary->files.front();
+  return Json(200, json::object{{"import_id", summary->import_id}, {"format", f.format}, {"bytes", f.bytes},
+                                {"sha256", f.sha256}, {"already_imported_as", f.already_imported_as},
+                                {"records", summary->counts.records}, {"new", summary->counts.new_persons},
+                                {"changed", summary->counts.changed}, {"unchanged", summary->counts.unchanged},
+                                {"skipped", summary->counts.skipped}, {"changes", std::move(changes)},
+                                {"issues", std::move(issues)}, {"issues_total", summary->issues_total},
+                                {"protected_cases_reached", reached}, {"by", c.user.name}});
+}
+
+http::Response Api::Imports(const Caller& c) {
+  if (!app::IsOffice(c.user)) return JsonError(403, "forbidden", "imports are the education office's");
+  auto list = p_.persons.Imports();
+  if (!list) return FromError(list.error());
+  json::array out;
+  for (const auto& i : *list) {
+    out.push_back(json::object{{"id", i.id}, {"started_at", i.started_at}, {"finished_at", i.finished_at},
+                               {"records", i.counts.records}, {"new", i.counts.new_persons},
+                               {"changed", i.counts.changed}, {"unchanged", i.counts.unchanged}});
+  }
+  return Json(200, json::object{{"imports", std::move(out)}});
+}
+
+http::Response Api::StartIntake(const Caller& c, const http::Request& r) {
+  auto body = Body(r);
+  if (!body) return FromError(body.error());
+  const auto* y = body->if_contains("school_year");
+  if (!y || !y->is_int64() || y->as_int64() < 2000 || y->as_int64() > 2200) {
+    return JsonError(400, "invalid", "school_year: the year Y of school year Y/Y+1");
+  }
+  if (!p_.intake->Request(static_cast<int>(y->as_int64()))) {
+    return JsonError(409, "conflict", "an intake is running; wait for it to finish");
+  }
+  if (p_.wake_worker) p_.wake_worker();
+  (void)c;
+  return Json(202, json::object{{"started", true}, {"school_year", y->as_int64()}});
+}
+
+bool IntakeRuns::Request(int school_year) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (requested_ || running_) return false;
+  requested_ = school_year;
+  done_ = total_ = 0;
+  return true;
+}
+
+int IntakeRuns::Take() {
+  std::lock_guard<std::mutex> lock(mu_);
+  running_ = requested_;
+  requested_ = 0;
+  return running_;
+}
+
+void IntakeRuns::Progress(int done, int total) {
+  std::lock_guard<std::mutex> lock(mu_);
+  done_ = done;
+  total_ = total;
+}
+
+void IntakeRuns::Finished(const std::string& summary_json) {
+  std::lock_guard<std::mutex> lock(mu_);
+  running_ = 0;
+  last_ = summary_json;
+}
+
+std::string IntakeRuns::StatusJson() {
+  std::lock_guard<std::mutex> lock(mu_);
+  json::object o{{"running", running_ != 0 || requested_ != 0}, {"school_year", running_ ? running_ : requested_},
+                 {"done", done_}, {"total", total_}};
+  if (!last_.empty()) {
+    boost::system::error_code ec;
+    o["last"] = json::parse(last_, ec);
+  }
+  return json::serialize(o);
 }
 
 void Api::FlushUsage() {

@@ -11,16 +11,36 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include "connectors/http/http_message.h"
 #include "engine/app/case_engine.h"
 #include "engine/app/letter_ports.h"
+#include "engine/app/ports.h"
 #include "engine/app/settings.h"
 #include "engine/app/users.h"
 #include "engine/http/sessions.h"
 
 namespace enrol::web {
+
+// An intake run the education office started from the web app: it runs on
+// the worker's thread (it drafts letters for minutes); the page polls it.
+class IntakeRuns {
+ public:
+  // False when one is running already.
+  bool Request(int school_year);
+  // For the worker: the year asked for, once (0: none).
+  int Take();
+  void Progress(int done, int total);
+  void Finished(const std::string& summary_json);
+  [[nodiscard]] std::string StatusJson();
+
+ private:
+  std::mutex mu_;
+  int requested_ = 0, running_ = 0, done_ = 0, total_ = 0;
+  std::string last_;  // the last run's summary (JSON)
+};
 
 struct ApiPorts {
   app::CaseStore& cases;
@@ -33,7 +53,13 @@ struct ApiPorts {
   std::function<int64_t()> now_ms;
   std::function<std::string()> now_text;  // ISO 8601, for the stores
   std::function<void()> wake_worker;      // work was queued (may be empty)
+  app::ExtractOpener* opener = nullptr;   // register extracts (uploads); null: none
+  app::Clock* clock = nullptr;
+  IntakeRuns* intake = nullptr;           // null: no intake runs from the web app
 };
+
+// The largest register extract the web app takes (bytes).
+inline constexpr size_t kMaxExtractUpload = 2ull * 1024 * 1024 * 1024;
 
 struct ApiOptions {
   bool secure_cookie = false;  // under TLS
@@ -66,6 +92,9 @@ class Api {
   http::Response Dashboard(const Caller& c);
   http::Response Audit(const Caller& c, const http::Request& r);
   http::Response Workflow(const Caller& c);
+  http::Response Import(const Caller& c, const http::Request& r);
+  http::Response Imports(const Caller& c);
+  http::Response StartIntake(const Caller& c, const http::Request& r);
 
   ApiPorts p_;
   SessionStore& sessions_;

@@ -6,7 +6,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <unistd.h>
+
 #include <cctype>
+#include <cstdio>
 #include <chrono>
 #include <optional>
 
@@ -43,7 +46,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Session(Server::Impl& server, Args&&... args) : stream_(std::forward<Args>(args)...), server_(server) {
     ++server_.active;
   }
-  ~Session() { --server_.active; }
+  ~Session() {
+    RemoveUpload();
+    --server_.active;
+  }
 
   void Start() {
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
@@ -70,14 +76,64 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
  private:
   void Read() {
     parser_.emplace();
-    parser_->body_limit(server_.options.max_body);
+    file_parser_.reset();
+    // Up to the largest upload while the headers come (a Content-Length above
+    // the limit fails as they are read); the route's own limit once they are in.
+    parser_->body_limit(server_.options.upload_limit ? std::max(server_.options.max_body, server_.options.max_upload)
+                                                     : server_.options.max_body);
     parser_->header_limit(16 * 1024);
     beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
-    bhttp::async_read(stream_, buffer_, *parser_,
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             beast::bind_front_handler(&Session::OnHeader, this->shared_from_this()));
+  }
+
+  // The headers are in: an upload goes on into a file, the rest into memory.
+  void OnHeader(beast::error_code ec, std::size_t n) {
+    if (ec) return OnRead(ec, n);
+    const auto& h = parser_->get();
+    const size_t limit = server_.options.upload_limit && h.method() == bhttp::verb::post
+                             ? server_.options.upload_limit(std::string(h.target()))
+                             : 0;
+    if (limit == 0) {
+      if (parser_->content_length() && *parser_->content_length() > server_.options.max_body) {
+        return OnRead(bhttp::error::body_limit, 0);
+      }
+      parser_->body_limit(server_.options.max_body);
+      return bhttp::async_read(stream_, buffer_, *parser_,
+                               beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
+    }
+    if (parser_->content_length() && *parser_->content_length() > limit) return OnRead(bhttp::error::body_limit, 0);
+    file_parser_.emplace(std::move(*parser_));
+    file_parser_->body_limit(limit);
+    static std::atomic<uint64_t> uploads{0};
+    upload_file_ = server_.options.upload_dir + "/enrol-upload-" + std::to_string(::getpid()) + "-" +
+                   std::to_string(++uploads) + ".part";
+    beast::error_code fec;
+    file_parser_->get().body().open(upload_file_.c_str(), beast::file_mode::write_new, fec);
+    if (fec) {
+      http::Response r;
+      r.status = 503;
+      r.headers["content-type"] = "application/json";
+      r.body = R"({"error":{"code":"unavailable","message":"the server cannot store the upload now"}})";
+      return Write(std::move(r), false);
+    }
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms * 10));
+    bhttp::async_read(stream_, buffer_, *file_parser_,
                       beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
   }
 
+  void RemoveUpload() {
+    if (upload_file_.empty()) return;
+    if (file_parser_) {
+      beast::error_code ec;
+      file_parser_->get().body().close();
+    }
+    std::remove(upload_file_.c_str());
+    upload_file_.clear();
+  }
+
   void OnRead(beast::error_code ec, std::size_t) {
+    if (ec) RemoveUpload();
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
         ec == net::ssl::error::stream_truncated) {
       return Close();
@@ -97,14 +153,24 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       r.body = R"({"error":{"code":"bad_request","message":"the request is not valid HTTP/1.1"}})";
       return Write(std::move(r), false);
     }
-    const auto& msg = parser_->get();
     http::Request req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    for (const auto& f : msg) req.headers[Lower(f.name_string())] = std::string(f.value());
-    req.body = msg.body();
-    const bool keep = msg.keep_alive() && !server_.stopping;
+    bool keep = false;
+    auto fill = [&](const auto& msg) {
+      req.method = std::string(msg.method_string());
+      req.target = std::string(msg.target());
+      for (const auto& f : msg) req.headers[Lower(f.name_string())] = std::string(f.value());
+      keep = msg.keep_alive() && !server_.stopping;
+    };
+    if (file_parser_) {
+      fill(file_parser_->get());
+      file_parser_->get().body().close();
+      req.body_file = upload_file_;
+    } else {
+      fill(parser_->get());
+      req.body = std::move(parser_->get().body());
+    }
     http::Response res = server_.handler(req);
+    RemoveUpload();
     if (res.delay_ms > 0) {
       // Wait without holding up the other connections.
       auto timer = std::make_shared<net::steady_timer>(stream_.get_executor());
@@ -141,6 +207,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::request_parser<bhttp::file_body>> file_parser_;
+  std::string upload_file_;
   Server::Impl& server_;
 };
 

@@ -31,6 +31,12 @@ struct ServerOptions {
   int64_t drain_ms = 5000;
   std::string tls_certificate;  // PEM chain and key: set, the server speaks only TLS
   std::string tls_key;
+  // Uploads: a POST to a target for which this gives a limit above 0 has its
+  // body streamed to a file in upload_dir (at most that many bytes, else
+  // 413), with ten times the read timeout; the handler gets its path.
+  std::function<size_t(const std::string& target)> upload_limit;
+  size_t max_upload = 0;  // the largest limit upload_limit gives
+  std::string upload_dir = "/tmp";
 };
 
 using Handler = std::function<http::Response(const http::Request&)>;

@@ -283,11 +283,29 @@ Result<app::CaseStore::OperationalCounts> SqliteCaseStore::CountForMonitoring(in
   return out;
 }
 
+Result<std::vector<std::tuple<std::string, int64_t, int64_t>>> SqliteCaseStore::FinishedPerHour(int hours) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+      "SELECT * FROM (SELECT substr(updated_at, 1, 13) AS hour, SUM(status = 'completed'), SUM(status = 'closed') "
+      "FROM cases WHERE status IN ('completed', 'closed') GROUP BY hour ORDER BY hour DESC LIMIT ?) ORDER BY hour"));
+  q.Bind(1, std::clamp(hours, 1, 24 * 366));
+  std::vector<std::tuple<std::string, int64_t, int64_t>> out;
+  for (;;) {
+    ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.emplace_back(q.ColumnText(0), q.ColumnInt(1), q.ColumnInt(2));
+  }
+  return out;
+}
+
 Result<app::CaseListPage> SqliteCaseStore::ListPage(const app::CaseListQuery& q) {
   // ?1 schools (JSON array), ?2 grade, ?3 phase, ?4 search pattern, ?5 year.
   const std::string phase = "CASE WHEN c.status='active' THEN c.state ELSE c.status END";
-  std::string scope = " FROM cases c JOIN persons p ON p.id = c.person_id WHERE 1=1";
-  if (!q.schools.empty()) scope += " AND c.school IN (SELECT value FROM json_each(?1))";
+  // The persons table is joined for a search (and for the rows' names) only:
+  // the counts of a school's cases are read from the index alone.
+  std::string scope = q.search.empty() ? " FROM cases c WHERE 1=1"
+                                       : " FROM cases c JOIN persons p ON p.id = c.person_id WHERE 1=1";
+  if (q.schools.size() == 1) scope += " AND c.school = ?1";
+  if (q.schools.size() > 1) scope += " AND c.school IN (SELECT value FROM json_each(?1))";
   if (!q.with_protected) scope += " AND c.protected = 0";
   if (q.school_year) scope += " AND c.school_year = ?5";
   if (!q.search.empty()) {
@@ -306,7 +324,8 @@ Result<app::CaseListPage> SqliteCaseStore::ListPage(const app::CaseListQuery& q)
   for (const auto& s : q.schools) schools.emplace_back(s);
   const std::string schools_json = json::serialize(schools);
   auto bind = [&](Statement& st) {
-    if (!q.schools.empty()) st.Bind(1, schools_json);
+    if (q.schools.size() == 1) st.Bind(1, q.schools.front());
+    if (q.schools.size() > 1) st.Bind(1, schools_json);
     if (q.grade) st.Bind(2, q.grade);
     if (!q.phase.empty()) st.Bind(3, q.phase);
     if (!q.search.empty()) st.Bind(4, pattern);
@@ -317,7 +336,10 @@ Result<app::CaseListPage> SqliteCaseStore::ListPage(const app::CaseListQuery& q)
       "SELECT c.id, c.case_key, c.grade, c.school, " + phase + ", c.status, "
       "trim(coalesce(json_extract(p.record,'$.n.f'),'') || ' ' || coalesce(json_extract(p.record,'$.n.m'),'')) "
       "|| ' ' || coalesce(json_extract(p.record,'$.n.e'),''), coalesce(json_extract(p.record,'$.bd'),''), "
-      "c.protected, c.updated_at" + scope + grade + in_phase + " ORDER BY c.id LIMIT " +
+      "c.protected, c.updated_at" + (q.search.empty() ? " FROM cases c JOIN persons p ON p.id = c.person_id" +
+                                         scope.substr(std::string(" FROM cases c").size())
+                                    : scope) +
+      grade + in_phase + " ORDER BY c.id LIMIT " +
       std::to_string(std::clamp(q.limit, 0, 1000)) + " OFFSET " + std::to_string(std::max(q.offset, 0))));
   bind(rows);
   for (;;) {

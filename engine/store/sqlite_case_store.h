@@ -37,6 +37,7 @@ class SqliteCaseStore final : public app::CaseStore {
   Result<std::vector<std::tuple<std::string, std::string, int>>> CountCases(int school_year) override;
   Result<OperationalCounts> CountForMonitoring(int64_t now_ms) override;
   Result<app::CaseListPage> ListPage(const app::CaseListQuery& q) override;
+  Result<std::vector<std::tuple<std::string, int64_t, int64_t>>> FinishedPerHour(int hours) override;
   Result<std::vector<AuditRow>> RecentAudit(int64_t before_seq, int limit) override;
 
   Result<bool> MarkEventApplied(const std::string& event_id, int64_t case_id, const std::string& name,

@@ -12,6 +12,7 @@ export class ApiError extends Error {
 }
 
 export function setCsrf(token) { csrf = token || ''; }
+export function getCsrf() { return csrf; }
 
 export async function api(method, path, body) {
   const headers = { 'accept': 'application/json' };

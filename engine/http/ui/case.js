@@ -14,21 +14,28 @@ const SYSTEMS = {
 };
 const JOB_STATUS = { queued: 'I kø', done: 'Utført', incident: 'Feilet – hos oppvekstkontoret', cancelled: 'Avbrutt' };
 
+const POST_STATUS = { LEVERT_SDP: 'levert i digital postkasse', LEST: 'lest', MOTTATT: 'mottatt av SvarUt',
+  AKSEPTERT: 'akseptert', SENDT_PRINT: 'sendt til print', PRINTET: 'skrevet ut', IKKE_LEVERT: 'ikke levert' };
+
+// What a person wants to read in a receipt: the other system's number.
 function receiptText(job) {
   const r = job.receipt;
   if (!r || typeof r !== 'object') return '';
-  if (job.type === 'letters') return `Versjon ${r.letter_version}, ${r.copies} ${r.copies === 1 ? 'eksemplar' : 'eksemplarer'} (${r.template || ''})`;
-  const parts = [];
-  if (r.journalpostnummer || r.journalpost) parts.push(`Journalpost ${r.journalpostnummer || r.journalpost}`);
-  if (r.saksnummer || r.saksaar) parts.push(`Sak ${r.saksaar ? r.saksaar + '/' : ''}${r.sakssekvensnummer || r.saksnummer || ''}`);
-  if (r.user_sourced_id || r.student_id) parts.push(`Elev-id ${r.user_sourced_id || r.student_id}`);
-  if (r.forsendelse_id || r.forsendelseId) parts.push(`Forsendelse ${r.forsendelse_id || r.forsendelseId}`);
-  if (r.status) parts.push(`Status ${r.status}`);
-  if (r.skipped) parts.push(`Hoppet over: ${r.reason || ''}`);
-  if (parts.length === 0) {
-    for (const [k, v] of Object.entries(r)) if (typeof v !== 'object' && !/sha256|version$/.test(k)) parts.push(`${k}: ${v}`);
+  if (r.skipped) return `Hoppet over: ${r.reason || ''}`;
+  switch (job.type) {
+    case 'letters':
+      return `Versjon ${r.letter_version}, ${r.copies} ${r.copies === 1 ? 'eksemplar' : 'eksemplarer'} (${r.template || ''})`;
+    case 'dispatch':
+      return (r.forsendelser || []).map((f) => `Forsendelse ${f.id} (eksemplar ${f.copy})`).join(', ') || 'Sendt';
+    case 'post_status':
+      return (r.statuses || []).map((s) => POST_STATUS[s.status] || s.status).join(', ');
+    case 'student_system':
+      return `Elev ${r.user_sourcedId || ''}${r.status ? ', ' + (r.status === 'active' ? 'aktiv' : r.status) : ''}`;
+    case 'archive':
+      return `Journalpost ${r.registreringsID || r.journalpostnummer || ''} i sak ${r.mappeID || ''}`;
+    default:
+      return Object.entries(r).filter(([, v]) => typeof v !== 'object').map(([k, v]) => `${k}: ${v}`).join(' · ');
   }
-  return parts.join(' · ');
 }
 
 export async function casePage(el, id) {
@@ -72,7 +79,10 @@ export async function casePage(el, id) {
   }
 
   // Receipts
-  const jobs = (c.jobs || []).filter((j) => j.type !== 'post_status' || j.status !== 'done');
+  // The delivery checks: only the last says where the letter is.
+  const all = c.jobs || [];
+  const lastCheck = all.filter((j) => j.type === 'post_status').pop();
+  const jobs = all.filter((j) => j.type !== 'post_status' || j === lastCheck);
   left.append(h('section', { class: 'card', 'aria-labelledby': 'rec-h' }, h('h2', { id: 'rec-h' }, 'Kvitteringer'),
     jobs.length === 0 ? h('p', { class: 'muted' }, 'Ingenting er sendt ennå.')
       : h('table', { class: 'receipts' },
@@ -85,7 +95,7 @@ export async function casePage(el, id) {
 
   // History
   left.append(h('section', { class: 'card', 'aria-labelledby': 'hist-h' }, h('h2', { id: 'hist-h' }, 'Historikk'),
-    h('ol', { class: 'history' }, (c.history || []).slice().reverse().map((e) =>
+    h('ol', { class: 'history', tabindex: 0, 'aria-label': 'Historikk, nyeste først' }, (c.history || []).slice().reverse().map((e) =>
       h('li', {}, h('time', { datetime: e.at }, dateTime(e.at)), ' ', h('span', { class: 'actor' }, e.actor.replace(/^person:/, '')),
         ' ', e.detail)))));
 

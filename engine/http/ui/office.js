@@ -36,13 +36,15 @@ export async function officePage(el) {
       h('strong', {}, `${hours(s.saved_minutes)} timer`), ', om lag ',
       h('strong', {}, `${number(Math.round(s.saved_cost))} kr`), ` (med ${number(s.hourly_cost)} kr timen).`)));
 
-  // Progress
+  // Progress: the share finished, and finished cases over time (cumulative, per hour).
   const done = t.completed || 0;
   const share = all ? Math.round((100 * done) / all) : 0;
-  el.append(h('section', { class: 'card', 'aria-labelledby': 'prog-h' }, h('h2', { id: 'prog-h' }, 'Framdrift'),
+  const section = h('section', { class: 'card', 'aria-labelledby': 'prog-h' }, h('h2', { id: 'prog-h' }, 'Framdrift'),
     h('div', { class: 'progress', role: 'progressbar', 'aria-valuenow': share, 'aria-valuemin': 0, 'aria-valuemax': 100,
-      'aria-label': 'Andel fullførte saker' }, h('span', { style: null, class: 'bar', 'data-share': share })),
-    h('p', {}, `${share} % av sakene er fullført.`)));
+      'aria-label': 'Andel fullførte saker' }, h('span', { class: 'bar', 'data-share': share })),
+    h('p', {}, `${share} % av sakene er fullført.`));
+  if (d.progress.length) section.append(progressChart(d.progress));
+  el.append(section);
 
   // By school
   const phases = new Set();
@@ -56,6 +58,41 @@ export async function officePage(el) {
           cols.map((p) => h('td', { class: 'num' }, sc.phases[p] ? number(sc.phases[p]) : '')))))))));
   // Fill the progress bar width from data (no inline style in the markup: CSP).
   for (const bar of el.querySelectorAll('.bar')) bar.style.width = bar.dataset.share + '%';
+}
+
+// Finished cases over time: a cumulative line over the hours with any.
+function progressChart(points) {
+  const NS = 'http://www.w3.org/2000/svg';
+  const W = 900, H = 180, L = 50, B = 30;
+  let sum = 0;
+  const series = points.map((p) => ({ hour: p.hour, total: (sum += p.completed + p.closed) }));
+  const max = Math.max(1, sum);
+  const x = (i) => L + (series.length === 1 ? (W - L) / 2 : (i * (W - L - 10)) / (series.length - 1));
+  const y = (v) => H - B - (v / max) * (H - B - 10);
+  const svg = document.createElementNS(NS, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+  svg.setAttribute('class', 'chart');
+  svg.setAttribute('role', 'img');
+  const title = document.createElementNS(NS, 'title');
+  title.textContent = `Ferdige saker over tid: ${number(sum)} i alt`;
+  svg.append(title);
+  const el = (tag, attrs, text) => {
+    const e = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    svg.append(e);
+    return e;
+  };
+  el('line', { x1: L, y1: H - B, x2: W, y2: H - B, class: 'axis' });
+  el('line', { x1: L, y1: 10, x2: L, y2: H - B, class: 'axis' });
+  el('text', { x: L - 6, y: y(max) + 4, 'text-anchor': 'end', class: 'tick' }, number(max));
+  el('text', { x: L - 6, y: H - B + 4, 'text-anchor': 'end', class: 'tick' }, '0');
+  el('polyline', { points: series.map((p, i) => `${x(i)},${y(p.total)}`).join(' '), class: 'line' });
+  series.forEach((p, i) => el('circle', { cx: x(i), cy: y(p.total), r: 3, class: 'dot' }));
+  const label = (p) => { const [d, hh] = p.hour.split('T'); return `${d.slice(8, 10)}.${d.slice(5, 7)} kl. ${hh}`; };
+  el('text', { x: x(0), y: H - 8, 'text-anchor': 'start', class: 'tick' }, label(series[0]));
+  if (series.length > 1) el('text', { x: x(series.length - 1), y: H - 8, 'text-anchor': 'end', class: 'tick' }, label(series[series.length - 1]));
+  return h('figure', { class: 'chart' }, svg, h('figcaption', { class: 'muted' }, 'Ferdige saker (fullført eller avsluttet) over tid, per time (UTC).'));
 }
 
 export async function incidentsPage(el) {
@@ -117,17 +154,36 @@ export async function incidentsPage(el) {
 export async function workflowPage(el) {
   const w = await api('GET', '/api/v1/workflow');
   el.append(h('h1', {}, 'Arbeidsflyten', h('span', { class: 'sub' }, ` · ${w.name} (versjon ${w.version})`)));
-  const states = w.states.filter((s) => s.kind !== 'compound');
-  const ids = new Set(states.map((s) => s.id));
+  const byId = new Map(w.states.map((s) => [s.id, s]));
+  const kids = (id) => w.states.filter((s) => s.parent === id);
+  // Entering a compound state enters its first child; a parallel one, each region.
+  const entry = (id) => {
+    const s = byId.get(id);
+    if (!s) return [];
+    if (s.kind === 'atomic' || s.kind === 'final') return [id];
+    if (s.kind === 'parallel') return kids(id).flatMap((k) => entry(k.id));
+    const first = kids(id)[0];
+    return first ? entry(first.id) : [];
+  };
+  // Leaving a parallel state when it is done: from its regions' final states.
+  const finals = (id) => kids(id).flatMap((k) => (k.kind === 'final' ? [k.id] : finals(k.id)));
+  const states = w.states.filter((s) => s.kind === 'atomic' || s.kind === 'final');
   const out = new Map();
   for (const t of w.transitions) {
-    if (!ids.has(t.from) || !ids.has(t.to) || t.from === t.to) continue;
-    if (!out.has(t.from)) out.set(t.from, new Set());
-    out.get(t.from).add(t.to);
+    const from = byId.get(t.from);
+    if (!from) continue;
+    const sources = from.kind === 'parallel' ? finals(t.from) : from.kind === 'compound' ? [] : [t.from];
+    for (const a of sources) {
+      for (const b of entry(t.to)) {
+        if (a === b) continue;
+        if (!out.has(a)) out.set(a, new Set());
+        out.get(a).add(b);
+      }
+    }
   }
   // Columns by breadth-first distance from the first state.
   const col = new Map();
-  const start = states[0] ? states[0].id : null;
+  const start = states[0] ? states[0].id : null;  // the first state in the document (screening)
   const queue = start ? [start] : [];
   if (start) col.set(start, 0);
   while (queue.length) {
