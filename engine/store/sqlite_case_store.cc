@@ -4,6 +4,7 @@
 
 
 #include <boost/json.hpp>
+#include <sqlite3.h>
 
 #include "engine/core/sha256.h"
 
@@ -297,13 +298,40 @@ Result<std::vector<std::tuple<std::string, int64_t, int64_t>>> SqliteCaseStore::
   return out;
 }
 
+Result<uint64_t> SqliteCaseStore::DataVersion() {
+  ENROL_ASSIGN_OR_RETURN(Statement* v, Cached(data_version_, "PRAGMA data_version"));
+  ENROL_ASSIGN_OR_RETURN(bool row, v->Step());
+  const uint64_t other = row ? static_cast<uint64_t>(v->ColumnInt(0)) : 0;
+  v->Reset();
+  return (other << 40) ^ static_cast<uint64_t>(sqlite3_total_changes64(db_.handle()));
+}
+
 Result<app::CaseListPage> SqliteCaseStore::ListPage(const app::CaseListQuery& q) {
+  // Secretaries read their inbox far more often than it changes.
+  ENROL_ASSIGN_OR_RETURN(uint64_t version, DataVersion());
+  if (version != list_version_ || list_cache_.size() > 512) {
+    list_cache_.clear();
+    list_version_ = version;
+  }
+  json::array schools;
+  for (const auto& school : q.schools) schools.emplace_back(school);
+  const std::string key = json::serialize(json::array{schools, q.with_protected, q.grade, q.phase, q.search,
+                                                      q.school_year, q.limit, q.offset});
+  if (auto it = list_cache_.find(key); it != list_cache_.end()) return it->second;
+  ENROL_ASSIGN_OR_RETURN(app::CaseListPage page, ReadListPage(q));
+  list_cache_[key] = page;
+  return page;
+}
+
+Result<app::CaseListPage> SqliteCaseStore::ReadListPage(const app::CaseListQuery& q) {
   // ?1 schools (JSON array), ?2 grade, ?3 phase, ?4 search pattern, ?5 year.
   const std::string phase = "CASE WHEN c.status='active' THEN c.state ELSE c.status END";
   // The persons table is joined for a search (and for the rows' names) only:
   // the counts of a school's cases are read from the index alone.
-  std::string scope = q.search.empty() ? " FROM cases c WHERE 1=1"
-                                       : " FROM cases c JOIN persons p ON p.id = c.person_id WHERE 1=1";
+  // One school's list: from its index, which holds every column the filters
+  // and counts read (SQLite without statistics would walk the state index).
+  const std::string from = q.schools.size() == 1 ? " FROM cases c INDEXED BY cases_school_status" : " FROM cases c";
+  std::string scope = q.search.empty() ? from + " WHERE 1=1" : from + " JOIN persons p ON p.id = c.person_id WHERE 1=1";
   if (q.schools.size() == 1) scope += " AND c.school = ?1";
   if (q.schools.size() > 1) scope += " AND c.school IN (SELECT value FROM json_each(?1))";
   if (!q.with_protected) scope += " AND c.protected = 0";
@@ -313,7 +341,11 @@ Result<app::CaseListPage> SqliteCaseStore::ListPage(const app::CaseListQuery& q)
              " || ' ' || coalesce(json_extract(p.record,'$.n.e'),'')) LIKE ?4 ESCAPE '\\'";
   }
   const std::string grade = q.grade ? " AND c.grade = ?2" : "";
-  const std::string in_phase = q.phase.empty() ? "" : " AND " + phase + " = ?3";
+  // Written so that the index (school, status, state, grade, protected) answers it.
+  const bool final_phase = q.phase == "completed" || q.phase == "closed";
+  const std::string in_phase = q.phase.empty() ? ""
+                               : final_phase    ? " AND c.status = ?3"
+                                                : " AND c.status = 'active' AND c.state = ?3";
   std::string pattern = "%";
   for (char ch : q.search) {
     if (ch == '%' || ch == '_' || ch == '\\') pattern += '\\';
@@ -332,15 +364,14 @@ Result<app::CaseListPage> SqliteCaseStore::ListPage(const app::CaseListQuery& q)
     if (q.school_year) st.Bind(5, q.school_year);
   };
   app::CaseListPage page;
+  // The page's ids first (from the index), then the rows and names of those only.
   ENROL_ASSIGN_OR_RETURN(Statement rows, db_.Prepare(
       "SELECT c.id, c.case_key, c.grade, c.school, " + phase + ", c.status, "
       "trim(coalesce(json_extract(p.record,'$.n.f'),'') || ' ' || coalesce(json_extract(p.record,'$.n.m'),'')) "
       "|| ' ' || coalesce(json_extract(p.record,'$.n.e'),''), coalesce(json_extract(p.record,'$.bd'),''), "
-      "c.protected, c.updated_at" + (q.search.empty() ? " FROM cases c JOIN persons p ON p.id = c.person_id" +
-                                         scope.substr(std::string(" FROM cases c").size())
-                                    : scope) +
-      grade + in_phase + " ORDER BY c.id LIMIT " +
-      std::to_string(std::clamp(q.limit, 0, 1000)) + " OFFSET " + std::to_string(std::max(q.offset, 0))));
+      "c.protected, c.updated_at FROM (SELECT c.id AS id" + scope + grade + in_phase + " ORDER BY c.id LIMIT " +
+      std::to_string(std::clamp(q.limit, 0, 1000)) + " OFFSET " + std::to_string(std::max(q.offset, 0)) +
+      ") page JOIN cases c ON c.id = page.id JOIN persons p ON p.id = c.person_id ORDER BY c.id"));
   bind(rows);
   for (;;) {
     ENROL_ASSIGN_OR_RETURN(bool row, rows.Step());

@@ -4,6 +4,8 @@
 #include <memory>
 #include <optional>
 
+#include <map>
+
 #include "engine/app/case_ports.h"
 #include "engine/store/sqlite.h"
 
@@ -98,7 +100,13 @@ class SqliteCaseStore final : public app::CaseStore {
       find_job_invoke_, claim_jobs_, person_of_case_, delete_timer_due_, find_request_, last_request_, insert_request_,
       job_held_;
   std::optional<Statement> insert_case_, update_case_, find_case_, mark_event_, put_timer_,
-      delete_timer_, insert_job_, update_job_, insert_audit_;
+      delete_timer_, insert_job_, update_job_, insert_audit_, data_version_;
+  // The web app's lists, as last read, while the database is unchanged (by
+  // this connection or another: PRAGMA data_version and the change count).
+  Result<uint64_t> DataVersion();
+  uint64_t list_version_ = 0;
+  std::map<std::string, app::CaseListPage> list_cache_;
+  Result<app::CaseListPage> ReadListPage(const app::CaseListQuery& q);
 };
 
 // The hash of one audit row given the previous row's hash.
