@@ -88,5 +88,44 @@ TEST_F(UsersTest, ANewPasswordLiftsALockoutAndADisabledUserIsKept) {
   EXPECT_EQ(list->front().updated_at, "t2");
 }
 
+TEST_F(UsersTest, SigningInCountsWrongPasswordsLocksAfterFiveAndTheLockEnds) {
+  ASSERT_TRUE(service_->Add("kari.nordmann", "secretary", {"S01"}, "correct horse battery", "t0"));
+  int64_t now = 1'000'000;
+  int64_t last_delay = 0;
+  for (int i = 1; i < UserService::kMaxFailures; ++i) {
+    auto r = service_->Authenticate("kari.nordmann", "wrong horse battery", now, "t1");
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->user);
+    EXPECT_EQ(r->locked_ms, 0);
+    EXPECT_GT(r->delay_ms, last_delay);  // a growing delay
+    last_delay = r->delay_ms;
+  }
+  auto locked = service_->Authenticate("kari.nordmann", "wrong horse battery", now, "t1");
+  ASSERT_TRUE(locked);
+  EXPECT_EQ(locked->locked_ms, UserService::kLockMs);
+  // Locked: the right password does not sign in either, until the lock ends.
+  auto during = service_->Authenticate("kari.nordmann", "correct horse battery", now + UserService::kLockMs - 1, "t2");
+  ASSERT_TRUE(during);
+  EXPECT_FALSE(during->user);
+  EXPECT_EQ(during->locked_ms, 1);
+  auto after = service_->Authenticate("kari.nordmann", "correct horse battery", now + UserService::kLockMs, "t3");
+  ASSERT_TRUE(after);
+  ASSERT_TRUE(after->user);
+  EXPECT_EQ((*users_->FindUser("kari.nordmann"))->failed_logins, 0);
+}
+
+TEST_F(UsersTest, AnUnknownOrDisabledNameIsAnsweredLikeAWrongPassword) {
+  ASSERT_TRUE(service_->Add("ola.nordmann", "admin", {}, "correct horse battery", "t0"));
+  ASSERT_TRUE(service_->Disable("ola.nordmann", "t1"));
+  for (const char* name : {"nobody", "ola.nordmann"}) {
+    auto r = service_->Authenticate(name, "correct horse battery", 1000, "t2");
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->user) << name;
+    EXPECT_EQ(r->locked_ms, 0);
+    EXPECT_GT(r->delay_ms, 0);
+  }
+}
+
 }  // namespace
 }  // namespace enrol::app
+
