@@ -350,6 +350,24 @@ TEST_F(WebCliTest, AnApprovalIsAppliedOnceAndReachesCompletedWithReceiptsAndTheA
   EXPECT_EQ(Call("GET", "/api/v1/cases/" + std::to_string(id) + "/letter.pdf", "", "r.jar").status, 404);
 }
 
+TEST_F(WebCliTest, OnlyTheOfficeUploadsAnExtractAndABadOneChangesNothing) {
+  const std::string sek = SignIn("sek.a", "a.jar");
+  EXPECT_EQ(Call("POST", "/api/v1/imports", "[]", "a.jar", sek).status, 403);
+  const std::string csrf = SignIn("kontoret", "admin.jar");
+  EXPECT_EQ(Call("POST", "/api/v1/imports", "[]", "admin.jar").status, 403);  // no CSRF token
+  auto before = testing::OutputJson(testing::EnrolIn(*dir_, "--json imports"));
+  Reply bad = Call("POST", "/api/v1/imports", "{\"not\": \"an extract\"", "admin.jar", csrf);
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("\"message\""), std::string::npos);
+  auto after = testing::OutputJson(testing::EnrolIn(*dir_, "--json imports"));
+  EXPECT_EQ(json::serialize(before), json::serialize(after));  // nothing half-imported
+  // The same extract again: recognised by its SHA-256, nothing new.
+  Reply again = Call("POST", "/api/v1/imports", testing::ReadFile(dir_->File("x.json")), "admin.jar", csrf);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.Json().at("already_imported_as").as_int64(), 1);
+  EXPECT_EQ(again.body.find("\"nin\""), std::string::npos);
+}
+
 TEST_F(WebCliTest, SignOutEndsTheSession) {
   const std::string csrf = SignIn("sek.b", "out.jar");
   EXPECT_EQ(Call("GET", "/api/v1/cases", "", "out.jar").status, 200);
