@@ -123,9 +123,9 @@ try {
   });
 
   // Keyboard only: Tab to what one wants, Enter or Space to use it.
-  async function tabTo(page, test, what, max = 80) {
+  async function tabTo(page, test, what, max = 80, key = 'Tab') {
     for (let i = 0; i < max; i++) {
-      await page.keyboard.press('Tab');
+      await page.keyboard.press(key);
       if (await page.evaluate(test)) return;
     }
     throw new Error('Tab never reached ' + what);
@@ -290,6 +290,29 @@ try {
     await axe(tablet, 'case (tablet)');
     await shot(tablet, '13-case-tablet');
     await tablet.context().close();
+  });
+
+  await test('by keyboard only: a secretary approves the selected letters after the confirmation', async () => {
+    const page = await newPage();
+    await page.goto(base + '/');
+    await page.locator('#login-name').waitFor();
+    await page.keyboard.type('sekretaer.s04');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(passwords['sekretaer.s04']);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: /Vedtaksbrev til godkjenning/ }).waitFor();
+    await tabTo(page, () => document.activeElement.matches('tbody input[type=checkbox]'), 'a letter\'s checkbox');
+    await page.keyboard.press('Space');
+    await tabTo(page, () => document.activeElement.matches('tbody input[type=checkbox]'), 'the next checkbox');
+    await page.keyboard.press('Space');
+    await tabTo(page, () => document.activeElement.id === 'approve-selected', 'Godkjenn valgte (2)', 10, 'Shift+Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Godkjenn valgte (2)');
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog').getByText('2 vedtaksbrev').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Godkjenn 2');  // focus on the confirmation
+    await page.keyboard.press('Enter');
+    await page.getByText(/^2 godkjent/).waitFor();
+    await page.context().close();
   });
 
   await test('no page logged an error', async () => {

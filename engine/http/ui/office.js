@@ -89,10 +89,10 @@ function progressChart(points) {
   el('text', { x: L - 6, y: H - B + 4, 'text-anchor': 'end', class: 'tick' }, '0');
   el('polyline', { points: series.map((p, i) => `${x(i)},${y(p.total)}`).join(' '), class: 'line' });
   series.forEach((p, i) => el('circle', { cx: x(i), cy: y(p.total), r: 3, class: 'dot' }));
-  const label = (p) => { const [d, hh] = p.hour.split('T'); return `${d.slice(8, 10)}.${d.slice(5, 7)} kl. ${hh}`; };
+  const label = (p) => new Date(p.hour + ':00:00Z').toLocaleString('nb-NO', { timeZone: 'Europe/Oslo', day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit' });
   el('text', { x: x(0), y: H - 8, 'text-anchor': 'start', class: 'tick' }, label(series[0]));
   if (series.length > 1) el('text', { x: x(series.length - 1), y: H - 8, 'text-anchor': 'end', class: 'tick' }, label(series[series.length - 1]));
-  return h('figure', { class: 'chart' }, svg, h('figcaption', { class: 'muted' }, 'Ferdige saker (fullført eller avsluttet) over tid, per time (UTC).'));
+  return h('figure', { class: 'chart' }, svg, h('figcaption', { class: 'muted' }, 'Ferdige saker (fullført eller avsluttet) over tid, per time.'));
 }
 
 export async function incidentsPage(el) {
