@@ -27,13 +27,13 @@ export async function officePage(el) {
 
   // What the engine saved
   const s = d.saving;
-  const hours = (m) => number(Math.round(m / 6) / 10);
+  const hours = (m) => (m < 60 ? `${number(Math.round(m))} minutter` : `${number(Math.round(m / 6) / 10)} timer`);
   el.append(h('section', { class: 'card saving', 'aria-labelledby': 'saving-h' },
     h('h2', { id: 'saving-h' }, 'Spart arbeid'),
     h('p', {}, `${number(s.enrolments_done)} innskrivinger er fullført. For hånd tar hver om lag ${number(s.manual_minutes_per_enrolment)} minutter: `,
-      h('strong', {}, `${hours(s.manual_minutes)} timer`), '. Skolesekretærene har brukt ',
-      h('strong', {}, `${hours(s.app_minutes)} timer`), ' i appen. Spart: ',
-      h('strong', {}, `${hours(s.saved_minutes)} timer`), ', om lag ',
+      h('strong', {}, hours(s.manual_minutes)), '. Skolesekretærene har brukt ',
+      h('strong', {}, hours(s.app_minutes)), ' i appen. Spart: ',
+      h('strong', {}, hours(s.saved_minutes)), ', om lag ',
       h('strong', {}, `${number(Math.round(s.saved_cost))} kr`), ` (med ${number(s.hourly_cost)} kr timen).`)));
 
   // Progress: the share finished, and finished cases over time (cumulative, per hour).
@@ -87,6 +87,13 @@ function progressChart(points) {
   el('line', { x1: L, y1: 10, x2: L, y2: H - B, class: 'axis' });
   el('text', { x: L - 6, y: y(max) + 4, 'text-anchor': 'end', class: 'tick' }, number(max));
   el('text', { x: L - 6, y: H - B + 4, 'text-anchor': 'end', class: 'tick' }, '0');
+  // A bar per hour (finished in that hour) under the cumulative line.
+  const step = series.length > 1 ? (W - L - 10) / (series.length - 1) : (W - L) / 4;
+  const bw = Math.max(2, Math.min(40, step * 0.6));
+  points.forEach((p, i) => {
+    const n = p.completed + p.closed;
+    el('rect', { x: x(i) - bw / 2, y: y(n), width: bw, height: H - B - y(n), class: 'hourbar' });
+  });
   el('polyline', { points: series.map((p, i) => `${x(i)},${y(p.total)}`).join(' '), class: 'line' });
   series.forEach((p, i) => el('circle', { cx: x(i), cy: y(p.total), r: 3, class: 'dot' }));
   const label = (p) => new Date(p.hour + ':00:00Z').toLocaleString('nb-NO', { timeZone: 'Europe/Oslo', day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit' });
