@@ -261,10 +261,11 @@ Status CaseEngine::LoadWorkflow(const std::string& source) {
   return {};
 }
 
-Status CaseEngine::RecordView(int64_t case_id, const std::string& actor, const std::string& what) {
+Status CaseEngine::RecordAudit(int64_t case_id, const std::string& actor, const std::string& kind,
+                               const std::string& what) {
   StoreTransaction tx(cases_);
   ENROL_RETURN_IF_ERROR(tx.Begin());
-  ENROL_RETURN_IF_ERROR(cases_.AppendAudit(AuditEntry{case_id, actor, "view", what}, NowText()));
+  ENROL_RETURN_IF_ERROR(cases_.AppendAudit(AuditEntry{case_id, actor, kind, what}, NowText()));
   return tx.Commit();
 }
 

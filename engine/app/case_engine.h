@@ -157,9 +157,12 @@ class CaseEngine {
   // states exist in it; refuses (nothing moved) with the list otherwise.
   [[nodiscard]] Result<int> MigrateCases(const std::string& actor);
 
-  // Writes that a person saw a case's personal data (kind "view") in the
-  // audit log, in its own transaction. `what` names no person.
-  [[nodiscard]] Status RecordView(int64_t case_id, const std::string& actor, const std::string& what);
+  // Writes what a person did outside the workflow to the audit log, in its
+  // own transaction: kind "view" (saw a case's personal data), "access"
+  // (signed in, or was refused), "action" (an import, an intake run; case 0
+  // when no case). `what` names no person.
+  [[nodiscard]] Status RecordAudit(int64_t case_id, const std::string& actor, const std::string& kind,
+                                   const std::string& what);
 
   [[nodiscard]] Result<std::shared_ptr<const sc::Chart>> Chart(const std::string& hash);
   [[nodiscard]] int64_t NowMs();

@@ -282,6 +282,18 @@ http::Response Api::SignIn(const http::Request& r) {
   auto result = p_.users.Authenticate(name, password, p_.now_ms(), p_.now_text());
   if (!result) return FromError(result.error());
   http::Response out;
+  // Sign-ins in the audit log: a known user's by name; an unknown name is
+  // not written (it may be a password typed in the wrong field).
+  auto known = p_.users.Find(name);
+  const bool is_user = known && *known;
+  const std::string outcome = result->user            ? "signed in to the web app"
+                              : result->locked_ms > 0 ? "sign-in refused: locked after wrong passwords"
+                                                      : "sign-in refused";
+  if (auto st = p_.engine.RecordAudit(0, is_user ? "person:" + name : "anonymous", "access",
+                                      is_user ? outcome : "sign-in refused: no such user");
+      !st) {
+    return FromError(st.error());
+  }
   if (!result->user) {
     if (result->locked_ms > 0) {
       const int64_t minutes = (result->locked_ms + 59999) / 60000;
@@ -312,6 +324,7 @@ http::Response Api::SignOut(const http::Request& r) {
     return JsonError(403, "csrf", "the request lacks this session's X-CSRF-Token; reload the page");
   }
   sessions_.Drop(token);
+  if (s) (void)p_.engine.RecordAudit(0, "person:" + s->user, "access", "signed out of the web app");
   http::Response out = Json(200, json::object{{"signed_out", true}});
   out.headers["set-cookie"] = SetCookie("", o_.secure_cookie, true);
   return out;
@@ -415,7 +428,7 @@ http::Response Api::ShowCase(const Caller& c, int64_t id) {
                                 {"status", l.status}, {"template", l.template_name}, {"created_at", l.created_at}});
     }
     o["letters"] = std::move(la);
-    if (auto st = p_.engine.RecordView(k.id, c.Actor(), "viewed the case's personal data"); !st) {
+    if (auto st = p_.engine.RecordAudit(k.id, c.Actor(), "view", "viewed the case's personal data"); !st) {
       return FromError(st.error());
     }
   }
@@ -467,7 +480,7 @@ http::Response Api::Letter(const Caller& c, int64_t id, const http::Request& r) 
   if (!letters) return FromError(letters.error());
   for (const auto& l : *letters) {
     if (l.copy != copy || (version != 0 && l.version != version)) continue;
-    if (auto st = p_.engine.RecordView(id, c.Actor(), "viewed letter version " + std::to_string(l.version) +
+    if (auto st = p_.engine.RecordAudit(id, c.Actor(), "view", "viewed letter version " + std::to_string(l.version) +
                                                           " copy " + std::to_string(l.copy));
         !st) {
       return FromError(st.error());
@@ -738,6 +751,12 @@ http::Response Api::Import(const Caller& c, const http::Request& r) {
     if (!n) return FromError(n.error().WithContext("the import is kept; applying its protection changes"));
     reached = *n;
   }
+  const std::string what = summary->import_id == 0
+                               ? "uploaded a register extract imported before (import " +
+                                     std::to_string(summary->files.front().already_imported_as) + ")"
+                               : "imported a register extract (import " + std::to_string(summary->import_id) + ": " +
+                                     std::to_string(summary->counts.records) + " records)";
+  if (auto st = p_.engine.RecordAudit(0, c.Actor(), "action", what); !st) return FromError(st.error());
   json::object changes;
   for (const auto& [k, v] : summary->changes) changes[k] = v;
   json::array issues;
@@ -778,7 +797,11 @@ http::Response Api::StartIntake(const Caller& c, const http::Request& r) {
     return JsonError(409, "conflict", "an intake is running; wait for it to finish");
   }
   if (p_.wake_worker) p_.wake_worker();
-  (void)c;
+  if (auto st = p_.engine.RecordAudit(0, c.Actor(), "action",
+                                      "started the intake for school year " + std::to_string(y->as_int64()));
+      !st) {
+    return FromError(st.error());
+  }
   return Json(202, json::object{{"started", true}, {"school_year", y->as_int64()}});
 }
 

@@ -344,6 +344,12 @@ TEST_F(WebCliTest, AnApprovalIsAppliedOnceAndReachesCompletedWithReceiptsAndTheA
   Reply audit = Call("GET", "/api/v1/audit", "", "r.jar");
   EXPECT_EQ(audit.status, 200);
   EXPECT_NE(audit.body.find("person:sek.a"), std::string::npos);
+  EXPECT_NE(audit.body.find("signed in to the web app"), std::string::npos);  // sign-ins are audited too
+  // A name that is no user is never written (it may be a password typed in the wrong field).
+  Call("POST", "/api/v1/session", json::serialize(json::object{{"name", "Hemmelig-passord-1"}, {"password", "x1234567890"}}));
+  Reply after = Call("GET", "/api/v1/audit", "", "r.jar");
+  EXPECT_EQ(after.body.find("Hemmelig-passord-1"), std::string::npos);
+  EXPECT_NE(after.body.find("sign-in refused: no such user"), std::string::npos);
   Reply as_auditor = Call("GET", "/api/v1/cases/" + std::to_string(id), "", "r.jar");
   EXPECT_EQ(as_auditor.status, 200);
   EXPECT_FALSE(as_auditor.Json().as_object().contains("child"));

@@ -2,7 +2,7 @@
 import { api } from './api.js';
 import { h, dateTime } from './dom.js';
 
-const KINDS = { event: 'Hendelse', transition: 'Overgang', effect: 'Utført', action: 'Handling', migrate: 'Ny versjon', view: 'Innsyn' };
+const KINDS = { event: 'Hendelse', transition: 'Overgang', effect: 'Utført', action: 'Handling', migrate: 'Ny versjon', view: 'Innsyn', access: 'Pålogging' };
 
 export async function auditPage(el, params) {
   const before = params.get('before') || '';
