@@ -1,16 +1,12 @@
 #include "connectors/archive/fiks_arkiv_client.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "connectors/files/durable_file.h"
 #include "connectors/http/multipart.h"
 #include "engine/app/kill_point.h"
 
@@ -44,34 +40,8 @@ bool SafeKey(const std::string& key) {
   });
 }
 
-// Writes and fsyncs one file.
-Status WriteSynced(const fs::path& p, const std::string& content) {
-  const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return Unavailable("cannot write " + p.string() + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = errno;
-      ::close(fd);
-      return Unavailable("cannot write " + p.string() + ": " + std::strerror(err));
-    }
-    done += static_cast<size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced) return Unavailable("cannot sync " + p.string());
-  return {};
-}
-
-void SyncDir(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    (void)::fsync(fd);
-    ::close(fd);
-  }
-}
+using files::SyncDir;
+using files::WriteSynced;
 
 Result<std::string> ReadAll(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

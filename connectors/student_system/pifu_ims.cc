@@ -1,17 +1,14 @@
 #include "connectors/student_system/pifu_ims.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <pugixml.hpp>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <sstream>
 
 #include <boost/json.hpp>
+
+#include "connectors/files/durable_file.h"
 
 namespace enrol::sis {
 namespace fs = std::filesystem;
@@ -68,25 +65,6 @@ void Membership(pugi::xml_node root, const std::string& source, const std::strin
   role.append_attribute("roletype") = "01";
   Text(role, "status", active ? "1" : "0");
   Text(role, "datetime", since);
-}
-
-Status WriteSynced(const fs::path& p, const std::string& content) {
-  const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return Unavailable("cannot write " + p.string() + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      return Unavailable("cannot write " + p.string());
-    }
-    done += static_cast<size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced) return Unavailable("cannot sync " + p.string());
-  return {};
 }
 
 }  // namespace
@@ -162,14 +140,10 @@ Result<json::object> PifuFolderClient::Enter(const app::RosterEnrolment& e, int6
   fs::create_directories(folder, ec);
   if (ec) return Unavailable("cannot make " + folder.string() + ": " + ec.message());
   const fs::path tmp = folder / ("." + name + ".tmp"), target = folder / name;
-  ENROL_RETURN_IF_ERROR(WriteSynced(tmp, BuildPifuDocument(e, settings_)));
+  ENROL_RETURN_IF_ERROR(files::WriteSynced(tmp, BuildPifuDocument(e, settings_)));
   fs::rename(tmp, target, ec);
   if (ec) return Unavailable("cannot rename " + tmp.string() + ": " + ec.message());
-  const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    (void)::fsync(dir);
-    ::close(dir);
-  }
+  files::SyncDir(folder);
   return json::object{{"protocol", "pifu-ims"},           {"file", name},
                       {"user_sourcedId", e.pupil.sourced_id}, {"school_sourcedId", e.school_id},
                       {"class_sourcedId", e.class_id},    {"status", e.ended ? "ended" : "active"}};
