@@ -292,6 +292,44 @@ TEST_F(WebCliTest, SqlInSearchIsJustTextAndTraversalFindsNoFile) {
   EXPECT_EQ(openapi.body.rfind("openapi: 3", 0), 0u);
 }
 
+TEST_F(WebCliTest, HostileBodiesAreRefusedWithWhatIsWrong) {
+  const std::string csrf = SignIn("sek.a", "a.jar");
+  const int64_t id = FirstCase("--school S01 --state awaiting_approval");
+  ASSERT_GT(id, 0);
+  const std::string path = "/api/v1/cases/" + std::to_string(id) + "/events";
+  const std::string deep = std::string(200, '[') + std::string(200, ']');
+  EXPECT_EQ(Call("POST", path, deep, "a.jar", csrf).status, 400);
+  EXPECT_EQ(Call("POST", path, "{\"event\": 5, \"request_id\": []}", "a.jar", csrf).status, 400);
+  EXPECT_EQ(Call("POST", path, "not json", "a.jar", csrf).status, 400);
+  Reply utf8 = Call("POST", path,
+                    "{\"event\":\"reject\",\"request_id\":\"bad-utf8-0001\",\"data\":{\"reason\":\"\xff\xfe\"}}",
+                    "a.jar", csrf);
+  EXPECT_EQ(utf8.status, 400) << utf8.body;
+  Reply control = Call("POST", path,
+                       json::serialize(json::object{{"event", "reject"}, {"request_id", "control-0001"},
+                                                    {"data", json::object{{"reason", std::string("a\x01b")}}}}),
+                       "a.jar", csrf);
+  EXPECT_EQ(control.status, 400) << control.body;
+  Reply extra = Call("POST", path,
+                     json::serialize(json::object{{"event", "approve"}, {"request_id", "extra-field-1"},
+                                                  {"data", json::object{{"school", "S02"}}}}),
+                     "a.jar", csrf);
+  EXPECT_EQ(extra.status, 400) << extra.body;  // approve takes no data
+  json::array many;
+  for (int i = 0; i < 2001; ++i) many.push_back(i + 1);
+  EXPECT_EQ(Call("POST", "/api/v1/cases/events",
+                 json::serialize(json::object{{"ids", many}, {"event", "approve"}, {"request_id", "too-many-01"}}),
+                 "a.jar", csrf).status, 400);
+  EXPECT_EQ(Call("POST", "/api/v1/cases/events",
+                 json::serialize(json::object{{"ids", json::array{"1"}}, {"event", "approve"}, {"request_id", "str-id-01"}}),
+                 "a.jar", csrf).status, 400);
+  EXPECT_EQ(Call("GET", "/api/v1/cases?grade=3", "", "a.jar").status, 400);
+  EXPECT_EQ(Call("GET", "/api/v1/cases?limit=100000", "", "a.jar").status, 400);
+  EXPECT_EQ(Call("GET", "/api/v1/cases/99999999999999999999999", "", "a.jar").status, 404);
+  auto shown = testing::OutputJson(testing::EnrolIn(*dir_, "--json case show " + std::to_string(id)));
+  EXPECT_EQ(shown.at("state").as_string(), "awaiting_approval");  // nothing applied
+}
+
 TEST_F(WebCliTest, AnOversizedBodyIs413) {
   Reply r = Call("POST", "/api/v1/session", std::string(2 * 1024 * 1024, 'x'));
   EXPECT_EQ(r.status, 413) << r.body.substr(0, 200);
