@@ -55,12 +55,14 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
   sqlite3_busy_timeout(db, 5000);
   std::unique_ptr<Database> d(new Database(db, path));
   // A file that is not SQLite fails here, on the first read.
-  // 16 KiB pages: bulk imports write a quarter of the pages (and syscalls)
-  // of the 4 KiB default. Takes effect only on a new, empty database.
+  // 4 KiB pages (SQLite's default; a new, empty database only): the worker
+  // commits each few outcomes, and every commit writes each page it touched
+  // to the WAL whole. 16 KiB pages made the import 10% faster but the worker
+  // write 2.4 times the bytes.
   auto st = read_only ? d->Exec("PRAGMA foreign_keys=ON; PRAGMA cache_size=-16000; PRAGMA temp_store=MEMORY;"
                                 "SELECT COUNT(*) FROM sqlite_master;")
                       : d->Exec(
-      "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=8000; PRAGMA journal_size_limit=67108864;"
+      "PRAGMA page_size=4096; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=8000; PRAGMA journal_size_limit=67108864;"
       "PRAGMA cache_size=-16000; PRAGMA temp_store=MEMORY;");
   if (!st) {
     return Fail(st.error().code,
