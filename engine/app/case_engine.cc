@@ -598,6 +598,26 @@ Result<std::vector<StuckCase>> CaseEngine::StuckCases() {
   return out;
 }
 
+Status CaseEngine::ProtectionAsOf(int64_t latest) {
+  // Protection changes only with an import: what is known holds until the next.
+  if (latest != protection_import_) {
+    protection_cache_.clear();
+    protection_import_ = latest;
+    protection_checked_ = false;
+  }
+  if (!protection_checked_ && latest > 0) {
+    ENROL_ASSIGN_OR_RETURN(protection_checked_, cases_.ProtectionChecked(latest));
+  }
+  return {};
+}
+
+Result<bool> CaseEngine::ProtectedNow(const CaseStore::CasePerson& p) {
+  // Once the newest import's changes have reached every open case, a case's
+  // own flag is its current protection; before, only the register knows.
+  if (protection_checked_) return p.protected_case;
+  return CaseIsProtected(p.person_id);
+}
+
 Result<bool> CaseEngine::CaseIsProtected(int64_t person_id) {
   if (auto it = protection_cache_.find(person_id); it != protection_cache_.end()) return it->second;
   ENROL_ASSIGN_OR_RETURN(bool prot, ChildOrGuardianProtected(persons_, person_id));
@@ -611,14 +631,16 @@ Result<int> CaseEngine::ApplyProtectionChanges(int64_t import_id) {
   ENROL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, cases_.ListCaseIds(f));
   protection_cache_.clear();
   int reached = 0;
+  bool all_reached = true;
   StoreTransaction tx(cases_);
   ENROL_RETURN_IF_ERROR(tx.Begin());
   for (int64_t id : ids) {
-    ENROL_ASSIGN_OR_RETURN(std::optional<int64_t> person, cases_.PersonOfCase(id));
+    ENROL_ASSIGN_OR_RETURN(std::optional<CaseStore::CasePerson> person, cases_.PersonOfCase(id));
     if (!person) continue;
-    ENROL_ASSIGN_OR_RETURN(bool now_protected, CaseIsProtected(*person));
+    ENROL_ASSIGN_OR_RETURN(bool now_protected, CaseIsProtected(person->person_id));
     if (!now_protected) continue;
     ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(id));
+    if (c && !c->damage.empty()) all_reached = false;  // its flag cannot be set: the worker asks the register
     if (!c || c->status != "active" || !c->damage.empty()) continue;
     const json::value* was = c->instance.contains("data") ? c->instance.at("data").as_object().if_contains("protected")
                                                           : nullptr;
@@ -634,8 +656,10 @@ Result<int> CaseEngine::ApplyProtectionChanges(int64_t import_id) {
     ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
     ++reached;
   }
+  if (all_reached) ENROL_RETURN_IF_ERROR(cases_.MarkProtectionChecked(import_id, reached, NowText()));
   ENROL_RETURN_IF_ERROR(tx.Commit());
   protection_cache_.clear();
+  protection_import_ = -1;  // read again, with this check
   return reached;
 }
 
@@ -734,10 +758,7 @@ Result<IntakeSummary> CaseEngine::Intake(int year, const std::vector<int>& grade
 
   // The worker below checks each job's case for a protected address; the
   // cohorts have read every child and guardian of this import already.
-  if (protection_import_ != latest) {
-    protection_cache_.clear();
-    protection_import_ = latest;
-  }
+  ENROL_RETURN_IF_ERROR(ProtectionAsOf(latest));
   for (const auto& report : reports) {
     auto guardian = [&](std::string_view id) -> const core::Person* {
       auto it = report->guardians.find(std::string(id));
@@ -818,13 +839,8 @@ Result<IntakeSummary> CaseEngine::Intake(int year, const std::vector<int>& grade
 
 Result<WorkerStats> CaseEngine::RunDue(int batch) {
   WorkerStats stats;
-  // Protection changes only with an import: the cache holds until the next.
-  ENROL_ASSIGN_OR_RETURN(std::vector<ImportInfo> imports, persons_.Imports());
-  const int64_t latest = imports.empty() ? 0 : imports.back().id;
-  if (latest != protection_import_) {
-    protection_cache_.clear();
-    protection_import_ = latest;
-  }
+  ENROL_ASSIGN_OR_RETURN(int64_t latest, persons_.LatestImport());
+  ENROL_RETURN_IF_ERROR(ProtectionAsOf(latest));
   auto st = FireTimers(batch, stats);
   if (st) st = RunJobs(batch, stats);
   if (!st) {
@@ -888,14 +904,31 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
     const RetryPolicy p = PolicyFor(type);
     lease_ms = std::max({lease_ms, p.lease_ms, 2 * p.timeout_ms});
   }
-  std::vector<JobRecord> claimed;
-  auto claim_more = [&](int64_t at) -> Result<size_t> {
-    StoreTransaction tx(cases_);
-    ENROL_RETURN_IF_ERROR(tx.Begin());
+  // The jobs this pass holds, each with its case's person as of the claim
+  // (a deque: outcomes on their way point into it while more are claimed).
+  struct Claimed {
+    JobRecord job;
+    std::optional<CaseStore::CasePerson> person;
+  };
+  std::deque<Claimed> claimed;
+  // Claims the next due jobs inside the caller's transaction.
+  auto claim = [&](int64_t at, std::vector<Claimed>& into) -> Status {
+    into.clear();
     ENROL_ASSIGN_OR_RETURN(std::vector<JobRecord> more,
                            cases_.ClaimJobs(worker_id_, at, at + lease_ms, std::min(batch, 64)));
+    for (JobRecord& j : more) {
+      ENROL_ASSIGN_OR_RETURN(std::optional<CaseStore::CasePerson> person, cases_.PersonOfCase(j.case_id));
+      into.push_back(Claimed{std::move(j), person});
+    }
+    return {};
+  };
+  auto claim_more = [&](int64_t at) -> Result<size_t> {
+    std::vector<Claimed> more;
+    StoreTransaction tx(cases_);
+    ENROL_RETURN_IF_ERROR(tx.Begin());
+    ENROL_RETURN_IF_ERROR(claim(at, more));
     ENROL_RETURN_IF_ERROR(tx.Commit());
-    for (JobRecord& j : more) claimed.push_back(std::move(j));
+    for (Claimed& c : more) claimed.push_back(std::move(c));
     return more.size();
   };
   ENROL_ASSIGN_OR_RETURN(size_t first, claim_more(now));
@@ -906,7 +939,7 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
     StoreTransaction tx(cases_);
     ENROL_RETURN_IF_ERROR(tx.Begin());
     for (; k < claimed.size(); ++k) {
-      ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> cur, cases_.FindJob(claimed[k].id));
+      ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> cur, cases_.FindJob(claimed[k].job.id));
       if (!cur || cur->lease_owner != worker_id_) continue;
       cur->lease_owner.clear();
       cur->lease_until = 0;
@@ -938,7 +971,7 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
     for (std::optional<InFlightCalls::Done> d = std::move(first); d; d = flying.Take(false)) {
       persons_flying.erase(persons_flying.find(person_of_call.at(d->index)));
       person_of_call.erase(d->index);
-      ready.push_back(Arrived{&claimed[d->index], std::move(d->outcome), false});
+      ready.push_back(Arrived{&claimed[d->index].job, std::move(d->outcome), false});
     }
     return RecordOutcomes(ready, stats);
   };
@@ -959,12 +992,12 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
   while (k < claimed.size()) {
     if (Status st = record_flown(false); !st) return fail(st);
     while (k < claimed.size() && arrived.size() < kWindow) {
-      const JobRecord& j = claimed[k];
+      const JobRecord& j = claimed[k].job;
+      const std::optional<CaseStore::CasePerson>& person = claimed[k].person;
       const RetryPolicy p = PolicyFor(j.type);
-      ENROL_ASSIGN_OR_RETURN(std::optional<int64_t> person, cases_.PersonOfCase(j.case_id));
       auto it = connectors_.find(j.type);
       const int most = it == connectors_.end() ? 1 : it->second->MaxInFlight();
-      const int64_t pupil = person.value_or(-j.case_id);
+      const int64_t pupil = person ? person->person_id : -j.case_id;
       if (most > 1) {
         // The in-process outcomes made so far commit first: a crash during
         // the calls that take their time does not lose them.
@@ -982,7 +1015,7 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
       ++k;
       bool prot = false;
       if (person) {
-        ENROL_ASSIGN_OR_RETURN(prot, CaseIsProtected(*person));
+        ENROL_ASSIGN_OR_RETURN(prot, ProtectedNow(*person));
       }
       // The effects the education office may order for a protected case:
       // filing its letter with the stricter screening, and entering the
@@ -1020,9 +1053,18 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
       if (!it->second->InProcess()) break;  // commit it before the next call
     }
     if (arrived.empty()) break;  // stopping, or the lease is too short for the next call
-    Status st = RecordOutcomes(arrived, stats);
+    // The last outcomes of those claimed: the next jobs are claimed in the
+    // same commit, up to `batch` in this pass.
+    std::vector<Claimed> next;
+    std::function<Status()> claim_next;
+    if (k == claimed.size() && flying.Running() == 0 && !(stop_ && *stop_) &&
+        claimed.size() < static_cast<size_t>(batch)) {
+      claim_next = [&] { return claim(NowMs(), next); };
+    }
+    Status st = RecordOutcomes(arrived, stats, claim_next);
     arrived.clear();
     if (!st) return fail(st);
+    for (Claimed& c : next) claimed.push_back(std::move(c));
   }
   if (k < claimed.size() || flying.Running() == 0 || (stop_ && *stop_)) break;
   // Calls are in flight: claim the next due jobs, so that the systems stay
@@ -1034,7 +1076,8 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
   return release_rest();
 }
 
-Status CaseEngine::RecordOutcomes(const std::vector<Arrived>& arrived, WorkerStats& stats) {
+Status CaseEngine::RecordOutcomes(const std::vector<Arrived>& arrived, WorkerStats& stats,
+                                  const std::function<Status()>& also) {
   for (int attempt = 0;; ++attempt) {  // the outcomes are not lost to a busy database
     std::optional<CaseBatch> batch;
     auto recorded = AllOrEachAlone<WorkerStats>(
@@ -1050,7 +1093,10 @@ Status CaseEngine::RecordOutcomes(const std::vector<Arrived>& arrived, WorkerSta
           }
           return one;
         },
-        [&](bool) { return batch ? batch->Flush() : Status{}; });
+        [&](bool) -> Status {
+          if (batch) ENROL_RETURN_IF_ERROR(batch->Flush());
+          return also ? also() : Status{};
+        });
     if (!recorded && IsBusy(recorded.error()) && attempt < 2) continue;
     if (!recorded) return tl::unexpected(recorded.error());
     for (size_t i = 0; i < arrived.size(); ++i) {

@@ -183,15 +183,22 @@ class CaseEngine {
     bool protected_case;
   };
   // Records outcomes in one transaction, for the jobs this worker still
-  // holds; an outcome that fails becomes an incident alone.
-  Status RecordOutcomes(const std::vector<Arrived>& arrived, WorkerStats& stats);
+  // holds; an outcome that fails becomes an incident alone. `also` runs in
+  // that transaction, after them.
+  Status RecordOutcomes(const std::vector<Arrived>& arrived, WorkerStats& stats,
+                        const std::function<Status()>& also = {});
   // Records one job's outcome inside the caller's transaction.
   Status RecordOutcome(const JobRecord& job, const JobOutcome& outcome, bool protected_case, CaseBatch& cases,
                        WorkerStats& stats);
   // The job (or timer) could not be applied to its case: an incident.
   Status RecordFailure(int64_t case_id, const JobRecord* job, const std::string& what, const Error& error,
                        WorkerStats& stats);
+  // The register's answer for a child and its guardians, cached per import.
   Result<bool> CaseIsProtected(int64_t person_id);
+  // Knows the newest import, and whether its protection check has been made.
+  Status ProtectionAsOf(int64_t latest_import);
+  // A case's protection now, before an effect.
+  Result<bool> ProtectedNow(const CaseStore::CasePerson& p);
   Status CarryOut(CaseRecord& c, const sc::StepOutcome& out, const std::string& actor);
   Result<int64_t> CreateCase(const CohortReport& report, const core::CohortEntry& entry,
                              int64_t person_key, int64_t seen_import);
@@ -212,6 +219,7 @@ class CaseEngine {
   const std::atomic<bool>* stop_ = nullptr;
   std::map<int64_t, bool> protection_cache_;  // person -> protected, as of import protection_import_
   int64_t protection_import_ = -1;
+  bool protection_checked_ = false;  // protection_import_'s changes reached every open case
   std::map<std::string, std::shared_ptr<const sc::Chart>> charts_;
   std::string current_;
 };

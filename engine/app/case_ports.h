@@ -180,8 +180,18 @@ class CaseStore {
   [[nodiscard]] virtual Status UpdateCase(const CaseRecord& c) = 0;
   [[nodiscard]] virtual Result<std::optional<CaseRecord>> FindCase(int64_t id) = 0;
   [[nodiscard]] virtual Result<std::optional<CaseRecord>> FindCaseByKey(const std::string& key) = 0;
-  // The person (child) of a case, without reading its instance.
-  [[nodiscard]] virtual Result<std::optional<int64_t>> PersonOfCase(int64_t case_id) = 0;
+  // The person (child) of a case and whether the case is of a protected
+  // address, without reading its instance.
+  struct CasePerson {
+    int64_t person_id = 0;
+    bool protected_case = false;
+  };
+  [[nodiscard]] virtual Result<std::optional<CasePerson>> PersonOfCase(int64_t case_id) = 0;
+  // An import whose protection changes have reached every open case: kept
+  // in the transaction that applied them (see 0008_protection_checks.sql).
+  [[nodiscard]] virtual Status MarkProtectionChecked(int64_t import_id, int cases_reached,
+                                                     const std::string& at) = 0;
+  [[nodiscard]] virtual Result<bool> ProtectionChecked(int64_t import_id) = 0;
   [[nodiscard]] virtual Result<std::vector<CaseRecord>> ListCases(const CaseFilter& f) = 0;
   // The ids only (no instance is read): for selecting cases to act on.
   [[nodiscard]] virtual Result<std::vector<int64_t>> ListCaseIds(const CaseFilter& f) = 0;

@@ -110,6 +110,8 @@ class PersonStore {
   // before every effect, which decides on what this returns.
   [[nodiscard]] virtual Result<std::vector<StoredPerson>> HouseholdWithGradering(int64_t child_key) = 0;
   [[nodiscard]] virtual Result<std::vector<ImportInfo>> Imports() = 0;
+  // The newest import's id, 0 before the first.
+  [[nodiscard]] virtual Result<int64_t> LatestImport() = 0;
   // Changes recorded for a person, newest import first: (import id, kind),
   // including "new" for the import that first brought the person.
   [[nodiscard]] virtual Result<std::vector<std::pair<int64_t, std::string>>> ChangesOf(

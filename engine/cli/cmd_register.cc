@@ -35,8 +35,10 @@ int RunImport(const GlobalOptions& g, Services& s, const ImportArgs& a) {
   if (!summary) return ReportError(summary.error());
   // A new protection (adressebeskyttelse) reaches the open cases now, not at
   // the next intake. Only where cases can exist (the engine is configured).
+  // After every import, also one without such changes: the check it records
+  // lets the worker trust each case's own flag until the next import.
   int protected_cases = 0;
-  if (summary->import_id != 0 && summary->changes.count("protection_changed")) {
+  if (summary->import_id != 0) {
     if (auto engine = s.Engine()) {
       auto reached = (*engine)->ApplyProtectionChanges(summary->import_id);
       if (!reached) return ReportError(reached.error().WithContext("the import is kept; applying its protection changes"));

@@ -746,7 +746,7 @@ http::Response Api::Import(const Caller& c, const http::Request& r) {
   auto summary = app::ImportExtracts({r.body_file}, options, *p_.opener, p_.persons, *p_.clock);
   if (!summary) return FromError(summary.error());
   int reached = 0;
-  if (summary->import_id != 0 && summary->changes.count("protection_changed")) {
+  if (summary->import_id != 0) {  // as on the command line: after every import
     auto n = p_.engine.ApplyProtectionChanges(summary->import_id);
     if (!n) return FromError(n.error().WithContext("the import is kept; applying its protection changes"));
     reached = *n;

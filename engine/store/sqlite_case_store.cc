@@ -199,14 +199,27 @@ Result<std::optional<app::CaseRecord>> SqliteCaseStore::FindCaseByKey(const std:
   return std::optional<app::CaseRecord>(std::move(list.front()));
 }
 
-Result<std::optional<int64_t>> SqliteCaseStore::PersonOfCase(int64_t case_id) {
-  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(person_of_case_, "SELECT person_id FROM cases WHERE id=?"));
+Result<std::optional<app::CaseStore::CasePerson>> SqliteCaseStore::PersonOfCase(int64_t case_id) {
+  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(person_of_case_, "SELECT person_id, protected FROM cases WHERE id=?"));
   q->Bind(1, case_id);
   ENROL_ASSIGN_OR_RETURN(bool row, q->Step());
-  std::optional<int64_t> out;
-  if (row) out = q->ColumnInt(0);
+  std::optional<CasePerson> out;
+  if (row) out = CasePerson{q->ColumnInt(0), q->ColumnInt(1) != 0};
   q->Reset();
   return out;
+}
+
+Status SqliteCaseStore::MarkProtectionChecked(int64_t import_id, int cases_reached, const std::string& at) {
+  if (!tx_) return FailedPrecondition("a protection check is marked inside the transaction that applied it");
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+      "INSERT OR REPLACE INTO protection_checks(import_id, cases_reached, checked_at) VALUES(?,?,?)"));
+  return q.Bind(1, import_id).Bind(2, cases_reached).Bind(3, at).Run();
+}
+
+Result<bool> SqliteCaseStore::ProtectionChecked(int64_t import_id) {
+  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare("SELECT 1 FROM protection_checks WHERE import_id=?"));
+  q.Bind(1, import_id);
+  return q.Step();
 }
 
 Result<Statement> SqliteCaseStore::FilterQuery(const std::string& columns, const app::CaseFilter& f) {

@@ -33,7 +33,9 @@ class SqliteCaseStore final : public app::CaseStore {
   Status UpdateCase(const app::CaseRecord& c) override;
   Result<std::optional<app::CaseRecord>> FindCase(int64_t id) override;
   Result<std::optional<app::CaseRecord>> FindCaseByKey(const std::string& key) override;
-  Result<std::optional<int64_t>> PersonOfCase(int64_t case_id) override;
+  Result<std::optional<CasePerson>> PersonOfCase(int64_t case_id) override;
+  Status MarkProtectionChecked(int64_t import_id, int cases_reached, const std::string& at) override;
+  Result<bool> ProtectionChecked(int64_t import_id) override;
   Result<std::vector<app::CaseRecord>> ListCases(const app::CaseFilter& f) override;
   Result<std::vector<int64_t>> ListCaseIds(const app::CaseFilter& f) override;
   Result<std::vector<std::tuple<std::string, std::string, int>>> CountCases(int school_year) override;

@@ -26,6 +26,7 @@ Result<std::unique_ptr<SqlitePersonStore>> SqlitePersonStore::Create(Database& d
       "  OR EXISTS (SELECT 1 FROM json_each(p.record, '$.db') d WHERE d.value->>'g' IS NOT NULL))"));
   ENROL_ASSIGN_OR_RETURN(s->change_, db.Prepare(
       "INSERT OR IGNORE INTO person_changes(import_id, person_id, kind) VALUES(?,?,?)"));
+  ENROL_ASSIGN_OR_RETURN(s->latest_import_, db.Prepare("SELECT coalesce(MAX(id), 0) FROM imports"));
   return s;
 }
 
@@ -212,6 +213,14 @@ Result<std::optional<app::StoredPerson>> SqlitePersonStore::FindByNin(std::strin
   auto p = FindOne(*by_nin_);
   by_nin_->Reset();
   return p;
+}
+
+Result<int64_t> SqlitePersonStore::LatestImport() {
+  latest_import_->Reset();
+  ENROL_ASSIGN_OR_RETURN(bool row, latest_import_->Step());
+  const int64_t id = row ? latest_import_->ColumnInt(0) : 0;
+  latest_import_->Reset();
+  return id;
 }
 
 Result<std::vector<app::ImportInfo>> SqlitePersonStore::Imports() {

@@ -33,6 +33,7 @@ class SqlitePersonStore final : public app::PersonStore {
   Result<std::optional<app::StoredPerson>> FindByKey(int64_t key) override;
   Result<std::optional<app::StoredPerson>> FindByNin(std::string_view nin) override;
   Result<std::vector<app::ImportInfo>> Imports() override;
+  Result<int64_t> LatestImport() override;
   Result<std::vector<std::pair<int64_t, std::string>>> ChangesOf(int64_t key) override;
 
   Result<std::vector<app::StoredPerson>> HouseholdWithGradering(int64_t child_key) override;
@@ -43,7 +44,7 @@ class SqlitePersonStore final : public app::PersonStore {
 
   Database& db_;
   std::optional<Transaction> tx_;
-  std::optional<Statement> find_nin_, insert_, update_, touch_, change_, by_nin_, by_key_, household_;
+  std::optional<Statement> find_nin_, insert_, update_, touch_, change_, by_nin_, by_key_, household_, latest_import_;
 };
 
 }  // namespace enrol::store

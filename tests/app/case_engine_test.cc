@@ -889,6 +889,50 @@ TEST_F(CaseEngineTest, AnImportedProtectionReachesTheOpenCaseAtOnce) {
   EXPECT_EQ(State(), "manual_handling");
 }
 
+// Once an import's protection changes have reached every open case (the
+// check is recorded), the worker reads each case's own flag before an
+// effect; an import not checked yet sends it to the register.
+TEST_F(CaseEngineTest, ACheckedImportLetsTheWorkerTrustTheCasesOwnFlag) {
+  sim::SimulatorOptions o;
+  o.fail_first_by_type = {{"dispatch", 1}, {"student_system", 1}, {"archive", 1}};
+  Open(o);
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ImportFamily("Storgata", 5, "v2.json");  // no change of protection
+  const int64_t latest = persons_->Imports()->back().id;
+  auto n = engine_->ApplyProtectionChanges(latest);
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(*n, 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM protection_checks WHERE import_id=" + std::to_string(latest)), 1);
+  ASSERT_TRUE(Person("approve", "r1"));  // each system fails its first call
+  // The register still says unprotected: only the case's flag says so.
+  ASSERT_TRUE(db_->Exec("UPDATE cases SET protected=1"));
+  clock_.Advance(std::chrono::minutes(11));
+  ASSERT_TRUE(engine_->RunUntilIdle());
+  for (const char* system : {"dispatch", "student_system", "archive"}) {
+    EXPECT_EQ(*simulators_->EffectCount(system), 0) << system;
+  }
+  EXPECT_EQ(State(), "manual_handling");
+}
+
+TEST_F(CaseEngineTest, AnImportNotCheckedYetSendsTheWorkerToTheRegister) {
+  sim::SimulatorOptions o;
+  o.fail_first_by_type = {{"dispatch", 1}, {"student_system", 1}, {"archive", 1}};
+  Open(o);
+  ImportFamily();
+  ASSERT_TRUE(engine_->ApplyProtectionChanges(persons_->Imports()->back().id));
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_TRUE(Person("approve", "r1"));
+  ImportProtected("v2.json", false, true);  // checked by no one yet: the case's flag is stale
+  EXPECT_EQ(Count("SELECT protected FROM cases"), 0);
+  clock_.Advance(std::chrono::minutes(11));
+  ASSERT_TRUE(engine_->RunUntilIdle());
+  for (const char* system : {"dispatch", "student_system", "archive"}) {
+    EXPECT_EQ(*simulators_->EffectCount(system), 0) << system;
+  }
+  EXPECT_EQ(State(), "manual_handling");
+}
+
 // ---- an audit log that shows tampering
 
 TEST_F(CaseEngineTest, AuditRowsCutOffTheEndAreFoundAgainstTheHead) {
