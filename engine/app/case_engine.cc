@@ -948,11 +948,9 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
     return tx.Commit();
   };
   // A system in this process (the simulators) answers at once: up to
-  // kWindow of its calls are made before their outcomes commit together, so
-  // a crash loses at most kWindow calls (and a commit per call would cost far
-  // more than the call). Any other system's outcome commits before the next
-  // call.
-  constexpr size_t kWindow = 16;
+  // kInProcessWindow of its calls are made before their outcomes commit
+  // together. Any other system's outcome commits before the next call.
+  constexpr size_t kWindow = kInProcessWindow;
   std::vector<Arrived> arrived;
   // A system that takes many calls at once gets them on threads of their
   // own; each outcome commits alone, as it arrives.
@@ -1116,13 +1114,17 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
                                  WorkerStats& stats) {
   const std::string at = NowText();
   const int64_t now = NowMs();
-  // Cancelled meanwhile, or the lease lapsed and another worker took it.
-  // While this worker holds it, the row is the one it claimed.
-  ENROL_ASSIGN_OR_RETURN(bool held, cases_.JobHeldBy(job.id, worker_id_));
-  if (!held) return {};
   std::optional<JobRecord> cur = job;
-  ENROL_ASSIGN_OR_RETURN(CaseRecord* c, cases.Get(cur->case_id));
-  if (!c) return Internal("job " + std::to_string(cur->id) + " has no case");
+  // The job's row is written first, and only while this worker holds it:
+  // cancelled meanwhile, or taken by another worker after the lease lapsed,
+  // the outcome is dropped with nothing written (and its case not read).
+  auto write_held = [&]() -> Result<CaseRecord*> {
+    ENROL_ASSIGN_OR_RETURN(bool held, cases_.UpdateHeldJob(*cur, worker_id_, at));
+    if (!held) return static_cast<CaseRecord*>(nullptr);
+    ENROL_ASSIGN_OR_RETURN(CaseRecord* c, cases.Get(cur->case_id));
+    if (!c) return Internal("job " + std::to_string(cur->id) + " has no case");
+    return c;
+  };
   cur->lease_owner.clear();
   cur->lease_until = 0;
   if (protected_case) {
@@ -1130,7 +1132,8 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
     // takes the case over.
     cur->status = "cancelled";
     cur->last_error = "not run: the child or a guardian has a protected address";
-    ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*cur, at));
+    ENROL_ASSIGN_OR_RETURN(CaseRecord* c, write_held());
+    if (!c) return {};
     ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
         AuditEntry{c->id, "engine", "effect", cur->invoke_id + " not run: the case has a protected address"}, at));
     sc::Event ev;
@@ -1144,7 +1147,8 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
   if (!o.ok && o.pending) {
     cur->next_ms = now + std::clamp<int64_t>(o.retry_after_ms, 100, 86400000);
     cur->last_error = o.error;
-    ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*cur, at));
+    ENROL_ASSIGN_OR_RETURN(CaseRecord* c, write_held());
+    if (!c) return {};
     stats.jobs_pending += 1;
     return {};
   }
@@ -1152,7 +1156,8 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
   if (o.ok) {
     cur->status = "done";
     cur->result = o.receipt;
-    ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*cur, at));
+    ENROL_ASSIGN_OR_RETURN(CaseRecord* c, write_held());
+    if (!c) return {};
     sc::Event ev{"done.invoke." + cur->invoke_id, o.receipt, cur->invoke_id, ""};
     ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "job/" + std::to_string(cur->id) + "/done", ev,
                                                 "connector:" + cur->type, false));
@@ -1166,7 +1171,8 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
   if (o.retryable && cur->attempts < p.attempts) {
     // Not before the system asked (Retry-After), nor later than a day.
     cur->next_ms = now + std::max(Backoff(p, cur->id, cur->attempts), std::min<int64_t>(o.retry_after_ms, 86400000));
-    ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*cur, at));
+    ENROL_ASSIGN_OR_RETURN(CaseRecord* c, write_held());
+    if (!c) return {};
     ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
         AuditEntry{c->id, "connector:" + cur->type, "effect",
                    "attempt " + std::to_string(cur->attempts) + " of " + cur->invoke_id + " failed: " + o.error +
@@ -1176,7 +1182,8 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
     return {};
   }
   cur->status = "incident";
-  ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*cur, at));
+  ENROL_ASSIGN_OR_RETURN(CaseRecord* c, write_held());
+    if (!c) return {};
   IncidentRecord inc;
   inc.job_id = cur->id;
   inc.case_id = c->id;

@@ -238,9 +238,11 @@ class CaseStore {
   [[nodiscard]] virtual Result<std::vector<JobRecord>> ClaimJobs(const std::string& owner, int64_t now_ms,
                                                                int64_t lease_until, int limit) = 0;
   [[nodiscard]] virtual Result<std::optional<JobRecord>> FindJob(int64_t id) = 0;
-  // Whether the job is still queued and leased to `owner` (not cancelled,
-  // not taken over by another worker after its lease lapsed).
-  [[nodiscard]] virtual Result<bool> JobHeldBy(int64_t id, const std::string& owner) = 0;
+  // UpdateJob, only while the job is still queued and leased to `owner` (not
+  // cancelled, not taken over by another worker after its lease lapsed):
+  // false, and nothing written, when it is not.
+  [[nodiscard]] virtual Result<bool> UpdateHeldJob(const JobRecord& j, const std::string& owner,
+                                                   const std::string& at) = 0;
   [[nodiscard]] virtual Result<std::optional<JobRecord>> FindJobByInvoke(int64_t case_id,
                                                                        const std::string& invoke_id) = 0;
   // The earliest time a queued job can be run (its due time, or when its

@@ -541,13 +541,15 @@ Result<std::optional<app::JobRecord>> SqliteCaseStore::FindJob(int64_t id) {
   return std::optional<app::JobRecord>(std::move(list.front()));
 }
 
-Result<bool> SqliteCaseStore::JobHeldBy(int64_t id, const std::string& owner) {
-  ENROL_ASSIGN_OR_RETURN(Statement* q,
-                         Cached(job_held_, "SELECT 1 FROM jobs WHERE id=? AND status='queued' AND lease_owner=?"));
-  q->Bind(1, id).Bind(2, owner);
-  auto row = q->Step();
-  q->Reset();
-  return row;
+Result<bool> SqliteCaseStore::UpdateHeldJob(const app::JobRecord& j, const std::string& owner,
+                                            const std::string& at) {
+  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(job_held_,
+      "UPDATE jobs SET status=?, attempts=?, next_ms=?, last_error=?, result=?, updated_at=?, lease_owner=?, "
+      "lease_until=? WHERE id=? AND status='queued' AND lease_owner=?"));
+  ENROL_RETURN_IF_ERROR(q->Bind(1, j.status).Bind(2, j.attempts).Bind(3, j.next_ms).Bind(4, j.last_error)
+                            .Bind(5, json::serialize(j.result)).Bind(6, at).Bind(7, j.lease_owner)
+                            .Bind(8, j.lease_until).Bind(9, j.id).Bind(10, owner).Run());
+  return db_.Changes() == 1;
 }
 
 Result<std::optional<app::JobRecord>> SqliteCaseStore::FindJobByInvoke(int64_t case_id,

@@ -56,7 +56,7 @@ class SqliteCaseStore final : public app::CaseStore {
   Result<int64_t> InsertJob(const app::JobRecord& j, const std::string& at) override;
   Status UpdateJob(const app::JobRecord& j, const std::string& at) override;
   Result<std::optional<app::JobRecord>> FindJob(int64_t id) override;
-  Result<bool> JobHeldBy(int64_t id, const std::string& owner) override;
+  Result<bool> UpdateHeldJob(const app::JobRecord& j, const std::string& owner, const std::string& at) override;
   Result<std::optional<app::JobRecord>> FindJobByInvoke(int64_t case_id, const std::string& invoke_id) override;
   Result<std::vector<app::JobRecord>> ClaimJobs(const std::string& owner, int64_t now_ms, int64_t lease_until,
                                                 int limit) override;

@@ -20,6 +20,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "engine/app/case_engine.h"
 #include "engine/store/sqlite.h"
 #include "tests/support/demo_config.h"
 
@@ -237,8 +238,8 @@ TEST_P(CrashTest, KilledAtRandomTheIntakeStillCompletesExactlyOnce) {
   // Calls per key against the attempts allowed: each key's first call fails
   // and its second succeeds; a further call is allowed only where a kill
   // fell between a call and the commit of its outcome: at most the calls in
-  // flight per kill (one over HTTP; up to 16 with the in-process
-  // simulators, which take calls in parallel).
+  // flight per kill (one over HTTP; up to the worker's window with the
+  // in-process simulators).
   int64_t extra_calls = 0;
   auto calls = (*sim_db)->Prepare("SELECT key, attempts FROM calls");
   ASSERT_TRUE(calls);
@@ -249,7 +250,7 @@ TEST_P(CrashTest, KilledAtRandomTheIntakeStillCompletesExactlyOnce) {
     extra_calls += std::max<int64_t>(0, calls->ColumnInt(1) - 2);
   }
   EXPECT_EQ(keys, 4 * cases);
-  EXPECT_LE(extra_calls, kills_ * (GetParam() ? 1 : 16)) << "more repeated calls than calls in flight: outcomes were lost";
+  EXPECT_LE(extra_calls, kills_ * static_cast<int64_t>(GetParam() ? 1 : app::CaseEngine::kInProcessWindow)) << "more repeated calls than calls in flight: outcomes were lost";
   // The engine's jobs match the simulators' effects one to one.
   EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM jobs WHERE status='done'"), 4 * cases);
 
@@ -295,7 +296,7 @@ TEST_P(CrashTest, KilledBetweenEveryCallAndItsCommitEachEffectHappensOnce) {
   EXPECT_EQ(Sql(sims, "SELECT COUNT(*) FROM effects"), systems * cases);
   EXPECT_EQ(Sql(sims, "SELECT COUNT(DISTINCT system || case_ref) FROM effects"), systems * cases);
   EXPECT_EQ(Sql(sims, "SELECT MIN(attempts) FROM calls"), 2);
-  EXPECT_LE(Sql(sims, "SELECT SUM(attempts - 2) FROM calls"), kills_ * (GetParam() ? 1 : 16));
+  EXPECT_LE(Sql(sims, "SELECT SUM(attempts - 2) FROM calls"), kills_ * static_cast<int64_t>(GetParam() ? 1 : app::CaseEngine::kInProcessWindow));
   if (!GetParam()) {
     // One rendering per case, however often the renderer's job was re-run.
     EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM (SELECT case_id FROM letters GROUP BY case_id HAVING "
