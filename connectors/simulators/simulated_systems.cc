@@ -85,7 +85,10 @@ Result<std::unique_ptr<SimulatedSystems>> SimulatedSystems::Open(const Simulator
   for (const char* type : {"letters", "dispatch", "post_status", "student_system", "archive"}) {
     s->connectors_[type] = std::make_unique<SystemConnector>(s.get(), type);
   }
-  if (options.db_path.empty()) return s;  // in memory: instant, nothing survives the process
+  if (options.db_path.empty()) {  // in memory: instant, nothing survives the process
+    s->impl_->keys.reserve(1 << 17);  // a school year's calls without rehashing
+    return s;
+  }
   ENROL_ASSIGN_OR_RETURN(s->impl_->db, store::Database::Open(options.db_path));
   // Not in exclusive locking mode: a worker and an approval (two processes)
   // both use the simulators at once.
@@ -120,13 +123,15 @@ app::JobOutcome SimulatedSystems::Execute(const std::string& type, const app::Jo
   const std::string sha = core::Sha256Hex(json::serialize(r.params));
   std::string case_ref;
   if (const auto* c = r.params.if_contains("case_ref"); c && c->is_string()) case_ref = std::string(c->get_string());
-  const std::string changed = type + " (simulated): the request for key " + r.idempotency_key +
-                              " differs from its first attempt (HTTP 422)";
+  auto changed = [&] {
+    return type + " (simulated): the request for key " + r.idempotency_key +
+           " differs from its first attempt (HTTP 422)";
+  };
   if (!impl_->db) {
     Impl::Entry& e = impl_->keys[Impl::Key{type, r.idempotency_key}];
     const int64_t n = ++e.calls;
     if (e.request_sha.empty()) e.request_sha = sha;
-    if (e.request_sha != sha) return fail(changed, false);
+    if (e.request_sha != sha) return fail(changed(), false);
     if (opts.fail_always || n <= fail_first_n) return fail(type + " (simulated) is unavailable (HTTP 503)");
     if (e.receipt.is_null()) {
       e.receipt = Receipt(type, r, ++impl_->serial);
@@ -149,7 +154,7 @@ app::JobOutcome SimulatedSystems::Execute(const std::string& type, const app::Jo
   calls->Reset();
   if (first_sha != sha) {
     (void)tx->Commit();
-    return fail(changed, false);
+    return fail(changed(), false);
   }
   if (opts.fail_always || attempts <= fail_first_n) {
     (void)tx->Commit();

@@ -235,7 +235,15 @@ CaseEngine::CaseEngine(CaseStore& cases, PersonStore& persons, Clock& clock, IdG
 int64_t CaseEngine::NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count();
 }
-std::string CaseEngine::NowText() { return FormatUtc(clock_.Now()); }
+std::string CaseEngine::NowText() {
+  // Whole seconds: formatted once per second, not once per row.
+  const std::time_t s = std::chrono::system_clock::to_time_t(clock_.Now());
+  if (s != now_text_second_) {
+    now_text_ = FormatUtc(std::chrono::system_clock::from_time_t(s));
+    now_text_second_ = s;
+  }
+  return now_text_;
+}
 
 std::vector<std::string> CaseEngine::InvokeTypes() const {
   std::vector<std::string> out;

@@ -8,6 +8,7 @@
 // key makes its effect happen once.
 
 #include <atomic>
+#include <ctime>
 #include <functional>
 #include <map>
 #include <memory>
@@ -227,7 +228,9 @@ class CaseEngine {
   const std::atomic<bool>* stop_ = nullptr;
   std::map<int64_t, bool> protection_cache_;  // person -> protected, as of import protection_import_
   int64_t protection_import_ = -1;
-  bool protection_checked_ = false;  // protection_import_'s changes reached every open case
+  bool protection_checked_ = false;
+  std::string now_text_;  // NowText() of second now_text_second_
+  std::time_t now_text_second_ = -1;  // protection_import_'s changes reached every open case
   std::map<std::string, std::shared_ptr<const sc::Chart>> charts_;
   std::string current_;
 };
