@@ -1069,8 +1069,10 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
     }
     Status st = RecordOutcomes(arrived, stats, claim_next);
     arrived.clear();
-    if (!st) return fail(st);
+    // Held even if a later step failed, so that `fail` releases them (one
+    // rolled back is not this worker's, and release_rest leaves it).
     for (Claimed& c : next) claimed.push_back(std::move(c));
+    if (!st) return fail(st);
   }
   if (k < claimed.size() || flying.Running() == 0 || (stop_ && *stop_)) break;
   // Calls are in flight: claim the next due jobs, so that the systems stay
