@@ -155,6 +155,20 @@ class CaseEngineTest : public ::testing::Test {
     }
   }
 
+  // Dispatch, student system and archive each fail their first call, so
+  // that an approved case waits for a retry.
+  void OpenWithEachSystemFailingOnce() {
+    sim::SimulatorOptions o;
+    o.fail_first_by_type = {{"dispatch", 1}, {"student_system", 1}, {"archive", 1}};
+    Open(o);
+  }
+
+  void ExpectNoEffectMade() {
+    for (const char* system : {"dispatch", "student_system", "archive"}) {
+      EXPECT_EQ(*simulators_->EffectCount(system), 0) << system;
+    }
+  }
+
   int64_t Count(const std::string& sql) {
     auto q = db_->Prepare(sql);
     EXPECT_TRUE(q) << q.error().message;
@@ -839,9 +853,7 @@ TEST_F(CaseEngineTest, AnOldTimerFiringDoesNotDeleteOneSetAgain) {
 // ---- protection reaches every effect
 
 TEST_F(CaseEngineTest, ProtectionSetBetweenApprovalAndDispatchStopsEveryEffect) {
-  sim::SimulatorOptions o;
-  o.fail_first_by_type = {{"dispatch", 1}, {"student_system", 1}, {"archive", 1}};
-  Open(o);
+  OpenWithEachSystemFailingOnce();
   ImportFamily();
   ASSERT_TRUE(engine_->Intake(2026, {1}));
   ASSERT_TRUE(Person("approve", "r1"));
@@ -850,9 +862,7 @@ TEST_F(CaseEngineTest, ProtectionSetBetweenApprovalAndDispatchStopsEveryEffect) 
   ASSERT_TRUE(engine_->RunUntilIdle());
   EXPECT_EQ(State(), "manual_handling");
   EXPECT_EQ(TheCase().instance.at("data").at("protected"), json::value(true));
-  for (const char* system : {"dispatch", "student_system", "archive"}) {
-    EXPECT_EQ(*simulators_->EffectCount(system), 0) << system;
-  }
+  ExpectNoEffectMade();
   EXPECT_EQ(Count("SELECT COUNT(*) FROM audit WHERE detail LIKE '%not run: the case has a protected address%'"), 1);
 }
 
@@ -893,9 +903,7 @@ TEST_F(CaseEngineTest, AnImportedProtectionReachesTheOpenCaseAtOnce) {
 // check is recorded), the worker reads each case's own flag before an
 // effect; an import not checked yet sends it to the register.
 TEST_F(CaseEngineTest, ACheckedImportLetsTheWorkerTrustTheCasesOwnFlag) {
-  sim::SimulatorOptions o;
-  o.fail_first_by_type = {{"dispatch", 1}, {"student_system", 1}, {"archive", 1}};
-  Open(o);
+  OpenWithEachSystemFailingOnce();
   ImportFamily();
   ASSERT_TRUE(engine_->Intake(2026, {1}));
   ImportFamily("Storgata", 5, "v2.json");  // no change of protection
@@ -909,16 +917,12 @@ TEST_F(CaseEngineTest, ACheckedImportLetsTheWorkerTrustTheCasesOwnFlag) {
   ASSERT_TRUE(db_->Exec("UPDATE cases SET protected=1"));
   clock_.Advance(std::chrono::minutes(11));
   ASSERT_TRUE(engine_->RunUntilIdle());
-  for (const char* system : {"dispatch", "student_system", "archive"}) {
-    EXPECT_EQ(*simulators_->EffectCount(system), 0) << system;
-  }
+  ExpectNoEffectMade();
   EXPECT_EQ(State(), "manual_handling");
 }
 
 TEST_F(CaseEngineTest, AnImportNotCheckedYetSendsTheWorkerToTheRegister) {
-  sim::SimulatorOptions o;
-  o.fail_first_by_type = {{"dispatch", 1}, {"student_system", 1}, {"archive", 1}};
-  Open(o);
+  OpenWithEachSystemFailingOnce();
   ImportFamily();
   ASSERT_TRUE(engine_->ApplyProtectionChanges(persons_->Imports()->back().id));
   ASSERT_TRUE(engine_->Intake(2026, {1}));
@@ -927,9 +931,7 @@ TEST_F(CaseEngineTest, AnImportNotCheckedYetSendsTheWorkerToTheRegister) {
   EXPECT_EQ(Count("SELECT protected FROM cases"), 0);
   clock_.Advance(std::chrono::minutes(11));
   ASSERT_TRUE(engine_->RunUntilIdle());
-  for (const char* system : {"dispatch", "student_system", "archive"}) {
-    EXPECT_EQ(*simulators_->EffectCount(system), 0) << system;
-  }
+  ExpectNoEffectMade();
   EXPECT_EQ(State(), "manual_handling");
 }
 
