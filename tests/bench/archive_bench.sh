@@ -25,14 +25,10 @@ url=$(grep -o 'http://[^ ]*/noark5v5/' sim.out)
 base="${url%/noark5v5/}"
 python3 - "$root/config/demo/municipality.json" config.json "$root" "$url" "$in_flight" <<'PY'
 import json, sys
-cfg = json.load(open(sys.argv[1]))
 root = sys.argv[3]
-cfg["address_table"] = root + "/config/demo/addresses.csv"
-cfg["workflow"]["definition"] = root + "/workflows/enrolment.scxml"
-cfg["letters"]["templates"] = root + "/workflows/letters"
-for k in list(cfg["extract_generator"]["shares"]):  # no manual cases: every letter is approved
-    if k not in ("one_guardian", "guardians_apart", "twins", "shared_residence", "with_history"):
-        cfg["extract_generator"]["shares"][k] = 0
+sys.path.insert(0, root + "/tests/bench")
+from bench_config import demo_config
+cfg = demo_config(root)  # no manual cases: every letter is approved
 c = cfg["connectors"]
 c["simulator_db"] = ""
 c.pop("dispatch", None)        # the generic simulators: instant, so the archive is what is measured

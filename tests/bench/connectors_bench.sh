@@ -37,15 +37,11 @@ sis_url=$(start sis sis)
 post_url=$(start post post --undeliverable-share 0 --status-step-ms 60)
 python3 - "$root/config/demo/municipality.json" config.json "$root" "$archive_url" "$sis_url" "$post_url" "$in_flight" <<'PY'
 import json, sys
-cfg = json.load(open(sys.argv[1]))
 root = sys.argv[3]
-cfg["address_table"] = root + "/config/demo/addresses.csv"
-cfg["workflow"]["definition"] = root + "/workflows/enrolment.scxml"
-cfg["letters"]["templates"] = root + "/workflows/letters"
+sys.path.insert(0, root + "/tests/bench")
+from bench_config import demo_config
+cfg = demo_config(root)  # no manual cases: every letter is approved
 cfg["workflow"]["post_poll_after"] = "PT0.2S"
-for k in list(cfg["extract_generator"]["shares"]):  # no manual cases: every letter is approved
-    if k not in ("one_guardian", "guardians_apart", "twins", "shared_residence", "with_history"):
-        cfg["extract_generator"]["shares"][k] = 0
 c = cfg["connectors"]
 c["simulator_db"] = ""
 for system, url in (("archive", sys.argv[4]), ("student_system", sys.argv[5]), ("dispatch", sys.argv[6])):

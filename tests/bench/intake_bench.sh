@@ -18,15 +18,12 @@ enrol="${ENROL_BINARY:-$root/build/enrol}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 # The demo municipality with no manual cases, so that every case can complete.
-python3 - "$root/config/demo/municipality.json" "$work/config.json" "$root" <<'PY'
+python3 - "$root" "$work/config.json" <<'PY'
 import json, sys
-cfg = json.load(open(sys.argv[1]))
-cfg["address_table"] = sys.argv[3] + "/config/demo/addresses.csv"
-cfg["workflow"]["definition"] = sys.argv[3] + "/workflows/enrolment.scxml"
+sys.path.insert(0, sys.argv[1] + "/tests/bench")
+from bench_config import demo_config
+cfg = demo_config(sys.argv[1])
 cfg["connectors"] = {"mode": "simulator", "simulator_db": ""}  # instant, in memory
-for k in list(cfg["extract_generator"]["shares"]):
-    if k not in ("one_guardian", "guardians_apart", "twins", "shared_residence", "with_history"):
-        cfg["extract_generator"]["shares"][k] = 0
 json.dump(cfg, open(sys.argv[2], "w"))
 PY
 export ENROL_CONFIG="$work/config.json"

@@ -18,11 +18,11 @@ work="$(mktemp -d)"
 trap 'kill $(cat "$work/serve.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 # The demo municipality; letters and the other systems by the instant
 # in-memory simulators (the inbox is what this measures, not the intake).
-python3 - "$root/config/demo/municipality.json" "$work/config.json" "$root" <<'PY'
+python3 - "$root" "$work/config.json" <<'PY'
 import json, sys
-cfg = json.load(open(sys.argv[1]))
-cfg["address_table"] = sys.argv[3] + "/config/demo/addresses.csv"
-cfg["workflow"]["definition"] = sys.argv[3] + "/workflows/enrolment.scxml"
+sys.path.insert(0, sys.argv[1] + "/tests/bench")
+from bench_config import demo_config
+cfg = demo_config(sys.argv[1], completable=False)
 cfg["connectors"] = {"mode": "simulator", "simulator_db": ""}
 json.dump(cfg, open(sys.argv[2], "w"))
 PY
