@@ -626,6 +626,15 @@ Result<bool> CaseEngine::ProtectedNow(const CaseStore::CasePerson& p) {
   return CaseIsProtected(p.person_id);
 }
 
+Result<std::optional<bool>> CaseEngine::ScreenBeforeEffect(const JobRecord& j) {
+  ENROL_ASSIGN_OR_RETURN(int64_t latest, persons_.LatestImport());
+  ENROL_RETURN_IF_ERROR(ProtectionAsOf(latest));
+  ENROL_ASSIGN_OR_RETURN(std::optional<CaseStore::CasePerson> person, cases_.HeldJobCase(j.id, worker_id_));
+  if (!person) return std::optional<bool>();
+  ENROL_ASSIGN_OR_RETURN(bool prot, ProtectedNow(*person));
+  return std::optional<bool>(prot);
+}
+
 Result<bool> CaseEngine::CaseIsProtected(int64_t person_id) {
   if (auto it = protection_cache_.find(person_id); it != protection_cache_.end()) return it->second;
   ENROL_ASSIGN_OR_RETURN(bool prot, ChildOrGuardianProtected(persons_, person_id));
@@ -634,14 +643,17 @@ Result<bool> CaseEngine::CaseIsProtected(int64_t person_id) {
 }
 
 Result<int> CaseEngine::ApplyProtectionChanges(int64_t import_id) {
-  CaseFilter f;
-  f.status = "active";
-  ENROL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, cases_.ListCaseIds(f));
   protection_cache_.clear();
   int reached = 0;
   bool all_reached = true;
+  // Listed inside the transaction that marks the import checked: no case
+  // can be created in between and missed.
   StoreTransaction tx(cases_);
   ENROL_RETURN_IF_ERROR(tx.Begin());
+  CaseFilter f;
+  f.status = "active";
+  ENROL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, cases_.ListCaseIds(f));
+  TestPoint("protection_changes.listed");
   for (int64_t id : ids) {
     ENROL_ASSIGN_OR_RETURN(std::optional<CaseStore::CasePerson> person, cases_.PersonOfCase(id));
     if (!person) continue;
@@ -687,14 +699,23 @@ json::object CaseEngine::CaseData(const CohortReport& report, const core::Cohort
   d["rule"] = e.placement ? std::string(core::PlacementRuleCode(e.placement->rule)) : "manual";
   d["needs_manual"] = e.outcome == core::Outcome::kManual;
   d["manual_reasons"] = reasons;
-  d["protected"] = core::IsProtected(e.child->EffectiveProtection());
+  // The one rule (protection.h): the child or any guardian.
+  d["protected"] = ChildOrGuardianProtected(*e.child, [&report](std::string_view id) -> const core::Person* {
+    auto it = report.guardians.find(std::string(id));
+    return it == report.guardians.end() ? nullptr : &it->second.person;
+  });
   return d;
 }
 
 Result<int64_t> CaseEngine::CreateCase(const CohortReport& report, const core::CohortEntry& e,
-                                       int64_t person_key, int64_t seen_import) {
+                                       int64_t person_key, int64_t seen_import, bool register_newer) {
   ENROL_ASSIGN_OR_RETURN(std::shared_ptr<const sc::Chart> chart, Chart(current_));
-  const json::object data = CaseData(report, e, person_key);
+  json::object data = CaseData(report, e, person_key);
+  if (register_newer) {
+    // Imported since the cohort was read: the register as it is now decides.
+    ENROL_ASSIGN_OR_RETURN(bool now_protected, ChildOrGuardianProtected(persons_, person_key));
+    data["protected"] = now_protected;
+  }
   sc::Interpreter interp(chart);
   sc::Instance inst;
   sc::StepOutcome out = interp.Start(inst, data, &settings_.workflow_config);
@@ -777,6 +798,7 @@ Result<IntakeSummary> CaseEngine::Intake(int year, const std::vector<int>& grade
     }
   }
 
+  TestPoint("intake.cohorts_built");
   int done = 0;
   constexpr int kBatch = 500;
   for (const auto& report : reports) {
@@ -784,6 +806,10 @@ Result<IntakeSummary> CaseEngine::Intake(int year, const std::vector<int>& grade
       StoreTransaction tx(cases_);
       ENROL_RETURN_IF_ERROR(tx.Begin());
       auto batch = [&]() -> Status {
+        // Read in this transaction: a newer import since the cohorts were
+        // read (another process's) decides each new case's protection.
+        ENROL_ASSIGN_OR_RETURN(int64_t newest, persons_.LatestImport());
+        const bool register_newer = newest != latest;
         const size_t end = std::min(report->entries.size(), start + kBatch);
         for (size_t i = start; i < end; ++i) {
           const core::CohortEntry& e = report->entries[i];
@@ -792,7 +818,7 @@ Result<IntakeSummary> CaseEngine::Intake(int year, const std::vector<int>& grade
           ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> existing, cases_.FindCaseByKey(key));
           if (!existing) {
             if (e.outcome == core::Outcome::kLetter || e.outcome == core::Outcome::kManual) {
-              ENROL_ASSIGN_OR_RETURN(int64_t id, CreateCase(*report, e, person_key, latest));
+              ENROL_ASSIGN_OR_RETURN(int64_t id, CreateCase(*report, e, person_key, latest, register_newer));
               (void)id;
               ++summary.created;
             }
@@ -905,6 +931,7 @@ Status CaseEngine::FireTimers(int batch, WorkerStats& stats) {
 
 Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
   const int64_t now = NowMs();
+  const int64_t pass_start = now;
   // The lease covers the slowest system's timeout twice over, or a job of
   // that system would never start inside it.
   int64_t lease_ms = PolicyFor("").lease_ms;
@@ -1019,10 +1046,12 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
       // A call must end inside the lease, or another worker may start it too.
       if ((stop_ && *stop_) || NowMs() + p.timeout_ms > j.lease_until) break;
       ++k;
-      bool prot = false;
-      if (person) {
-        ENROL_ASSIGN_OR_RETURN(prot, ProtectedNow(*person));
-      }
+      // The family is screened now, immediately before the call begins, as
+      // the register and the case stand (not as they stood at the claim).
+      auto screened = ScreenBeforeEffect(j);
+      if (!screened) return fail(tl::unexpected(screened.error()));
+      if (!*screened) continue;  // cancelled or taken over since the claim: not called
+      bool prot = **screened;
       // The effects the education office may order for a protected case:
       // filing its letter with the stricter screening, and entering the
       // pupil in the student system (neither carries an address).
@@ -1064,7 +1093,7 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
     std::vector<Claimed> next;
     std::function<Status()> claim_next;
     if (k == claimed.size() && flying.Running() == 0 && !(stop_ && *stop_) &&
-        claimed.size() < static_cast<size_t>(batch)) {
+        claimed.size() < static_cast<size_t>(batch) && NowMs() - pass_start < kPassBudgetMs) {
       claim_next = [&] { return claim(NowMs(), next); };
     }
     Status st = RecordOutcomes(arrived, stats, claim_next);
@@ -1075,6 +1104,9 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
     if (!st) return fail(st);
   }
   if (k < claimed.size() || flying.Running() == 0 || (stop_ && *stop_)) break;
+  // A pass ends within its budget (the calls in flight still answer), so
+  // that timers and the next claims are not held back behind a busy system.
+  if (NowMs() - pass_start >= kPassBudgetMs) break;
   // Calls are in flight: claim the next due jobs, so that the systems stay
   // busy while those answer (a busy database just ends this pass).
   auto more = claim_more(NowMs());
@@ -1267,23 +1299,55 @@ Result<std::optional<int64_t>> CaseEngine::NextDueIn() {
 
 namespace {
 
+// Acts on each listed incident in a transaction of its own, having read it
+// again inside that transaction: one resolved meanwhile (by another person,
+// or by an event that cancelled its work) is left alone, and one that the
+// action does not fit is reported without stopping the others.
 template <typename Fn>
-Result<int> EachIncident(CaseStore& cases, const IncidentFilter& f, Fn fn) {
+Result<IncidentActions> EachIncident(CaseStore& cases, const IncidentFilter& f, Fn fn) {
   ENROL_ASSIGN_OR_RETURN(std::vector<IncidentRecord> list, cases.ListIncidents(f));
-  int n = 0;
-  for (const IncidentRecord& i : list) {
+  TestPoint("incidents.listed");
+  IncidentActions out;
+  for (const IncidentRecord& listed : list) {
     StoreTransaction tx(cases);
     ENROL_RETURN_IF_ERROR(tx.Begin());
-    ENROL_RETURN_IF_ERROR(fn(i));
+    IncidentFilter one;
+    one.ids = {listed.id};
+    one.open_only = true;
+    ENROL_ASSIGN_OR_RETURN(std::vector<IncidentRecord> now, cases.ListIncidents(one));
+    if (now.empty()) {
+      out.refused.push_back("incident " + std::to_string(listed.id) + " is no longer open; nothing was done");
+      continue;
+    }
+    Status st = fn(now.front());
+    if (!st) {
+      const ErrorCode code = st.error().code;
+      if (code != ErrorCode::kFailedPrecondition && code != ErrorCode::kInvalidArgument) {
+        return tl::unexpected(st.error());
+      }
+      out.refused.push_back(st.error().message);
+      continue;  // rolled back: this one alone
+    }
     ENROL_RETURN_IF_ERROR(tx.Commit());
-    ++n;
+    ++out.done;
   }
-  return n;
+  return out;
+}
+
+// The incident's job, which must still wait on the incident.
+Result<JobRecord> IncidentJob(CaseStore& cases, const IncidentRecord& i) {
+  ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> j, cases.FindJob(i.job_id));
+  if (!j) return Internal("incident " + std::to_string(i.id) + " has no job");
+  if (j->status != "incident") {
+    return FailedPrecondition("incident " + std::to_string(i.id) + ": its work is " + j->status +
+                              " now; nothing was done");
+  }
+  return *j;
 }
 
 }  // namespace
 
-Result<int> CaseEngine::RetryIncidents(const IncidentFilter& f, const std::string& actor) {
+Result<IncidentActions> CaseEngine::RetryIncidents(const IncidentFilter& f, const std::string& actor) {
   return EachIncident(cases_, f, [&](const IncidentRecord& i) -> Status {
     const std::string at = NowText();
     if (!i.job_id) {
@@ -1291,14 +1355,13 @@ Result<int> CaseEngine::RetryIncidents(const IncidentFilter& f, const std::strin
                                 "), not a job's: there is nothing to run again; repair the case, then skip or "
                                 "cancel the incident");
     }
-    ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> j, cases_.FindJob(i.job_id));
-    if (!j) return Internal("incident " + std::to_string(i.id) + " has no job");
-    j->status = "queued";
-    j->attempts = 0;
-    j->next_ms = NowMs();
-    j->lease_owner.clear();
-    j->lease_until = 0;
-    ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*j, at));
+    ENROL_ASSIGN_OR_RETURN(JobRecord j, IncidentJob(cases_, i));
+    j.status = "queued";
+    j.attempts = 0;
+    j.next_ms = NowMs();
+    j.lease_owner.clear();
+    j.lease_until = 0;
+    ENROL_RETURN_IF_ERROR(cases_.UpdateJob(j, at));
     ENROL_RETURN_IF_ERROR(cases_.ResolveIncident(i.id, "retried", actor, at));
     return cases_.AppendAudit(AuditEntry{i.case_id, actor, "action", "incident " + std::to_string(i.id) + " retried"}, at);
   });
@@ -1308,35 +1371,40 @@ Status CaseEngine::EndIncident(const IncidentRecord& i, const std::string& actor
                                bool skip) {
   const std::string at = NowText();
   const std::string how = skip ? "skipped" : "cancelled";
+  std::optional<JobRecord> job;
+  if (i.job_id) {
+    ENROL_ASSIGN_OR_RETURN(job, IncidentJob(cases_, i));
+  }
   ENROL_RETURN_IF_ERROR(cases_.ResolveIncident(i.id, how, actor + ": " + reason, at));
   ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
       AuditEntry{i.case_id, actor, "action", "incident " + std::to_string(i.id) + " " + how + ": " + reason}, at));
-  if (!i.job_id) return {};  // the case's own incident: closing it is all
-  ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> j, cases_.FindJob(i.job_id));
-  if (!j) return Internal("incident " + std::to_string(i.id) + " has no job");
-  j->status = skip ? "done" : "cancelled";
-  j->lease_owner.clear();
-  j->lease_until = 0;
-  if (skip) j->result = json::object{{"skipped", true}, {"reason", reason}};
-  ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*j, at));
+  if (!job) return {};  // the case's own incident: closing it is all
+  JobRecord& j = *job;
+  j.status = skip ? "done" : "cancelled";
+  j.lease_owner.clear();
+  j.lease_until = 0;
+  if (skip) j.result = json::object{{"skipped", true}, {"reason", reason}};
+  ENROL_RETURN_IF_ERROR(cases_.UpdateJob(j, at));
   ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(i.case_id));
   if (!c) return {};
   // Skipped work counts as done; cancelled work fails the invoke. What each
   // means for the case is the workflow's to say (workflows/enrolment.scxml).
-  const sc::Event ev = skip ? sc::Event{"done.invoke." + j->invoke_id, j->result, j->invoke_id, ""}
+  const sc::Event ev = skip ? sc::Event{"done.invoke." + j.invoke_id, j.result, j.invoke_id, ""}
                             : sc::Event{"error.communication", json::object{{"reason", reason}, {"error", i.error},
-                                                                            {"invoke", j->invoke_id}},
-                                        j->invoke_id, ""};
+                                                                            {"invoke", j.invoke_id}},
+                                        j.invoke_id, ""};
   ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "incident/" + std::to_string(i.id) + "/" + how, ev, actor, false));
   if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
   return {};
 }
 
-Result<int> CaseEngine::SkipIncidents(const IncidentFilter& f, const std::string& actor, const std::string& reason) {
+Result<IncidentActions> CaseEngine::SkipIncidents(const IncidentFilter& f, const std::string& actor,
+                                                  const std::string& reason) {
   return EachIncident(cases_, f, [&](const IncidentRecord& i) { return EndIncident(i, actor, reason, true); });
 }
 
-Result<int> CaseEngine::CancelIncidents(const IncidentFilter& f, const std::string& actor, const std::string& reason) {
+Result<IncidentActions> CaseEngine::CancelIncidents(const IncidentFilter& f, const std::string& actor,
+                                                    const std::string& reason) {
   return EachIncident(cases_, f, [&](const IncidentRecord& i) { return EndIncident(i, actor, reason, false); });
 }
 

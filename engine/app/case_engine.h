@@ -73,6 +73,13 @@ struct WorkerStats {
   void Add(const WorkerStats& o);
 };
 
+// What a bulk incident action did: how many it carried out, and why each
+// of the others was refused.
+struct IncidentActions {
+  int done = 0;
+  std::vector<std::string> refused;
+};
+
 struct IntakeSummary {
   int created = 0;
   int existing = 0;
@@ -147,6 +154,8 @@ class CaseEngine {
   // number of outcomes). A system over the network commits each outcome as
   // it arrives, together only with the ones that arrived with it.
   static constexpr size_t kInProcessWindow = 32;
+  // How long a pass goes on claiming while calls are in flight.
+  static constexpr int64_t kPassBudgetMs = 2000;
   [[nodiscard]] Result<WorkerStats> RunDue(int batch = 256);
   // RunDue until nothing is due now.
   [[nodiscard]] Result<WorkerStats> RunUntilIdle();
@@ -156,11 +165,14 @@ class CaseEngine {
   // Incidents: retry re-queues the job; skip completes it without the
   // connector (done.invoke with {skipped, reason}); cancel fails the invoke
   // (error.communication to the case).
-  [[nodiscard]] Result<int> RetryIncidents(const IncidentFilter& f, const std::string& actor);
-  [[nodiscard]] Result<int> SkipIncidents(const IncidentFilter& f, const std::string& actor,
-                                          const std::string& reason);
-  [[nodiscard]] Result<int> CancelIncidents(const IncidentFilter& f, const std::string& actor,
-                                            const std::string& reason);
+  // Each incident is read again in the transaction that acts on it: one no
+  // longer open, or whose work is no longer waiting on it, is refused alone
+  // and reported in `refused`; the others go on.
+  [[nodiscard]] Result<IncidentActions> RetryIncidents(const IncidentFilter& f, const std::string& actor);
+  [[nodiscard]] Result<IncidentActions> SkipIncidents(const IncidentFilter& f, const std::string& actor,
+                                                      const std::string& reason);
+  [[nodiscard]] Result<IncidentActions> CancelIncidents(const IncidentFilter& f, const std::string& actor,
+                                                        const std::string& reason);
 
   // Moves active cases to the current workflow version where all their
   // states exist in it; refuses (nothing moved) with the list otherwise.
@@ -208,9 +220,13 @@ class CaseEngine {
   Status ProtectionAsOf(int64_t latest_import);
   // A case's protection now, before an effect.
   Result<bool> ProtectedNow(const CaseStore::CasePerson& p);
+  // Immediately before a job's call begins: whether its case is protected
+  // now (the newest import, its check, the case's flag or the register),
+  // or nullopt when the job is no longer this worker's to run.
+  Result<std::optional<bool>> ScreenBeforeEffect(const JobRecord& j);
   Status CarryOut(CaseRecord& c, const sc::StepOutcome& out, const std::string& actor);
   Result<int64_t> CreateCase(const CohortReport& report, const core::CohortEntry& entry,
-                             int64_t person_key, int64_t seen_import);
+                             int64_t person_key, int64_t seen_import, bool register_newer);
   boost::json::object CaseData(const CohortReport& report, const core::CohortEntry& entry,
                                int64_t person_key) const;
   // Skips (the job counts as done) or cancels (the invoke fails) one incident.

@@ -187,6 +187,10 @@ class CaseStore {
     bool protected_case = false;
   };
   [[nodiscard]] virtual Result<std::optional<CasePerson>> PersonOfCase(int64_t case_id) = 0;
+  // The same for a job's case, read now, while the job is still queued and
+  // leased to `owner`: nullopt once it was cancelled or taken over (its
+  // call must not begin).
+  [[nodiscard]] virtual Result<std::optional<CasePerson>> HeldJobCase(int64_t job_id, const std::string& owner) = 0;
   // An import whose protection changes have reached every open case: kept
   // in the transaction that applied them (see 0008_protection_checks.sql).
   [[nodiscard]] virtual Status MarkProtectionChecked(int64_t import_id, int cases_reached,

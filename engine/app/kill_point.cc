@@ -24,4 +24,17 @@ void KillPoint(const char* name) {
 #endif
 }
 
+namespace {
+std::function<void(std::string_view)>& Hook() {
+  static std::function<void(std::string_view)> hook;
+  return hook;
+}
+}  // namespace
+
+void TestPoint(std::string_view name) {
+  if (auto& hook = Hook()) hook(name);
+}
+
+void SetTestPoint(std::function<void(std::string_view)> hook) { Hook() = std::move(hook); }
+
 }  // namespace enrol::app

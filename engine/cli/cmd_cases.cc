@@ -361,19 +361,23 @@ int RunIncidents(const GlobalOptions& g, Services& s, const IncidentArgs& a) {
         }
       }
     }
-    Result<int> n = a.action == "retry"  ? (*engine)->RetryIncidents(f, Actor(a.as))
-                    : a.action == "skip" ? (*engine)->SkipIncidents(f, Actor(a.as), a.reason)
-                                         : (*engine)->CancelIncidents(f, Actor(a.as), a.reason);
+    Result<app::IncidentActions> n = a.action == "retry"  ? (*engine)->RetryIncidents(f, Actor(a.as))
+                                     : a.action == "skip" ? (*engine)->SkipIncidents(f, Actor(a.as), a.reason)
+                                                          : (*engine)->CancelIncidents(f, Actor(a.as), a.reason);
     if (!n) return ReportError(n.error());
     auto worker = (*engine)->RunUntilIdle();
     if (!worker) return ReportError(worker.error());
     if (g.json) {
-      PrintJson(json::object{{"action", a.action}, {"incidents", *n}, {"new_incidents", worker->incidents}});
+      json::array refused;
+      for (const auto& why : n->refused) refused.emplace_back(why);
+      PrintJson(json::object{{"action", a.action}, {"incidents", n->done}, {"refused", std::move(refused)},
+                             {"new_incidents", worker->incidents}});
     } else {
-      std::cout << a.action << ": " << *n << " incident(s); " << worker->jobs_done << " jobs then done, "
+      std::cout << a.action << ": " << n->done << " incident(s); " << worker->jobs_done << " jobs then done, "
                 << worker->incidents << " new incident(s)\n";
+      for (const auto& why : n->refused) std::cerr << "not done: " << why << "\n";
     }
-    return 0;
+    return n->refused.empty() ? 0 : 1;
   }
   f.open_only = !a.all;
   auto list = (*cases)->ListIncidents(f);

@@ -621,8 +621,10 @@ http::Response Api::EndIncidents(const Caller& c, const http::Request& r, const 
   if (reason.size() > 1000) return JsonError(400, "invalid", "reason: at most 1000 characters");
   auto n = action == "retry" ? p_.engine.RetryIncidents(f, c.Actor()) : p_.engine.SkipIncidents(f, c.Actor(), reason);
   if (!n) return FromError(n.error());
-  if (*n > 0 && p_.wake_worker) p_.wake_worker();
-  return Json(200, json::object{{action == "retry" ? "retried" : "skipped", *n}});
+  if (n->done > 0 && p_.wake_worker) p_.wake_worker();
+  json::array refused;
+  for (const auto& why : n->refused) refused.emplace_back(why);
+  return Json(200, json::object{{action == "retry" ? "retried" : "skipped", n->done}, {"refused", std::move(refused)}});
 }
 
 http::Response Api::Dashboard(const Caller& c) {

@@ -209,6 +209,19 @@ Result<std::optional<app::CaseStore::CasePerson>> SqliteCaseStore::PersonOfCase(
   return out;
 }
 
+Result<std::optional<app::CaseStore::CasePerson>> SqliteCaseStore::HeldJobCase(int64_t job_id,
+                                                                             const std::string& owner) {
+  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(held_job_case_,
+      "SELECT c.person_id, c.protected FROM jobs j JOIN cases c ON c.id = j.case_id "
+      "WHERE j.id=? AND j.status='queued' AND j.lease_owner=?"));
+  q->Bind(1, job_id).Bind(2, owner);
+  ENROL_ASSIGN_OR_RETURN(bool row, q->Step());
+  std::optional<CasePerson> out;
+  if (row) out = CasePerson{q->ColumnInt(0), q->ColumnInt(1) != 0};
+  q->Reset();
+  return out;
+}
+
 Status SqliteCaseStore::MarkProtectionChecked(int64_t import_id, int cases_reached, const std::string& at) {
   if (!tx_) return FailedPrecondition("a protection check is marked inside the transaction that applied it");
   ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(

@@ -56,6 +56,7 @@ class SqliteCaseStore final : public app::CaseStore {
   Result<int64_t> InsertJob(const app::JobRecord& j, const std::string& at) override;
   Status UpdateJob(const app::JobRecord& j, const std::string& at) override;
   Result<std::optional<app::JobRecord>> FindJob(int64_t id) override;
+  Result<std::optional<CasePerson>> HeldJobCase(int64_t job_id, const std::string& owner) override;
   Result<bool> UpdateHeldJob(const app::JobRecord& j, const std::string& owner, const std::string& at) override;
   Result<std::optional<app::JobRecord>> FindJobByInvoke(int64_t case_id, const std::string& invoke_id) override;
   Result<std::vector<app::JobRecord>> ClaimJobs(const std::string& owner, int64_t now_ms, int64_t lease_until,
@@ -99,7 +100,7 @@ class SqliteCaseStore final : public app::CaseStore {
   // Prepared once: the hot paths of intake and the worker.
   Result<Statement*> Cached(std::optional<Statement>& slot, const char* sql);
   std::optional<Statement> find_case_key_, find_job_, due_timers_, audit_head_, jobs_of_,
-      find_job_invoke_, claim_jobs_, person_of_case_, delete_timer_due_, find_request_, last_request_, insert_request_,
+      find_job_invoke_, claim_jobs_, person_of_case_, held_job_case_, delete_timer_due_, find_request_, last_request_, insert_request_,
       job_held_;
   std::optional<Statement> insert_case_, update_case_, find_case_, mark_event_, put_timer_,
       delete_timer_, insert_job_, update_job_, insert_audit_, data_version_;

@@ -12,6 +12,7 @@
 #include "connectors/register/freg_reader.h"
 #include "connectors/simulators/simulated_systems.h"
 #include "engine/app/import_extract.h"
+#include "engine/app/kill_point.h"
 #include "engine/config/config_loader.h"
 #include "engine/store/sqlite.h"
 #include "engine/store/sqlite_case_store.h"
@@ -310,7 +311,7 @@ TEST_F(CaseEngineTest, IncidentRetryRunsTheJobAgain) {
   IncidentFilter all;
   auto n = engine_->RetryIncidents(all, "person:test");
   ASSERT_TRUE(n);
-  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(n->done, 1);
   ASSERT_TRUE(engine_->RunUntilIdle());
   EXPECT_EQ(TheCase().state, "awaiting_approval");
   EXPECT_TRUE(cases_->ListIncidents({})->empty());
@@ -325,11 +326,11 @@ TEST_F(CaseEngineTest, IncidentSkipAndCancel) {
   ExhaustRetries();
   IncidentFilter f;
   f.school = "S01";
-  ASSERT_EQ(*engine_->CancelIncidents(f, "person:test", "the renderer is gone"), 1);
+  ASSERT_EQ(engine_->CancelIncidents(f, "person:test", "the renderer is gone")->done, 1);
   EXPECT_EQ(TheCase().state, "manual_handling");
   EXPECT_EQ(TheCase().instance.at("data").at("manual_reasons"), "letter_failed");
   f.school = "S99";
-  EXPECT_EQ(*engine_->SkipIncidents(f, "person:test", "x"), 0);
+  EXPECT_EQ(engine_->SkipIncidents(f, "person:test", "x")->done, 0);
 }
 
 TEST_F(CaseEngineTest, MovedChildIsRescreenedAndLetterRedrafted) {
@@ -785,12 +786,12 @@ TEST_F(CaseEngineTest, CancelOrSkipInEveryInvokingStateMovesTheCase) {
       ASSERT_EQ(cases_->ListIncidents({})->size(), 1u);
       IncidentFilter all;
       if (skip) {
-        ASSERT_EQ(*engine_->SkipIncidents(all, "person:office", "done by hand"), 1);
+        ASSERT_EQ(engine_->SkipIncidents(all, "person:office", "done by hand")->done, 1);
         EXPECT_EQ(TheCase().status, "completed");
         EXPECT_EQ(TheCase().instance.at("data").at("receipts").at(type == std::string("dispatch") ? "dispatch" : type)
                       .at("skipped"), json::value(true));
       } else {
-        ASSERT_EQ(*engine_->CancelIncidents(all, "person:office", "not to be done"), 1);
+        ASSERT_EQ(engine_->CancelIncidents(all, "person:office", "not to be done")->done, 1);
         EXPECT_EQ(State(), "manual_handling");
         EXPECT_EQ(TheCase().instance.at("data").at("manual_reasons"), "work_failed_or_cancelled");
         // The office can resolve it: a new letter, new work.
@@ -809,7 +810,7 @@ TEST_F(CaseEngineTest, ASkippedLetterGoesToManualHandling) {
   Open(o, "", json::object{{"attempts", 1}});
   ImportFamily();
   ASSERT_TRUE(engine_->Intake(2026, {1}));
-  ASSERT_EQ(*engine_->SkipIncidents({}, "person:office", "x"), 1);
+  ASSERT_EQ(engine_->SkipIncidents({}, "person:office", "x")->done, 1);
   EXPECT_EQ(State(), "manual_handling");
   EXPECT_EQ(TheCase().instance.at("data").at("manual_reasons"), "letter_skipped");
 }
@@ -933,6 +934,209 @@ TEST_F(CaseEngineTest, AnImportNotCheckedYetSendsTheWorkerToTheRegister) {
   ASSERT_TRUE(engine_->RunUntilIdle());
   ExpectNoEffectMade();
   EXPECT_EQ(State(), "manual_handling");
+}
+
+// Defect (issue 19): the case's flag was set from the child alone, so a
+// register change after a guardian became protected unprotected the case.
+TEST_F(CaseEngineTest, AProtectedGuardianKeepsTheCaseProtectedThroughLaterRegisterChanges) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ImportProtected("v2.json", false, true);  // the mother becomes strengt fortrolig
+  ASSERT_TRUE(engine_->ApplyProtectionChanges(persons_->Imports()->back().id));
+  ASSERT_EQ(Count("SELECT protected FROM cases"), 1);
+  // The child moves (within the school's area); the mother is still protected.
+  testing::DocSpec child{kChild, "2020-03-14", "Storgata", 7, true};
+  testing::DocSpec mother{kMother, "1988-05-05", "Storgata", 7, false};
+  mother.gradering = "strengtFortrolig";
+  Import({testing::PersonDoc(child), testing::PersonDoc(mother), PersonDoc(kFather, "1987-02-02", "Storgata", 7, false)},
+         "v3.json");
+  auto s = engine_->Intake(2026, {1});
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_GE(s->register_events, 1);
+  EXPECT_EQ(TheCase().instance.at("data").at("protected"), json::value(true));
+  EXPECT_EQ(Count("SELECT protected FROM cases"), 1);
+  EXPECT_EQ(State(), "manual_handling");
+}
+
+// A test double around a simulator: runs `before` once, at its first call
+// (another process's work that lands while the worker's pass is under way).
+class CallbackConnector final : public Connector {
+ public:
+  CallbackConnector(Connector& inner, std::function<void()> before) : inner_(inner), before_(std::move(before)) {}
+  JobOutcome Execute(const JobRequest& r) override {
+    if (before_) std::exchange(before_, nullptr)();
+    return inner_.Execute(r);
+  }
+
+ private:
+  Connector& inner_;
+  std::function<void()> before_;
+};
+
+// Defect (issue 19): the worker read each case's protection when it claimed
+// the job and which import was checked once per pass, so a protection
+// imported and checked by another process during the pass was missed.
+TEST_F(CaseEngineTest, AProtectionImportedDuringAPassStopsTheEffectsNotYetBegun) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->ApplyProtectionChanges(persons_->Imports()->back().id));
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  PersonCommand approve{"approve", nullptr, "person:test", "r1"};
+  ASSERT_TRUE(engine_->ApplyPersonEvent(TheCase().id, approve));
+  // Another process (the web server's upload) imports a protected guardian
+  // and applies it while the worker's first call is being made.
+  auto other_db = store::Database::Open(dir_.File("enrol.db"));
+  ASSERT_TRUE(other_db);
+  auto other_persons = store::SqlitePersonStore::Create(**other_db);
+  auto other_cases = store::SqliteCaseStore::Create(**other_db);
+  CaseEngine other(**other_cases, **other_persons, clock_, ids_, settings_, simulators_->All());
+  ASSERT_TRUE(other.LoadWorkflow(testing::ReadFile(testing::SourceDir() + "/workflows/enrolment.scxml")));
+  auto systems = simulators_->All();
+  CallbackConnector dispatch(*systems.at("dispatch"), [&] {
+    testing::DocSpec child{kChild, "2020-03-14", "Storgata", 5, true};
+    testing::DocSpec mother{kMother, "1988-05-05", "Storgata", 5, false};
+    mother.gradering = "fortrolig";
+    std::string content = "[" + testing::PersonDoc(child) + "," + testing::PersonDoc(mother) + "," +
+                          PersonDoc(kFather, "1987-02-02", "Storgata", 5, false) + "]";
+    testing::WriteFile(dir_.File("v2.json"), content);
+    freg::FregExtractOpener opener(settings_.national_ids);
+    ImportOptions o;
+    o.municipality = "5099";
+    auto imported = ImportExtracts({dir_.File("v2.json")}, o, opener, **other_persons, clock_);
+    ASSERT_TRUE(imported) << imported.error().message;
+    auto applied = other.ApplyProtectionChanges(imported->import_id);
+    ASSERT_TRUE(applied) << applied.error().message;
+    EXPECT_EQ(*applied, 1);  // the case re-screens; its queued jobs are cancelled
+  });
+  systems["dispatch"] = &dispatch;
+  engine_ = std::make_unique<CaseEngine>(*cases_, *persons_, clock_, ids_, settings_, systems);
+  ASSERT_TRUE(engine_->LoadWorkflow(testing::ReadFile(testing::SourceDir() + "/workflows/enrolment.scxml")));
+  ASSERT_TRUE(engine_->RunUntilIdle());
+  EXPECT_EQ(*simulators_->EffectCount("dispatch"), 1);  // begun before the import
+  EXPECT_EQ(*simulators_->EffectCount("student_system"), 0);
+  EXPECT_EQ(*simulators_->EffectCount("archive"), 0);
+  EXPECT_EQ(State(), "manual_handling");
+}
+
+// Defect (issue 19): ApplyProtectionChanges listed the open cases before its
+// transaction began, so a case created in between was never reached while
+// the import was still marked checked. No other writer may come between.
+TEST_F(CaseEngineTest, NoCaseCanBeCreatedBetweenTheProtectionListingAndItsCheck) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ImportProtected("v2.json", false, true);
+  auto other = store::Database::Open(dir_.File("enrol.db"));
+  ASSERT_TRUE(other);
+  ASSERT_TRUE((*other)->Exec("PRAGMA busy_timeout=0"));
+  int passed = 0;
+  SetTestPoint([&](std::string_view name) {
+    if (name != "protection_changes.listed") return;
+    ++passed;
+    // Another process's intake would write its new cases now.
+    EXPECT_FALSE((*other)->Exec("BEGIN IMMEDIATE")) << "another writer got in after the cases were listed";
+    (void)(*other)->Exec("ROLLBACK");
+  });
+  auto n = engine_->ApplyProtectionChanges(persons_->Imports()->back().id);
+  SetTestPoint({});
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(passed, 1);
+  EXPECT_EQ(*n, 1);
+}
+
+// Defect (issue 19): an intake builds its cohorts from the newest import and
+// then creates cases batch by batch; a protection imported and checked by
+// another process in between was not in the cohorts, so the new case was
+// created unprotected and the worker, trusting the checked import, drafted
+// its letter with the protected guardian's name and address.
+TEST_F(CaseEngineTest, AProtectionImportedDuringAnIntakeReachesTheCasesItCreates) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->ApplyProtectionChanges(persons_->Imports()->back().id));
+  auto other_db = store::Database::Open(dir_.File("enrol.db"));
+  ASSERT_TRUE(other_db);
+  auto other_persons = store::SqlitePersonStore::Create(**other_db);
+  auto other_cases = store::SqliteCaseStore::Create(**other_db);
+  CaseEngine other(**other_cases, **other_persons, clock_, ids_, settings_, simulators_->All());
+  ASSERT_TRUE(other.LoadWorkflow(testing::ReadFile(testing::SourceDir() + "/workflows/enrolment.scxml")));
+  SetTestPoint([&](std::string_view name) {
+    if (name != "intake.cohorts_built") return;
+    testing::DocSpec child{kChild, "2020-03-14", "Storgata", 5, true};
+    testing::DocSpec mother{kMother, "1988-05-05", "Storgata", 5, false};
+    mother.gradering = "fortrolig";
+    testing::WriteFile(dir_.File("v2.json"), "[" + testing::PersonDoc(child) + "," + testing::PersonDoc(mother) + "," +
+                                                 PersonDoc(kFather, "1987-02-02", "Storgata", 5, false) + "]");
+    freg::FregExtractOpener opener(settings_.national_ids);
+    ImportOptions o;
+    o.municipality = "5099";
+    auto imported = ImportExtracts({dir_.File("v2.json")}, o, opener, **other_persons, clock_);
+    ASSERT_TRUE(imported) << imported.error().message;
+    ASSERT_TRUE(other.ApplyProtectionChanges(imported->import_id));
+  });
+  auto s = engine_->Intake(2026, {1});
+  SetTestPoint({});
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->created, 1);
+  EXPECT_EQ(Count("SELECT protected FROM cases"), 1);
+  EXPECT_EQ(State(), "manual_handling");
+  EXPECT_EQ(*simulators_->EffectCount("letters"), 0);
+}
+
+// Defect (issue 19): incidents were listed outside the transaction that
+// re-queued their jobs, and a job was re-queued without checking that it
+// still waited on the incident: an incident cancelled in between (by another
+// person, or by an event that cancelled the work) was run all the same.
+TEST_F(CaseEngineTest, AnIncidentCancelledWhileARetryRunsIsNotRunAgain) {
+  sim::SimulatorOptions o;
+  o.fail_always = true;
+  Open(o, "", json::object{{"attempts", 1}});
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_EQ(cases_->ListIncidents({})->size(), 1u);
+  auto other_db = store::Database::Open(dir_.File("enrol.db"));
+  ASSERT_TRUE(other_db);
+  auto other_persons = store::SqlitePersonStore::Create(**other_db);
+  auto other_cases = store::SqliteCaseStore::Create(**other_db);
+  CaseEngine other(**other_cases, **other_persons, clock_, ids_, settings_, simulators_->All());
+  ASSERT_TRUE(other.LoadWorkflow(testing::ReadFile(testing::SourceDir() + "/workflows/enrolment.scxml")));
+  bool fired = false;
+  SetTestPoint([&](std::string_view name) {
+    if (name != "incidents.listed" || fired) return;
+    fired = true;
+    auto cancelled = other.CancelIncidents({}, "person:other", "not to be done");
+    ASSERT_TRUE(cancelled) << cancelled.error().message;
+    EXPECT_EQ(cancelled->done, 1);
+  });
+  auto n = engine_->RetryIncidents({}, "person:test");
+  SetTestPoint({});
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(n->done, 0);
+  ASSERT_EQ(n->refused.size(), 1u);
+  EXPECT_NE(n->refused.front().find("no longer open"), std::string::npos) << n->refused.front();
+  EXPECT_EQ(cases_->JobsOf(TheCase().id)->front().status, "cancelled");
+  EXPECT_EQ(State(), "manual_handling");
+}
+
+// One incident the action does not fit is refused alone; the rest go on.
+TEST_F(CaseEngineTest, OneIncidentThatCannotBeRetriedDoesNotStopTheOthers) {
+  sim::SimulatorOptions o;
+  o.fail_first_attempts = 1;
+  Open(o, "", json::object{{"attempts", 1}});
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));  // the letter's job: an incident
+  IncidentRecord own;  // and an incident of a case itself (as a damaged case gets)
+  own.case_id = TheCase().id;
+  own.kind = "case";
+  own.error = "the case's own";
+  own.created_at = engine_->NowText();
+  ASSERT_TRUE(cases_->Begin());
+  ASSERT_TRUE(cases_->InsertIncident(own));
+  ASSERT_TRUE(cases_->Commit());
+  ASSERT_EQ(cases_->ListIncidents({})->size(), 2u);
+  auto n = engine_->RetryIncidents({}, "person:test");
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(n->done, 1);
+  ASSERT_EQ(n->refused.size(), 1u);
+  EXPECT_NE(n->refused.front().find("the case's own"), std::string::npos) << n->refused.front();
+  ASSERT_TRUE(engine_->RunUntilIdle());
+  EXPECT_EQ(State(), "awaiting_approval");
 }
 
 // ---- an audit log that shows tampering
