@@ -17,6 +17,7 @@
 
 #include <boost/json.hpp>
 
+#include "engine/app/access.h"
 #include "engine/app/kill_point.h"
 #include "engine/app/person_events.h"
 #include "engine/app/protection.h"
@@ -459,7 +460,34 @@ Result<ApplyResult> CaseEngine::Apply(CaseRecord& c, const std::string& event_id
   return r;
 }
 
+namespace {
+
+bool CaseFlagProtected(const CaseRecord& c) {
+  const auto* d = c.instance.if_contains("data");
+  const auto* p = d && d->is_object() ? d->as_object().if_contains("protected") : nullptr;
+  return p && p->is_bool() && p->as_bool();
+}
+
+}  // namespace
+
+Status CaseEngine::Authorize(const CaseRecord& c, const PersonCommand& cmd) {
+  if (!cmd.user) return {};
+  // A damaged case's flag cannot be read: the office's alone.
+  const bool visible = c.damage.empty() ? MaySeeCase(*cmd.user, c.school, CaseFlagProtected(c)) : IsOffice(*cmd.user);
+  if (!visible) return NotFound("no case " + std::to_string(c.id));
+  auto chart = Chart(c.workflow);
+  if (!chart) return Internal("case " + c.key + ": " + chart.error().message);
+  const sc::PersonEventSpec* spec = (*chart)->PersonEvent(cmd.event);
+  if (spec && !MaySend(*cmd.user, *spec)) {
+    return PermissionDenied("only the education office may send '" + cmd.event + "'");
+  }
+  return {};
+}
+
 Result<ApplyResult> CaseEngine::ApplyPerson(CaseRecord& c, const PersonCommand& cmd) {
+  // Who may act is checked here, inside the transaction, against the case
+  // as it is now (reassigned or protected a moment ago included).
+  ENROL_RETURN_IF_ERROR(Authorize(c, cmd));
   if (!c.damage.empty()) return Internal("case " + c.key + " is damaged: " + c.damage);
   ApplyResult dup;
   dup.duplicate = true;

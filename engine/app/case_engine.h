@@ -19,6 +19,7 @@
 #include "engine/app/cohort_report.h"
 #include "engine/app/ports.h"
 #include "engine/app/settings.h"
+#include "engine/app/users.h"
 #include "engine/statechart/interpreter.h"
 
 namespace enrol::app {
@@ -50,6 +51,12 @@ struct PersonCommand {
   // once. Without one, the same event and data as the case's last person
   // event counts as a repeat and is not applied again.
   std::string request_id;
+  // The web app's user, checked inside the transaction that applies the
+  // event, against the case as it is then: a case the user may not see is
+  // kNotFound (as one that does not exist), an event the user may not send
+  // kPermissionDenied. Unset: the operator at the command line, who may
+  // send every person event.
+  std::optional<User> user;
 };
 
 // Why an active case cannot move on by itself.
@@ -195,6 +202,8 @@ class CaseEngine {
   Result<ApplyResult> Apply(CaseRecord& c, const std::string& event_id, const sc::Event& event,
                             const std::string& actor, bool must_apply, bool show_data = false);
   Result<ApplyResult> ApplyPerson(CaseRecord& c, const PersonCommand& command);
+  // The command's user may see the case and send its event (see PersonCommand::user).
+  Status Authorize(const CaseRecord& c, const PersonCommand& command);
   Status FireTimers(int batch, WorkerStats& stats);
   Status RunJobs(int batch, WorkerStats& stats);
   // An outcome that has arrived, waiting for its commit.

@@ -11,6 +11,7 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kAborted: return "aborted";
     case ErrorCode::kUnavailable: return "unavailable";
     case ErrorCode::kDeadlineExceeded: return "deadline_exceeded";
+    case ErrorCode::kPermissionDenied: return "permission_denied";
     case ErrorCode::kInternal: return "internal";
   }
   return "internal";

@@ -8,6 +8,8 @@
 //   kAlreadyExists      creating something that is already there.
 //   kFailedPrecondition the input is fine but the system is not in a state to
 //                       accept it (database not initialised, case closed).
+//   kPermissionDenied   the caller may see the thing but not do this to it
+//                       (a case one may not see is kNotFound instead).
 //   kAborted            a conflict (concurrent change); retrying may succeed.
 //   kUnavailable        an external system or file is not reachable now.
 //   kDeadlineExceeded   an operation ran out of time.
@@ -26,6 +28,7 @@ enum class ErrorCode {
   kNotFound,
   kAlreadyExists,
   kFailedPrecondition,
+  kPermissionDenied,
   kAborted,
   kUnavailable,
   kDeadlineExceeded,
@@ -70,6 +73,9 @@ inline tl::unexpected<Error> NotFound(std::string message) {
 }
 inline tl::unexpected<Error> FailedPrecondition(std::string message) {
   return Fail(ErrorCode::kFailedPrecondition, std::move(message));
+}
+inline tl::unexpected<Error> PermissionDenied(std::string message) {
+  return Fail(ErrorCode::kPermissionDenied, std::move(message));
 }
 inline tl::unexpected<Error> Internal(std::string message) {
   return Fail(ErrorCode::kInternal, std::move(message));

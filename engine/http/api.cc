@@ -37,7 +37,8 @@ http::Response Json(int status, const json::value& v) {
 
 http::Response FromError(const Error& e) {
   const int status = HttpStatusFor(e.code);
-  const char* code = status == 404 ? "not_found" : status == 400 ? "invalid" : status == 409 ? "conflict"
+  const char* code = status == 404 ? "not_found" : status == 403 ? "forbidden" : status == 400 ? "invalid"
+                     : status == 409 ? "conflict"
                      : status == 503 ? "unavailable" : "internal";
   // An internal error's text may name files or queries: the log has it.
   return JsonError(status, code, status >= 500 && status != 503 ? "something went wrong on the server" : e.message);
@@ -525,60 +526,34 @@ http::Response Api::SendEvent(const Caller& c, const std::vector<int64_t>& path_
   cmd.actor = c.Actor();
   cmd.request_id = request_id;
 
-  // Visible cases only; a case the user may not see is "not found", like one
-  // that does not exist. The event must be one this user may send.
-  std::vector<int64_t> allowed;
-  json::array results;
-  std::map<int64_t, std::string> refused;
-  for (int64_t id : ids) {
-    auto found = p_.cases.FindCase(id);
-    if (!found) return FromError(found.error());
-    if (!*found || !app::MaySeeCase(c.user, (*found)->school, IsProtected(**found))) {
-      refused[id] = "not_found";
-      continue;
-    }
-    auto chart = p_.engine.Chart((*found)->workflow);
-    if (!chart) return FromError(chart.error());
-    const sc::PersonEventSpec* spec = (*chart)->PersonEvent(event);
-    if (spec && !app::MaySend(c.user, *spec)) {
-      refused[id] = "forbidden";
-      continue;
-    }
-    allowed.push_back(id);
-  }
-  if (!many && !refused.empty()) {
-    if (refused.begin()->second == "forbidden") {
-      return JsonError(403, "forbidden", "only the education office may send '" + event + "'");
-    }
-    return JsonError(404, "not_found", "no case " + std::to_string(ids.front()));
-  }
-  std::vector<Result<app::ApplyResult>> applied;
-  if (!allowed.empty()) {
-    auto rs = p_.engine.ApplyPersonEventToMany(allowed, cmd);
-    if (!rs) return FromError(rs.error());
-    applied = std::move(*rs);
-  }
-  if (!allowed.empty() && p_.wake_worker) p_.wake_worker();
+  // Who may see and act on each case is checked by the engine inside the
+  // transaction that applies the event: a case the user may not see is
+  // "not found", like one that does not exist.
+  cmd.user = c.user;
+  auto rs = p_.engine.ApplyPersonEventToMany(ids, cmd);
+  if (!rs) return FromError(rs.error());
+  std::vector<Result<app::ApplyResult>>& applied = *rs;
+  const bool any = std::any_of(applied.begin(), applied.end(), [](const auto& a) { return a && !a->duplicate; });
+  if (any && p_.wake_worker) p_.wake_worker();
   if (!many) {
     const auto& one = applied.front();
     if (!one) return FromError(one.error());
-    return Json(200, json::object{{"id", allowed.front()}, {"applied", !one->duplicate}, {"repeat", one->duplicate},
+    return Json(200, json::object{{"id", ids.front()}, {"applied", !one->duplicate}, {"repeat", one->duplicate},
                                   {"from", one->from}, {"to", one->to}, {"note", one->note}});
   }
+  json::array results;
   int n_applied = 0, n_repeat = 0, n_refused = 0;
-  for (size_t i = 0; i < allowed.size(); ++i) {
+  for (size_t i = 0; i < ids.size(); ++i) {
     const auto& a = applied[i];
     if (a && !a->duplicate) ++n_applied;
     if (a && a->duplicate) ++n_repeat;
     if (!a) ++n_refused;
-    results.push_back(a ? json::object{{"id", allowed[i]}, {"applied", !a->duplicate}, {"to", a->to}}
-                        : json::object{{"id", allowed[i]}, {"applied", false}, {"error", a.error().message}});
-  }
-  for (const auto& [id, why] : refused) {
-    ++n_refused;
-    results.push_back(json::object{{"id", id}, {"applied", false},
-                                   {"error", why == "forbidden" ? "only the education office may send this"
-                                                                : "no case " + std::to_string(id)}});
+    // An internal error's text stays in the log (as FromError does).
+    const std::string why = !a && HttpStatusFor(a.error().code) >= 500 ? "something went wrong on the server"
+                            : !a                                       ? a.error().message
+                                                                       : "";
+    results.push_back(a ? json::object{{"id", ids[i]}, {"applied", !a->duplicate}, {"to", a->to}}
+                        : json::object{{"id", ids[i]}, {"applied", false}, {"error", why}});
   }
   return Json(200, json::object{{"applied", n_applied}, {"repeated", n_repeat}, {"refused", n_refused},
                                 {"results", std::move(results)}});

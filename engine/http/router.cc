@@ -59,6 +59,7 @@ int HttpStatusFor(ErrorCode code) {
     case ErrorCode::kAborted: return 409;
     case ErrorCode::kUnavailable: return 503;
     case ErrorCode::kDeadlineExceeded: return 504;
+    case ErrorCode::kPermissionDenied: return 403;
     case ErrorCode::kInternal: return 500;
   }
   return 500;

@@ -1139,6 +1139,50 @@ TEST_F(CaseEngineTest, OneIncidentThatCannotBeRetriedDoesNotStopTheOthers) {
   EXPECT_EQ(State(), "awaiting_approval");
 }
 
+// Defect (issue 19): the web app checked who may act on a case before the
+// engine's transaction, against the case as it was read then. The engine
+// now checks the command's user inside the transaction that applies it.
+TEST_F(CaseEngineTest, AUserIsCheckedAgainstTheCaseAsItIsWhenTheEventIsApplied) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_EQ(TheCase().school, "S01");
+  User secretary;
+  secretary.name = "sek.a";
+  secretary.role = Role::kSecretary;
+  secretary.schools = {"S01"};
+  // The school's own secretary may not send the office's events.
+  PersonCommand office_event{"manual.closed", json::object{{"reason", "x"}}, "person:sek.a", "r0", secretary};
+  auto forbidden = engine_->ApplyPersonEvent(TheCase().id, office_event);
+  ASSERT_FALSE(forbidden);
+  EXPECT_EQ(forbidden.error().code, ErrorCode::kPermissionDenied);
+  // Reassigned to another school (the office did it a moment ago).
+  PersonCommand reassign{"reassign", json::object{{"school", "S02"}, {"reason", "parents asked"}}, "person:office", "r1"};
+  auto moved = engine_->ApplyPersonEvent(TheCase().id, reassign);
+  ASSERT_TRUE(moved) << moved.error().message;
+  ASSERT_TRUE(engine_->RunUntilIdle());
+  ASSERT_EQ(State(), "awaiting_approval");
+  PersonCommand approve{"approve", nullptr, "person:sek.a", "r2", secretary};
+  auto refused = engine_->ApplyPersonEvent(TheCase().id, approve);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(refused.error().message, "no case " + std::to_string(TheCase().id));  // as for a case that does not exist
+  EXPECT_EQ(State(), "awaiting_approval");
+  // Protected since: not even the school it belongs to sees it.
+  secretary.schools = {"S02"};
+  ImportProtected("v2.json", false, true);
+  ASSERT_TRUE(engine_->ApplyProtectionChanges(persons_->Imports()->back().id));
+  PersonCommand moved_away{"moved", json::object{{"reason", "the school heard so"}}, "person:sek.a", "r3", secretary};
+  auto hidden = engine_->ApplyPersonEvent(TheCase().id, moved_away);
+  ASSERT_FALSE(hidden);
+  EXPECT_EQ(hidden.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(State(), "manual_handling");
+  User office;
+  office.name = "kontoret";
+  office.role = Role::kAdmin;
+  PersonCommand closed{"manual.closed", json::object{{"reason", "x"}}, "person:kontoret", "r4", office};
+  EXPECT_TRUE(engine_->ApplyPersonEvent(TheCase().id, closed));
+}
+
 // ---- an audit log that shows tampering
 
 TEST_F(CaseEngineTest, AuditRowsCutOffTheEndAreFoundAgainstTheHead) {
