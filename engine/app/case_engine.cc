@@ -516,6 +516,24 @@ Result<ApplyResult> CaseEngine::ApplyPerson(CaseRecord& c, const PersonCommand& 
   auto loaded = Chart(c.workflow);
   if (!loaded) return Internal("case " + c.key + ": " + loaded.error().message);
   const sc::Chart& chart = **loaded;
+  // Without a request id, the same event with the same data as the last one
+  // applied is a repeat (a double click, a command run twice), whatever
+  // state that event moved the case to.
+  if (cmd.request_id.empty()) {
+    if (const sc::PersonEventSpec* declared = chart.PersonEvent(cmd.event)) {
+      auto data = CheckPersonEventData(*declared, cmd.data, settings_.municipality, c.grade);
+      if (data) {
+        const std::string fp = core::Sha256Hex(cmd.actor + "\n" + cmd.event + "\n" + json::serialize(*data));
+        ENROL_ASSIGN_OR_RETURN(std::optional<PersonRequest> last, cases_.LastPersonRequest(c.id));
+        if (last && last->fingerprint == fp) {
+          dup.note = "the same " + cmd.event + " with the same data was the last event applied to case " + c.key +
+                     " (at " + last->applied_at + "); not applied again. To send it again on purpose, give a new " +
+                     "--request-id";
+          return dup;
+        }
+      }
+    }
+  }
   // From the stored states: the instance is read once, by Apply.
   const std::vector<const sc::PersonEventSpec*> accepted = AcceptedPersonEvents(chart, c.state);
   const sc::PersonEventSpec* spec = nullptr;
@@ -536,17 +554,7 @@ Result<ApplyResult> CaseEngine::ApplyPerson(CaseRecord& c, const PersonCommand& 
   auto data = CheckPersonEventData(*spec, cmd.data, settings_.municipality, c.grade);
   if (!data) return tl::unexpected(data.error().WithContext("case " + c.key));
   const std::string fingerprint = core::Sha256Hex(cmd.actor + "\n" + cmd.event + "\n" + json::serialize(*data));
-  std::string request_id = cmd.request_id;
-  if (request_id.empty()) {
-    ENROL_ASSIGN_OR_RETURN(std::optional<PersonRequest> last, cases_.LastPersonRequest(c.id));
-    if (last && last->fingerprint == fingerprint) {
-      dup.note = "the same " + cmd.event + " with the same data was the last event applied to case " + c.key +
-                 " (at " + last->applied_at + "); not applied again. To send it again on purpose, give a new " +
-                 "--request-id";
-      return dup;
-    }
-    request_id = "auto-" + ids_.NewUuid();
-  }
+  const std::string request_id = cmd.request_id.empty() ? "auto-" + ids_.NewUuid() : cmd.request_id;
   sc::Event ev;
   ev.name = cmd.event;
   ev.data = std::move(*data);

@@ -548,16 +548,17 @@ TEST_F(CaseEngineTest, ARepeatWithoutRequestIdIsNotAppliedTwice) {
   ImportFamily();
   ASSERT_TRUE(engine_->Intake(2026, {1}));
   ASSERT_TRUE(Person("reject", "", json::object{{"reason", "wrong name"}}));
-  ASSERT_EQ(State(), "awaiting_approval");  // redrafted
+  ASSERT_EQ(State(), "rejected");
   auto again = Person("reject", "", json::object{{"reason", "wrong name"}});
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_TRUE(again->duplicate);
   EXPECT_NE(again->note.find("--request-id"), std::string::npos);
   EXPECT_EQ(TheCase().instance.at("data").at("rejections").as_int64(), 1);
-  // Another request id, or other data, is another request.
-  ASSERT_TRUE(Person("reject", "", json::object{{"reason", "wrong school"}}));
-  ASSERT_TRUE(Person("reject", "fresh-id", json::object{{"reason", "wrong school"}}));
-  EXPECT_EQ(TheCase().instance.at("data").at("rejections").as_int64(), 3);
+  // Another request since, and the same words are another request.
+  ASSERT_TRUE(Person("reassign", "", json::object{{"school", "S02"}, {"reason", "the other school"}}));
+  ASSERT_EQ(State(), "awaiting_approval");
+  ASSERT_TRUE(Person("reject", "", json::object{{"reason", "wrong name"}}));
+  EXPECT_EQ(TheCase().instance.at("data").at("rejections").as_int64(), 2);
 }
 
 TEST_F(CaseEngineTest, ARequestIdUsedForAnotherRequestIsRefused) {
@@ -1181,6 +1182,36 @@ TEST_F(CaseEngineTest, AUserIsCheckedAgainstTheCaseAsItIsWhenTheEventIsApplied) 
   office.role = Role::kAdmin;
   PersonCommand closed{"manual.closed", json::object{{"reason", "x"}}, "person:kontoret", "r4", office};
   EXPECT_TRUE(engine_->ApplyPersonEvent(TheCase().id, closed));
+}
+
+// Defect (issue 19): "reject" redrafted an identical letter that was back in
+// the inbox at once, unmarked, and "approve all shown" sent it. A rejected
+// case now waits for a correction: new register data, a reassign, or the
+// education office; it is never approved as it was.
+TEST_F(CaseEngineTest, ARejectedLetterWaitsForACorrectionAndIsNeverApprovedAsItWas) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_EQ(*simulators_->EffectCount("letters"), 1);
+  ASSERT_TRUE(Person("reject", "r1", json::object{{"reason", "wrong school year"}}));
+  EXPECT_EQ(State(), "rejected");
+  EXPECT_EQ(*simulators_->EffectCount("letters"), 1);  // no identical redraft
+  EXPECT_EQ(TheCase().instance.at("data").at("last_rejection"), "wrong school year");
+  auto approve = Person("approve", "r2");
+  ASSERT_FALSE(approve);
+  EXPECT_NE(approve.error().message.find("does not accept 'approve' now"), std::string::npos) << approve.error().message;
+  // Waiting on nothing the engine does, but on people: not stuck.
+  EXPECT_TRUE(engine_->StuckCases()->empty());
+  // New register data (the child moved) re-screens it and drafts anew.
+  ImportFamily("Storgata", 9, "v2.json");
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  EXPECT_EQ(State(), "awaiting_approval");
+  EXPECT_EQ(*simulators_->EffectCount("letters"), 2);
+  // Or the office resolves it.
+  ASSERT_TRUE(Person("reject", "r3", json::object{{"reason", "still wrong"}}));
+  ASSERT_EQ(State(), "rejected");
+  ASSERT_TRUE(Person("manual.resolved", "r4", json::object{{"note", "checked with the parents"}}));
+  EXPECT_EQ(State(), "awaiting_approval");
+  EXPECT_EQ(*simulators_->EffectCount("letters"), 3);
 }
 
 // ---- an audit log that shows tampering

@@ -76,8 +76,10 @@ TEST_F(WorkflowCliTest, SimulateWithoutInvokeOkFailsInvokes) {
 }
 
 TEST_F(WorkflowCliTest, SimulateEventDataAndErrors) {
-  auto r = Enrol("workflow simulate " + workflow_ + " --invoke-ok --event 'reject={\"reason\":\"x\"}' --event approve");
+  auto r = Enrol("workflow simulate " + workflow_ + " --invoke-ok --event 'reject={\"reason\":\"x\"}' " +
+                  "--event 'reassign={\"school\":\"S02\",\"reason\":\"x\"}' --event approve");
   EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("reject -> rejected"), std::string::npos) << r.out;
   EXPECT_EQ(Enrol("workflow simulate " + workflow_ + " --event 'reject={bad'").exit_code, 2);
   EXPECT_EQ(Enrol("workflow simulate " + workflow_ + " --data '[1]'").exit_code, 2);
   EXPECT_EQ(Enrol("workflow simulate nope.scxml").exit_code, 2);

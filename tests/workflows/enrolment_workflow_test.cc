@@ -73,8 +73,14 @@ TEST_F(EnrolmentWorkflowTest, ApprovedLetterIsSentRegisteredAndArchived) {
   EXPECT_EQ(Count(r, "(archive) ok"), 1);
 }
 
-TEST_F(EnrolmentWorkflowTest, RejectRedraftsThenApprove) {
-  auto r = Run({{"reject", json::object{{"reason", "feil skole"}}}, {"approve", nullptr}});
+TEST_F(EnrolmentWorkflowTest, RejectWaitsUntilReassignedThenApprove) {
+  auto r = Run({{"reject", json::object{{"reason", "feil skole"}}}});
+  EXPECT_FALSE(r.finished);
+  EXPECT_EQ(Final(r), "rejected");
+  EXPECT_EQ(Count(r, "(letters) ok"), 1);
+  r = Run({{"reject", json::object{{"reason", "feil skole"}}},
+           {"reassign", json::object{{"school", "S02"}, {"reason", "feil skole"}}},
+           {"approve", nullptr}});
   EXPECT_EQ(Final(r), "completed");
   EXPECT_EQ(Count(r, "(letters) ok"), 2);
 }

@@ -64,6 +64,10 @@ export async function casePage(el, id) {
   if (c.protected) facts.push(['Adressebeskyttelse', h('span', { class: 'tag warn' }, 'Skjermet – bare oppvekstkontoret')]);
   if (d.manual_reasons) facts.push(['Til manuell behandling fordi', d.manual_reasons.split(',').join(', ')]);
   if (d.last_rejection) facts.push(['Sist avvist', d.last_rejection]);
+  if (c.state === 'rejected') {
+    facts.push(['Hva nå', 'Brevet ble avvist og lages ikke på nytt slik det var. Saken går videre når folkeregisteret '
+      + 'har nye opplysninger, når skolen flytter saken til riktig skole, eller når oppvekstkontoret har avklart den.']);
+  }
   if (d.closed_because) facts.push(['Avsluttet fordi', d.closed_because]);
   left.append(h('section', { class: 'card', 'aria-labelledby': 'facts-h' }, h('h2', { id: 'facts-h' }, 'Saken'),
     h('dl', { class: 'facts' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))));

@@ -37,6 +37,7 @@ const PHASES = {
   drafting: 'Brev lages',
   awaiting_approval: 'Venter på godkjenning',
   manual_handling: 'Manuell behandling',
+  rejected: 'Avvist – venter på retting',
   sending: 'Sendes',
   following: 'Følges opp (digital post)',
   checking: 'Leveringsstatus sjekkes',

@@ -3,7 +3,7 @@ import { api, requestId } from './api.js';
 import { h, say, ask, phaseName, dateTime, number } from './dom.js';
 import { go, schoolName } from './app.js';
 
-const MAIN_PHASES = ['awaiting_approval', 'manual_handling', 'completed', 'closed'];
+const MAIN_PHASES = ['awaiting_approval', 'rejected', 'manual_handling', 'completed', 'closed'];
 
 function card(title, value, note, href) {
   const body = [h('span', { class: 'figure' }, value), h('span', { class: 'label' }, title),
@@ -21,6 +21,7 @@ export async function officePage(el) {
     card('saker i alt', number(all)),
     card('venter på godkjenning', number(t.awaiting_approval || 0), 'hos skolene', '#/innboks?phase=awaiting_approval'),
     card('til manuell behandling', number(t.manual_handling || 0), 'hos oppvekstkontoret', '#/innboks?phase=manual_handling'),
+    card('avviste brev', number(t.rejected || 0), 'venter på retting', '#/innboks?phase=rejected'),
     card('underveis', number(inProgress), 'sendes, registreres, arkiveres'),
     card('fullført', number(t.completed || 0), '', '#/innboks?phase=completed'),
     card('åpne hendelser', number(d.incidents_open), 'feil i en integrasjon', '#/hendelser')));
