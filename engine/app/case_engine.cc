@@ -543,8 +543,8 @@ Result<ApplyResult> CaseEngine::ApplyPerson(CaseRecord& c, const PersonCommand& 
   const std::string accepts = "; in state '" + c.state + "' it accepts: " + DescribePersonEvents(accepted);
   if (!spec) {
     if (IsEngineEvent(cmd.event)) {
-      return InvalidArgument("'" + cmd.event + "' comes only from the engine (done.*, error.*, register.* and " +
-                             "timers are never a person's); case " + c.key + accepts);
+      return InvalidArgument("'" + cmd.event + "' comes only from the engine (done.*, error.*, register.*, the " +
+                             "print batch's post.* and timers are never a person's); case " + c.key + accepts);
     }
     if (!chart.PersonEvent(cmd.event)) {
       return InvalidArgument("'" + cmd.event + "' is not an event a person may send; case " + c.key + accepts);
@@ -592,6 +592,23 @@ Result<std::vector<Result<ApplyResult>>> CaseEngine::ApplyPersonEventToMany(cons
     for (auto& r : group) out.push_back(std::move(r));
   }
   return out;
+}
+
+Result<ApplyResult> CaseEngine::RecordPrinted(int64_t case_id, int64_t letter_version, const std::string& batch,
+                                              const std::string& actor) {
+  StoreTransaction tx(cases_);
+  ENROL_RETURN_IF_ERROR(tx.Begin());
+  ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(case_id));
+  if (!c) return NotFound("no case " + std::to_string(case_id));
+  sc::Event ev;
+  ev.name = "post.printed";
+  ev.data = json::object{{"batch", batch}};
+  ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "print-batch/" + std::to_string(case_id) + "/v" +
+                                                      std::to_string(letter_version),
+                                              ev, actor, /*must_apply=*/true, /*show_data=*/true));
+  if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
+  ENROL_RETURN_IF_ERROR(tx.Commit());
+  return r;
 }
 
 Result<std::string> CaseEngine::AcceptedEvents(int64_t case_id) {

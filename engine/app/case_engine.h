@@ -135,6 +135,13 @@ class CaseEngine {
   [[nodiscard]] Result<std::vector<Result<ApplyResult>>> ApplyPersonEventToMany(
       const std::vector<int64_t>& case_ids, const PersonCommand& command);
 
+  // The print batch's receipt: the case's letter (that version) was printed
+  // in `batch`. Applied once per case and letter version, in its own
+  // transaction, and only to a case waiting for its print
+  // (kFailedPrecondition or kInvalidArgument otherwise); never a person's.
+  [[nodiscard]] Result<ApplyResult> RecordPrinted(int64_t case_id, int64_t letter_version, const std::string& batch,
+                                                  const std::string& actor);
+
   // Person events the case accepts now, described for a message.
   [[nodiscard]] Result<std::string> AcceptedEvents(int64_t case_id);
 

@@ -29,13 +29,7 @@ bool IsDate(std::string_view s) {
 
 }  // namespace
 
-bool IsEngineEvent(const std::string& name) {
-  for (const char* p : {"done", "error", "register"}) {
-    const std::string prefix(p);
-    if (name == prefix || name.rfind(prefix + ".", 0) == 0) return true;
-  }
-  return false;
-}
+bool IsEngineEvent(const std::string& name) { return sc::IsEngineEventName(name); }
 
 std::vector<const sc::PersonEventSpec*> AcceptedPersonEvents(const sc::Chart& chart, const sc::Instance& inst) {
   std::vector<const sc::PersonEventSpec*> out;

@@ -204,12 +204,7 @@ int RunLettersPrintBatch(const GlobalOptions& g, Services& s, const LetterArgs& 
     const std::string batch = std::filesystem::path(a.out).filename().string() + " " +
                               core::Sha256Hex(*merged).substr(0, 12);
     for (const auto& [case_id, version] : printed) {
-      app::PersonCommand cmd;
-      cmd.event = "post.printed";
-      cmd.data = json::object{{"batch", batch}};
-      cmd.actor = Actor(a.as);
-      cmd.request_id = "print-batch/v" + std::to_string(version);
-      auto r = (*engine)->ApplyPersonEvent(case_id, cmd);
+      auto r = (*engine)->RecordPrinted(case_id, version, batch, Actor(a.as));
       if (!r) return ReportError(r.error().WithContext("the batch is in " + partial + "; marking case " +
                                                        std::to_string(case_id) + " printed"));
       marked += r->duplicate ? 0 : 1;

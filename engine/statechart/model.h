@@ -96,6 +96,16 @@ struct PersonEventSpec {
 
 inline constexpr const char* kEnrolWorkflowNamespace = "urn:enrol:workflow:1";
 
+// Events only the engine sends, never a person: done.*, error.*, register.*
+// (the register's changes) and post.* (the print batch's receipt).
+inline bool IsEngineEventName(const std::string& name) {
+  for (const char* p : {"done", "error", "register", "post"}) {
+    const std::string prefix(p);
+    if (name == prefix || name.rfind(prefix + ".", 0) == 0) return true;
+  }
+  return false;
+}
+
 struct Chart {
   std::string name;
   std::string hash;  // SHA-256 of the source text: the definition's version

@@ -321,11 +321,9 @@ class Reader {
         Error(spec.line, "<enrol:event> needs name=");
         continue;
       }
-      for (const char* engine_prefix : {"done", "error", "register"}) {
-        if (Interpreter::NameMatches(engine_prefix, spec.name)) {
-          Error(spec.line, "'" + spec.name + "' cannot be a person's event: " + engine_prefix +
-                               ".* events come only from the engine");
-        }
+      if (IsEngineEventName(spec.name)) {
+        Error(spec.line, "'" + spec.name + "' cannot be a person's event: " +
+                             spec.name.substr(0, spec.name.find('.')) + ".* events come only from the engine");
       }
       for (const auto& other : chart_->person_events) {
         if (other.name == spec.name) Error(spec.line, "person event '" + spec.name + "' is declared twice");
@@ -705,8 +703,7 @@ class Reader {
     // that was not declared.
     for (const Transition& t : c.transitions) {
       for (const std::string& e : t.events) {
-        if (e == "*" || Interpreter::NameMatches("done", e) || Interpreter::NameMatches("error", e) || Interpreter::NameMatches("register", e) ||
-            sent.count(e) || c.PersonEvent(e)) {
+        if (e == "*" || IsEngineEventName(e) || sent.count(e) || c.PersonEvent(e)) {
           continue;
         }
         Warn(t.line, "event '" + e + "' is neither a declared person event nor sent by the engine or the workflow");

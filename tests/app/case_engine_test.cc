@@ -1214,6 +1214,27 @@ TEST_F(CaseEngineTest, ARejectedLetterWaitsForACorrectionAndIsNeverApprovedAsItW
   EXPECT_EQ(*simulators_->EffectCount("letters"), 3);
 }
 
+// Defect (issue 19): post.printed, the print batch's receipt, was a person
+// event any admin could send from the web for a letter never printed. It
+// comes only from the print batch now (CaseEngine::RecordPrinted), and only
+// to a case waiting for its print.
+TEST_F(CaseEngineTest, OnlyThePrintBatchMarksALetterPrinted) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  User office;
+  office.name = "kontoret";
+  office.role = Role::kAdmin;
+  PersonCommand printed{"post.printed", json::object{{"batch", "forged.pdf"}}, "person:kontoret", "r1", office};
+  auto r = engine_->ApplyPersonEvent(TheCase().id, printed);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("comes only from the engine"), std::string::npos) << r.error().message;
+  auto early = engine_->RecordPrinted(TheCase().id, 1, "batch.pdf abc", "person:kontoret");
+  ASSERT_FALSE(early);  // not waiting for a print
+  EXPECT_EQ(early.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM case_events WHERE name='post.printed'"), 0);
+  EXPECT_EQ(State(), "awaiting_approval");
+}
+
 // ---- an audit log that shows tampering
 
 TEST_F(CaseEngineTest, AuditRowsCutOffTheEndAreFoundAgainstTheHead) {

@@ -118,7 +118,7 @@ TEST_F(ConnectorsCliTest, EveryApprovedCaseEndsCompletedWithThreeReceipts) {
   // Some guardians had no digital mailbox: their letters were printed, once.
   const int64_t undeliverable = Sql("post.db", "SELECT COUNT(*) FROM forsendelser WHERE digital=0");
   EXPECT_GT(undeliverable, 0);
-  const int64_t printed = Sql("enrol.db", "SELECT COUNT(*) FROM person_requests WHERE event='post.printed'");
+  const int64_t printed = Sql("enrol.db", "SELECT COUNT(*) FROM case_events WHERE name='post.printed'");
   EXPECT_GT(printed, 0);
   EXPECT_LE(printed, undeliverable);
   auto again = Enrol("letters print-batch --school S01 --undelivered --as kontoret --out again.pdf");

@@ -463,8 +463,8 @@ TEST_P(ConnectorsCrashTest, KilledAtAnyRequestOfAnySystemNothingHappensTwice) {
   EXPECT_EQ(Sql(archive, "SELECT COUNT(*) FROM objects WHERE kind='journalpost'"), cases);
   EXPECT_EQ(Sql(archive, "SELECT COUNT(*) FROM files"), cases);
   // Printed once: one mark per case that needed one.
-  const int64_t printed = Sql(db, "SELECT COUNT(*) FROM person_requests WHERE event='post.printed'");
-  EXPECT_EQ(printed, Sql(db, "SELECT COUNT(DISTINCT case_id) FROM person_requests WHERE event='post.printed'"));
+  const int64_t printed = Sql(db, "SELECT COUNT(*) FROM case_events WHERE name='post.printed'");
+  EXPECT_EQ(printed, Sql(db, "SELECT COUNT(DISTINCT case_id) FROM case_events WHERE name='post.printed'"));
   EXPECT_GT(printed, 0);
   auto verify = testing::Run(Command("audit verify"));
   EXPECT_EQ(verify.exit_code, 0) << verify.out;
