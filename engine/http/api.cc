@@ -189,6 +189,10 @@ http::Response Api::Handle(const http::Request& r, std::string& route) {
     sessions_.Drop(c.token);
     return JsonError(401, "unauthenticated", "sign in first (the user is disabled)");
   }
+  if (CredentialStamp((*user)->password_hash) != session->credential) {
+    sessions_.Drop(c.token);
+    return JsonError(401, "unauthenticated", "your password was changed; sign in again");
+  }
   c.session = *session;
   c.user = std::move(**user);
   const bool changes = m != "GET" && m != "HEAD";
@@ -308,7 +312,8 @@ http::Response Api::SignIn(const http::Request& r) {
     out.delay_ms = result->delay_ms;
     return out;
   }
-  const std::string token = sessions_.Create(result->user->name, p_.now_ms());
+  const std::string token =
+      sessions_.Create(result->user->name, CredentialStamp(result->user->password_hash), p_.now_ms());
   auto s = sessions_.Touch(token, p_.now_ms());
   json::object o = UserJson(*result->user);
   o["csrf"] = s ? s->csrf : "";

@@ -10,7 +10,11 @@ namespace {
 constexpr int64_t kCountedGapMs = 5 * 60 * 1000;
 }
 
-std::string SessionStore::Create(const std::string& user, int64_t now_ms) {
+std::string CredentialStamp(const std::string& password_hash) {
+  return core::Sha256Hex("enrol-session-credential\n" + password_hash);
+}
+
+std::string SessionStore::Create(const std::string& user, const std::string& credential, int64_t now_ms) {
   Expire(now_ms);
   if (sessions_.size() >= max_) {
     // Full: the session seen least recently goes.
@@ -21,6 +25,7 @@ std::string SessionStore::Create(const std::string& user, int64_t now_ms) {
   const std::string token = tokens_();
   Session s;
   s.user = user;
+  s.credential = credential;
   s.csrf = tokens_();
   s.created_ms = now_ms;
   s.seen_ms = now_ms;

@@ -17,11 +17,18 @@ namespace enrol::web {
 
 struct Session {
   std::string user;   // the user's name; role and schools are read afresh per request
+  // A stamp of the user's password hash at sign-in (SHA-256 of it, never
+  // the hash): a request whose user's stamp differs now, after the password
+  // was changed, ends the session.
+  std::string credential;
   std::string csrf;
   int64_t created_ms = 0;
   int64_t seen_ms = 0;
   int64_t active_ms = 0;  // time in use: gaps between requests, each counted up to 5 minutes
 };
+
+// The stamp kept in a session for a user's password hash.
+[[nodiscard]] std::string CredentialStamp(const std::string& password_hash);
 
 class SessionStore {
  public:
@@ -30,7 +37,7 @@ class SessionStore {
       : tokens_(std::move(tokens)), idle_ms_(idle_ms), absolute_ms_(absolute_ms), max_(max_sessions) {}
 
   // A new session; returns its cookie token.
-  std::string Create(const std::string& user, int64_t now_ms);
+  std::string Create(const std::string& user, const std::string& credential, int64_t now_ms);
   // The live session of `token` (its last-seen time moved to now), or none.
   std::optional<Session> Touch(const std::string& token, int64_t now_ms);
   void Drop(const std::string& token);

@@ -420,6 +420,29 @@ TEST_F(WebCliTest, SignOutEndsTheSession) {
   EXPECT_EQ(Call("GET", "/api/v1/cases", "", "out.jar").status, 401);
 }
 
+// Defect (issue 19): a changed password left the user's sessions signed in.
+// `user passwd` runs in another process: the server sees it on the next request.
+TEST_F(WebCliTest, AChangedPasswordEndsThatUsersSessions) {
+  auto user = [&](const std::string& args, const std::string& password) {
+    return testing::Run("cd " + dir_->path().string() + " && printf '" + password + "\\n' | ENROL_CONFIG=" +
+                        dir_->File("config.json") + " " + testing::EnrolBinary() + " user " + args);
+  };
+  ASSERT_EQ(user("add bytter --role secretary --school S01", Password("bytter")).exit_code, 0);
+  SignIn("bytter", "bytter.jar");
+  SignIn("sek.a", "other.jar");
+  EXPECT_EQ(Call("GET", "/api/v1/cases", "", "bytter.jar").status, 200);
+  ASSERT_EQ(user("passwd bytter", "Et-helt-nytt-passord-9").exit_code, 0);
+  Reply ended = Call("GET", "/api/v1/cases", "", "bytter.jar");
+  EXPECT_EQ(ended.status, 401) << ended.body;
+  EXPECT_NE(ended.body.find("password was changed"), std::string::npos) << ended.body;
+  EXPECT_EQ(Call("GET", "/api/v1/cases", "", "other.jar").status, 200);  // another user's stays
+  Reply again = Call("POST", "/api/v1/session",
+                     json::serialize(json::object{{"name", "bytter"}, {"password", "Et-helt-nytt-passord-9"}}),
+                     "bytter.jar");
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(Call("GET", "/api/v1/cases", "", "bytter.jar").status, 200);
+}
+
 TEST_F(WebCliTest, TheOfficeSeesTheDashboardAndTheWorkflow) {
   SignIn("kontoret", "admin.jar");
   Reply d = Call("GET", "/api/v1/dashboard", "", "admin.jar");

@@ -15,7 +15,7 @@ class SessionsTest : public ::testing::Test {
 };
 
 TEST_F(SessionsTest, ASessionIsFoundByItsTokenAndEndsWhenIdle) {
-  const std::string t = store_.Create("kari", 0);
+  const std::string t = store_.Create("kari", "stamp", 0);
   auto s = store_.Touch(t, 500);
   ASSERT_TRUE(s);
   EXPECT_EQ(s->user, "kari");
@@ -29,15 +29,15 @@ TEST_F(SessionsTest, ASessionIsFoundByItsTokenAndEndsWhenIdle) {
 }
 
 TEST_F(SessionsTest, ASessionEndsAfterTheAbsoluteTimeoutHoweverBusy) {
-  const std::string t = store_.Create("kari", 0);
+  const std::string t = store_.Create("kari", "stamp", 0);
   for (int64_t now = 500; now <= 5000; now += 500) EXPECT_TRUE(store_.Touch(t, now)) << now;
   EXPECT_FALSE(store_.Touch(t, 5001));
 }
 
 TEST_F(SessionsTest, SignOutEndsItAndWhenFullTheLeastRecentGoes) {
-  const std::string a = store_.Create("a", 0), b = store_.Create("b", 10), c = store_.Create("c", 20);
+  const std::string a = store_.Create("a", "stamp", 0), b = store_.Create("b", "stamp", 10), c = store_.Create("c", "stamp", 20);
   EXPECT_TRUE(store_.Touch(a, 30));  // a is now the most recent
-  const std::string d = store_.Create("d", 40);
+  const std::string d = store_.Create("d", "stamp", 40);
   EXPECT_EQ(store_.size(), 3u);
   EXPECT_FALSE(store_.Touch(b, 50));
   EXPECT_TRUE(store_.Touch(a, 50));
@@ -48,7 +48,7 @@ TEST_F(SessionsTest, SignOutEndsItAndWhenFullTheLeastRecentGoes) {
 
 TEST_F(SessionsTest, TimeInUseIsCountedInGapsOfAtMostFiveMinutes) {
   SessionStore long_lived([this] { return "t" + std::to_string(++n_); }, 3600 * 1000, 10 * 3600 * 1000);
-  const std::string t = long_lived.Create("kari", 0);
+  const std::string t = long_lived.Create("kari", "stamp", 0);
   ASSERT_TRUE(long_lived.Touch(t, 60 * 1000));       // +1 min
   ASSERT_TRUE(long_lived.Touch(t, 40 * 60 * 1000));  // +39 min: counts 5
   auto used = long_lived.TakeActiveTime();
