@@ -1,5 +1,6 @@
 #include "engine/app/dispatch_service.h"
 
+#include <algorithm>
 #include <map>
 
 #include <boost/json.hpp>
@@ -40,6 +41,45 @@ JobOutcome Sent(DigitalPostPort& post, const PostShipment& s, int64_t timeout_ms
 
 }  // namespace
 
+namespace {
+
+// The recipients kept with one copy of a letter when it was drafted (its
+// data's "delivery"), with their national id numbers from the register by
+// their person key; empty for a letter drafted before they were kept.
+Result<std::vector<PostRecipient>> KeptRecipients(PersonStore& persons, const StoredLetter& l) {
+  std::vector<PostRecipient> out;
+  boost::system::error_code ec;
+  const json::value data = json::parse(l.data, ec);
+  const json::object* o = !ec ? data.if_object() : nullptr;
+  const json::value* delivery = o ? o->if_contains("delivery") : nullptr;
+  if (!delivery) return out;
+  if (!delivery->is_array()) return Internal("letter version " + std::to_string(l.version) + " has a broken delivery list");
+  for (const json::value& d : delivery->get_array()) {
+    const json::object* r = d.if_object();
+    const json::value* key = r ? r->if_contains("person") : nullptr;
+    const json::value* lines = r ? r->if_contains("address_lines") : nullptr;
+    if (!key || !key->is_int64() || !lines || !lines->is_array()) {
+      return Internal("letter version " + std::to_string(l.version) + " has a broken delivery entry");
+    }
+    ENROL_ASSIGN_OR_RETURN(std::optional<StoredPerson> p, persons.FindByKey(key->get_int64()));
+    if (!p) return FailedPrecondition("a recipient of letter version " + std::to_string(l.version) +
+                                      " is no longer in the register; draft the letter again");
+    PostRecipient rec;
+    rec.name = std::string(r->at("name").as_string());
+    rec.national_id = p->person.id;
+    for (const json::value& line : lines->get_array()) {
+      if (line.is_string()) rec.address_lines.emplace_back(line.get_string());
+    }
+    rec.postnummer = std::string(r->at("postnummer").as_string());
+    rec.poststed = std::string(r->at("poststed").as_string());
+    rec.copy = l.copy;
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<PostShipment> DispatchService::Prepare(const JobRequest& r) {
   const json::value* ref = r.params.if_contains("case_ref");
   if (!ref || !ref->is_string()) return InvalidArgument("the dispatch invoke needs the case_ref param");
@@ -49,8 +89,6 @@ Result<PostShipment> DispatchService::Prepare(const JobRequest& r) {
   ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCaseByKey(std::string(ref->get_string())));
   if (!c) return NotFound("no case " + std::string(ref->get_string()));
   ENROL_ASSIGN_OR_RETURN(Family family, LoadFamily(persons_, c->person_id));
-  const StoredPerson& child = family.child;
-  auto lookup = [&family](std::string_view id) { return family.Guardian(id); };
   if (family.protected_address) {
     return FailedPrecondition("case " + c->key + " is under a protected address: it is never sent automatically");
   }
@@ -58,32 +96,48 @@ Result<PostShipment> DispatchService::Prepare(const JobRequest& r) {
   PostShipment s;
   s.title = "Vedtak om skoleplass";
   s.sender = "enrol";
+  bool kept = true;
   for (const StoredLetter& l : all) {
-    if (l.version == version->get_int64() && !l.pdf.empty()) s.pdfs[l.copy] = l.pdf;
+    if (l.version != version->get_int64() || l.pdf.empty()) continue;
+    s.pdfs[l.copy] = l.pdf;
+    ENROL_ASSIGN_OR_RETURN(std::vector<PostRecipient> to, KeptRecipients(persons_, l));
+    kept = kept && !to.empty();
+    for (PostRecipient& p : to) s.recipients.push_back(std::move(p));
   }
   if (s.pdfs.empty()) {
     return FailedPrecondition("case " + c->key + " has no rendered letter version " + std::to_string(version->get_int64()));
   }
-  const core::CohortEntry entry = core::EvaluateChild(child.person, c->school_year, c->grade, settings_.municipality, lookup);
-  const auto households = LetterHouseholds(entry);
-  for (size_t h = 0; h < households.size(); ++h) {
-    const int copy = static_cast<int>(h + 1);
-    if (!s.pdfs.count(copy)) {
-      return FailedPrecondition("case " + c->key + ": the letter has " + std::to_string(s.pdfs.size()) +
-                                " copies but the guardians now live at " + std::to_string(households.size()) +
-                                " addresses; draft it again");
+  if (!kept) {
+    // A letter drafted before its recipients were kept with it: as the
+    // register says now.
+    s.recipients.clear();
+    auto lookup = [&family](std::string_view id) { return family.Guardian(id); };
+    const core::CohortEntry entry =
+        core::EvaluateChild(family.child.person, c->school_year, c->grade, settings_.municipality, lookup);
+    const auto households = LetterHouseholds(entry);
+    for (size_t h = 0; h < households.size(); ++h) {
+      const int copy = static_cast<int>(h + 1);
+      if (!s.pdfs.count(copy)) {
+        return FailedPrecondition("case " + c->key + ": the letter has " + std::to_string(s.pdfs.size()) +
+                                  " copies but the guardians now live at " + std::to_string(households.size()) +
+                                  " addresses; draft it again");
+      }
+      for (const core::Person* g : households[h].second) {
+        PostRecipient p;
+        p.name = g->name.Full();
+        p.national_id = g->id;
+        p.address_lines = {g->home->StreetLine()};
+        p.postnummer = g->home->postnummer;
+        p.poststed = g->home->poststed;
+        p.copy = copy;
+        s.recipients.push_back(std::move(p));
+      }
     }
-    for (const core::Person* g : households[h].second) {
-      PostRecipient p;
-      p.eksternref = r.idempotency_key + "-" + std::to_string(s.recipients.size() + 1);
-      p.name = g->name.Full();
-      p.national_id = g->id;
-      p.address_lines = {g->home->StreetLine()};
-      p.postnummer = g->home->postnummer;
-      p.poststed = g->home->poststed;
-      p.copy = copy;
-      s.recipients.push_back(std::move(p));
-    }
+  }
+  std::stable_sort(s.recipients.begin(), s.recipients.end(),
+                   [](const PostRecipient& a, const PostRecipient& b) { return a.copy < b.copy; });
+  for (size_t i = 0; i < s.recipients.size(); ++i) {
+    s.recipients[i].eksternref = r.idempotency_key + "-" + std::to_string(i + 1);
   }
   if (s.recipients.empty()) return FailedPrecondition("case " + c->key + " has no guardian to send the letter to");
   s.file_name = "vedtak-skoleplass-v" + std::to_string(version->get_int64()) + ".pdf";

@@ -1,5 +1,7 @@
 #include "engine/app/letter_service.h"
 
+#include "engine/app/protection.h"
+
 #include <map>
 
 #include <boost/json.hpp>
@@ -76,26 +78,13 @@ json::object LetterReceipt(const std::vector<StoredLetter>& copies) {
 
 Result<std::vector<LetterRequest>> LetterService::Prepare(const CaseRecord& c) {
   const core::Municipality& m = settings_.municipality;
-  ENROL_ASSIGN_OR_RETURN(StoredPerson child, FindPerson(persons_, PersonRef(c.person_id)));
-  std::map<std::string, StoredPerson> guardians;
-  for (const auto& r : child.person.responsibility) {
-    if (r.guardian_id.empty()) continue;
-    ENROL_ASSIGN_OR_RETURN(std::optional<StoredPerson> g, persons_.FindByNin(r.guardian_id));
-    if (g) guardians.emplace(r.guardian_id, std::move(*g));
+  ENROL_ASSIGN_OR_RETURN(Family family, LoadFamily(persons_, c.person_id));
+  const StoredPerson& child = family.child;
+  if (family.protected_address) {
+    return FailedPrecondition("the child or a guardian has a protected address: no automatic letter (handle by hand)");
   }
-  auto lookup = [&](std::string_view id) -> const core::Person* {
-    auto it = guardians.find(std::string(id));
-    return it == guardians.end() ? nullptr : &it->second.person;
-  };
+  auto lookup = [&family](std::string_view id) { return family.Guardian(id); };
   const core::CohortEntry entry = core::EvaluateChild(child.person, c.school_year, c.grade, m, lookup);
-  if (core::IsProtected(child.person.EffectiveProtection())) {
-    return FailedPrecondition("the child has a protected address: no automatic letter (handle by hand)");
-  }
-  for (const core::Guardian& g : entry.guardians) {
-    if (g.protected_address) {
-      return FailedPrecondition("a guardian has a protected address: no automatic letter (handle by hand)");
-    }
-  }
   const core::School* school = m.FindSchool(c.school);
   if (!school) return FailedPrecondition("case " + c.key + " has no school ('" + c.school + "') to write from");
 
@@ -174,6 +163,17 @@ Result<std::vector<LetterRequest>> LetterService::Prepare(const CaseRecord& c) {
     req.data = base;
     req.data["recipients"] = JoinNames(names);
     req.data["copy_to"] = JoinNames(others);
+    // Whom this copy goes to, as written in its window: the dispatch sends
+    // exactly these, on every attempt, whatever the register says later.
+    json::array delivery;
+    for (const core::Person* p : households[h].second) {
+      const auto it = family.guardians.find(p->id);
+      if (it == family.guardians.end()) return Internal("a guardian of case " + c.key + " is not in the family read");
+      delivery.push_back(json::object{{"person", it->second.key}, {"name", p->name.Full()},
+                                      {"address_lines", json::array{json::string(a.StreetLine())}},
+                                      {"postnummer", a.postnummer}, {"poststed", a.poststed}});
+    }
+    req.data["delivery"] = std::move(delivery);
     out.push_back(std::move(req));
   }
   return out;

@@ -6,6 +6,7 @@
 
 #include "connectors/register/freg_reader.h"
 #include "engine/app/case_engine.h"
+#include "engine/app/dispatch_service.h"
 #include "engine/app/import_extract.h"
 #include "engine/config/config_loader.h"
 #include "engine/letters/template_renderer.h"
@@ -198,6 +199,62 @@ TEST_F(LetterServiceTest, GuardianWithoutRegisterDocumentIsSkipped) {
   ASSERT_TRUE(copies);
   ASSERT_EQ(copies->size(), 1u);
   EXPECT_EQ((*copies)[0].data.at("recipients"), "Kari Mor");
+}
+
+// A digital post port that is never to be called (Prepare alone is tested).
+class NoPost final : public DigitalPostPort {
+ public:
+  Result<json::object> Send(const PostShipment&, int64_t) override { return Internal("not to be called"); }
+  Result<std::map<std::string, std::string>> Statuses(const std::vector<std::string>&, int64_t) override {
+    return Internal("not to be called");
+  }
+};
+
+// Defect (issue 19): the dispatch rebuilt its recipients from the register
+// on every attempt; a household that changed between a lost answer and the
+// retry shifted the recipients. They are kept with the letter now: every
+// attempt sends the same, to the addresses in the letter's window.
+TEST_F(LetterServiceTest, TheDispatchSendsToWhomTheLetterWasWrittenForOnEveryAttempt) {
+  MakeCase(Mother(), Father("Granlia", 9), Child());
+  ASSERT_TRUE(Draft("k1").ok);
+  NoPost post;
+  DispatchService dispatch(*persons_, *cases_, *letters_, post, settings_);
+  JobRequest send;
+  send.idempotency_key = "send-1";
+  send.params = json::object{{"case_ref", "2026/1/P1"}, {"letter", json::object{{"letter_version", 1}}}};
+  auto first = dispatch.Prepare(send);
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_EQ(first->recipients.size(), 2u);
+  // The father moves in with the mother, and another child's father is
+  // nobody's concern here: one household now.
+  std::string content = "[" + testing::PersonDoc(Child()) + "," + testing::PersonDoc(Mother()) + "," +
+                        testing::PersonDoc(Father()) + "]";
+  testing::WriteFile(dir_.File("x2.json"), content);
+  freg::FregExtractOpener opener(settings_.national_ids);
+  ImportOptions o;
+  o.municipality = "5099";
+  ASSERT_TRUE(ImportExtracts({dir_.File("x2.json")}, o, opener, *persons_, clock_));
+  auto retry = dispatch.Prepare(send);
+  ASSERT_TRUE(retry) << retry.error().message;
+  ASSERT_EQ(retry->recipients.size(), first->recipients.size());
+  for (size_t i = 0; i < first->recipients.size(); ++i) {
+    const PostRecipient& a = first->recipients[i];
+    const PostRecipient& b = retry->recipients[i];
+    EXPECT_EQ(a.eksternref, b.eksternref);
+    EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.national_id, b.national_id);
+    EXPECT_EQ(a.address_lines, b.address_lines);
+    EXPECT_EQ(a.copy, b.copy);
+  }
+  EXPECT_EQ(retry->recipients[1].address_lines.front(), "Granlia 9");  // as in the window of copy 2
+  // The letter's data keeps whom, not their national id numbers.
+  auto stored = letters_->OfCase(1, true);
+  ASSERT_TRUE(stored);
+  for (const auto& l : *stored) {
+    for (const char* id : {testing::kChild, testing::kMother, testing::kFather}) {
+      EXPECT_EQ(l.data.find(id), std::string::npos);
+    }
+  }
 }
 
 }  // namespace
