@@ -25,7 +25,7 @@ struct ArchiveFiling {
   std::string mappe_title, mappe_public_title;  // the public ones have the name as ******
   std::string title, public_title;
   std::string document_title;
-  std::string document_date;  // "2027-03-01T00:00:00+01:00"
+  std::string document_date;  // the letter's date in Norway (Europe/Oslo): "2027-03-01"
   std::vector<ArchiveRecipient> recipients;
   std::string file;           // the PDF/A bytes
   std::string file_name;

@@ -74,7 +74,11 @@ Result<ArchiveFiling> ArchiveService::Prepare(const JobRequest& r) {
   f.title = what + " - " + name;
   f.public_title = what + " - ******";
   f.document_title = what;
-  f.document_date = copy->created_at;
+  // The letter's date as it reads in Norway (a letter made at 00:30 in Oslo
+  // is that day's, though UTC still says the day before).
+  const std::optional<std::string> dated = OsloDateOfUtc(copy->created_at);
+  if (!dated) return Internal("letter of case " + c->key + " has no readable creation time");
+  f.document_date = *dated;
   f.protected_address = prot;
   for (const auto& [id, g] : guardians) {
     if (!g.person.home || g.person.home->kind == core::AddressKind::kUkjentBosted) continue;

@@ -1,5 +1,7 @@
 #include "engine/app/cohort_report.h"
 
+#include "engine/core/date.h"
+
 #include <ctime>
 
 namespace enrol::app {
@@ -13,11 +15,10 @@ std::string PersonRef(int64_t key) {
 }
 
 int DefaultSchoolYear(std::chrono::system_clock::time_point now) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  const int year = tm.tm_year + 1900;
-  return tm.tm_mon + 1 >= 7 ? year + 1 : year;
+  // The calendar in Norway decides: 1 July begins at 22:00 UTC on 30 June.
+  const core::Date today =
+      core::OsloDate(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+  return today.month >= 7 ? today.year + 1 : today.year;
 }
 
 namespace {

@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "engine/core/date.h"
+
 namespace enrol::app {
 
 std::string FormatUtc(std::chrono::system_clock::time_point t) {
@@ -11,6 +13,14 @@ std::string FormatUtc(std::chrono::system_clock::time_point t) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+std::optional<std::string> OsloDateOfUtc(std::string_view utc) {
+  std::tm tm{};
+  const std::string text(utc);
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (!end || *end != '\0') return std::nullopt;
+  return core::OsloDate(static_cast<long long>(timegm(&tm))).ToString();
 }
 
 std::string ImportIssue::ToString() const {

@@ -135,5 +135,8 @@ class IdGenerator {
 
 // UTC "YYYY-MM-DDTHH:MM:SSZ".
 std::string FormatUtc(std::chrono::system_clock::time_point t);
+// The date in Norway (Europe/Oslo) of a moment as FormatUtc writes it, as
+// "YYYY-MM-DD"; nullopt for any other text.
+std::optional<std::string> OsloDateOfUtc(std::string_view utc);
 
 }  // namespace enrol::app

@@ -12,6 +12,8 @@
 
 #include <boost/json.hpp>
 
+#include "connectors/files/durable_file.h"
+
 #include "engine/app/case_engine.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/output.h"
@@ -291,7 +293,11 @@ int RunCaseEvent(const GlobalOptions& g, Services& s, const CaseArgs& a) {
     } else {
       ++refused;
       last = r.error();
-      if (!g.json && ids->size() <= 20) std::cerr << "case " << (*ids)[i] << ": " << r.error().message << "\n";
+      // Every refusal of a few cases; the first three of many (they are
+      // usually one reason).
+      if (!g.json && (ids->size() <= 20 || refused <= 3)) {
+        std::cerr << "case " << (*ids)[i] << ": " << r.error().message << "\n";
+      }
     }
   }
   auto worker = (*engine)->RunUntilIdle();
@@ -424,38 +430,49 @@ Result<std::optional<app::AuditHead>> ParseHead(const std::string& text, const s
   return std::optional<app::AuditHead>(h);
 }
 
+// Written whole and durably (temporary file, fsync, rename, fsync of the
+// folder); a failed write is reported, and the old head stays.
 Status WriteCheckpoint(const std::string& path, const app::AuditVerification& v) {
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << v.head_seq << " " << v.head_hash << "\n";
-    if (!out) return Unavailable("cannot write the audit checkpoint " + tmp);
-  }
+  auto st = files::WriteSynced(tmp, std::to_string(v.head_seq) + " " + v.head_hash + "\n");
+  if (!st) return tl::unexpected(st.error().WithContext("the audit head " + path + " was not updated"));
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
-  if (ec) return Unavailable("cannot write the audit checkpoint " + path + ": " + ec.message());
+  if (ec) return Unavailable("cannot write the audit head " + path + ": " + ec.message() + "; it was not updated");
+  files::SyncDir(std::filesystem::absolute(path).parent_path());
   return {};
 }
 
-// Verifies against the anchored head (--head) or the checkpoint file.
-Result<app::AuditVerification> Verify(const GlobalOptions& g, Services& s, const AuditArgs& a) {
+// Verifies against the anchored head (--head) or the checkpoint file. With
+// `need_head`, a missing checkpoint file fails the verification (rows cut
+// off the end could not be found without it); only `audit checkpoint`
+// starts one.
+Result<app::AuditVerification> Verify(const GlobalOptions& g, Services& s, const AuditArgs& a, bool need_head) {
   ENROL_ASSIGN_OR_RETURN(app::CaseStore* cases, s.Cases());
   std::optional<app::AuditHead> head;
+  const std::string file = CheckpointPath(g, a);
   if (!a.head.empty()) {
     ENROL_ASSIGN_OR_RETURN(head, ParseHead(a.head, "--head"));
-  } else if (std::filesystem::exists(CheckpointPath(g, a))) {
-    std::ifstream in(CheckpointPath(g, a));
+  } else if (std::filesystem::exists(file)) {
+    std::ifstream in(file);
     std::stringstream text;
     text << in.rdbuf();
-    ENROL_ASSIGN_OR_RETURN(head, ParseHead(text.str(), CheckpointPath(g, a)));
+    ENROL_ASSIGN_OR_RETURN(head, ParseHead(text.str(), file));
   }
-  return cases->VerifyAudit(head);
+  ENROL_ASSIGN_OR_RETURN(app::AuditVerification v, cases->VerifyAudit(head));
+  if (v.ok && !head && need_head) {
+    v.ok = false;
+    v.problem = "the audit head " + file + " is missing, so rows cut off the end cannot be found; if this database "
+                "was never checkpointed, start one with `enrol audit checkpoint`, else restore the file (or give "
+                "--head SEQ:HASH as anchored elsewhere)";
+  }
+  return v;
 }
 
 }  // namespace
 
 int RunAuditVerify(const GlobalOptions& g, Services& s, const AuditArgs& a) {
-  auto v = Verify(g, s, a);
+  auto v = Verify(g, s, a, /*need_head=*/true);
   if (!v) return ReportError(v.error());
   // A verified log moves the checkpoint forward: rows removed later from
   // before it are then found.
@@ -477,7 +494,7 @@ int RunAuditVerify(const GlobalOptions& g, Services& s, const AuditArgs& a) {
 }
 
 int RunAuditCheckpoint(const GlobalOptions& g, Services& s, const AuditArgs& a) {
-  auto v = Verify(g, s, a);
+  auto v = Verify(g, s, a, /*need_head=*/false);
   if (!v) return ReportError(v.error());
   if (!v->ok) {
     std::cout << "audit log BROKEN: " << v->problem << "; no checkpoint written\n";

@@ -50,6 +50,11 @@ std::string AuditHash(const std::string& prev, int64_t seq, const std::string& a
 }
 
 Result<std::unique_ptr<SqliteCaseStore>> SqliteCaseStore::Create(Database& db, std::string audit_key) {
+  if (!audit_key.empty() && audit_key.size() < kMinAuditKeyBytes) {
+    return InvalidArgument("the audit key (ENROL_AUDIT_KEY or ENROL_AUDIT_KEY_FILE) is " +
+                           std::to_string(audit_key.size()) + " bytes; it must be at least " +
+                           std::to_string(kMinAuditKeyBytes) + " (for example: head -c 32 /dev/urandom | base64)");
+  }
   std::unique_ptr<SqliteCaseStore> s(new SqliteCaseStore(db));
   s->audit_key_ = std::move(audit_key);
   ENROL_ASSIGN_OR_RETURN(s->insert_case_, db.Prepare(
@@ -685,6 +690,10 @@ Status SqliteCaseStore::InsertPersonRequest(const app::PersonRequest& r) {
 
 Status SqliteCaseStore::AppendAudit(const app::AuditEntry& e, const std::string& at) {
   if (!tx_) return FailedPrecondition("audit rows are written inside a transaction");
+  if (audit_key_.empty() && audit_hash_.rfind(kKeyedPrefix, 0) == 0) {
+    return FailedPrecondition("the audit log is chained with a key and this process has none: set ENROL_AUDIT_KEY_FILE "
+                              "(or ENROL_AUDIT_KEY) as for the other processes on this database; nothing was written");
+  }
   const int64_t seq = audit_seq_ + 1;
   const std::string hash = AuditHash(audit_hash_, seq, at, e, audit_key_);
   ENROL_RETURN_IF_ERROR(insert_audit_->Bind(1, seq).Bind(2, at).Bind(3, e.case_id).Bind(4, e.actor)

@@ -16,6 +16,9 @@ class SqliteCaseStore final : public app::CaseStore {
   // `db` must be migrated and outlive the store. With `audit_key`, audit
   // rows are chained with HMAC-SHA-256 under it (the key comes from the
   // environment, never from the configuration or the database).
+  // A key shorter than kMinAuditKeyBytes is refused, wherever it came from.
+  // A store without a key refuses to append to a chain that is keyed.
+  static constexpr size_t kMinAuditKeyBytes = 32;
   [[nodiscard]] static Result<std::unique_ptr<SqliteCaseStore>> Create(Database& db, std::string audit_key = "");
 
   Status Begin() override;

@@ -52,7 +52,7 @@ for r in $(seq 1 "$runs"); do
   events=$(sqlite3 enrol.db "SELECT COUNT(*) FROM case_events")
   jobs=$(sqlite3 enrol.db "SELECT COUNT(*) FROM jobs WHERE status='done'")
   audit=$(sqlite3 enrol.db "SELECT COUNT(*) FROM audit")
-  "$enrol" audit verify >/dev/null
+  "$enrol" audit checkpoint >/dev/null
   awk -v c="$cases" -v done="$completed" -v e="$events" -v j="$jobs" -v a="$audit" -v r="$r" '
     { t[$1] = $2; total += $2; cpu += $3; if ($4 > rss) rss = $4 }
     END {

@@ -342,7 +342,7 @@ TEST_P(ArchiveFaultTest, EveryCaseEndsFiledExactlyOnce) {
   } else {
     EXPECT_GT(q->ColumnInt(0), 1);
   }
-  EXPECT_EQ(Enrol("audit verify").exit_code, 0);
+  EXPECT_EQ(Enrol("audit checkpoint").exit_code, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Faults, ArchiveFaultTest, ::testing::Values("error", "throttle", "drop", "timeout", "slow"));

@@ -60,6 +60,7 @@ TEST_F(CaseCliTest, ApproveASchoolThenShowACase) {
   }
   auto shown = Json(Enrol("--json case show " + key));
   EXPECT_EQ(shown.at("jobs").as_array().size(), 4u);
+  EXPECT_EQ(Enrol("audit checkpoint").exit_code, 0);
   EXPECT_EQ(Enrol("audit verify").exit_code, 0);
 }
 
@@ -107,7 +108,7 @@ TEST_F(CaseCliTest, IncidentsListRetrySkipCancel) {
   auto retry = Json(Enrol("--json incidents retry --all"));
   EXPECT_GT(retry.at("incidents").as_int64(), 0);
   EXPECT_EQ(retry.at("new_incidents").as_int64(), retry.at("incidents").as_int64());  // still failing
-  EXPECT_EQ(Enrol("audit verify").exit_code, 0);
+  EXPECT_EQ(Enrol("audit checkpoint").exit_code, 0);
 }
 
 TEST_F(CaseCliTest, RunStopsCleanlyOnSigterm) {
@@ -266,7 +267,7 @@ TEST_F(CaseCliTest, TwoWorkersOnOneDatabaseFinishAllWorkCallingEachJobOnce) {
   EXPECT_GT(q->ColumnInt(0), 100);
   EXPECT_EQ(q->ColumnInt(1), q->ColumnInt(0));  // the failing call, then exactly one more
   EXPECT_EQ(q->ColumnInt(2), 2);
-  EXPECT_EQ(Enrol("audit verify").exit_code, 0);
+  EXPECT_EQ(Enrol("audit checkpoint").exit_code, 0);
 }
 
 TEST_F(CaseCliTest, JobKeysAreDistinctTimeOrderedUuids) {
@@ -317,10 +318,18 @@ TEST_F(CaseCliTest, RunStopsAtOnceOnSigtermWhileTheDatabaseIsLocked) {
 
 TEST_F(CaseCliTest, AuditVerifyFindsRowsCutOffTheEnd) {
   ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
+  // Without a head kept outside the database, a verification cannot find
+  // rows cut off the end: it fails, and says how to start one.
+  auto headless = Enrol("audit verify");
+  EXPECT_EQ(headless.exit_code, 1) << headless.out;
+  EXPECT_NE(headless.out.find("enrol audit checkpoint"), std::string::npos) << headless.out;
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("enrol.db.audit-head")));
+  ASSERT_EQ(Enrol("audit checkpoint").exit_code, 0);
   auto first = Enrol("audit verify");
   ASSERT_EQ(first.exit_code, 0) << first.out;
   EXPECT_NE(first.out.find("head: "), std::string::npos);
   ASSERT_TRUE(std::filesystem::exists(dir_.File("enrol.db.audit-head")));
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("enrol.db.audit-head.tmp")));
   {
     auto db = store::Database::Open(dir_.File("enrol.db"));
     ASSERT_TRUE(db);
@@ -336,14 +345,28 @@ TEST_F(CaseCliTest, AuditVerifyFindsRowsCutOffTheEnd) {
 TEST_F(CaseCliTest, AuditWithAKeyFile) {
   testing::WriteFile(dir_.File("audit.key"), "0123456789abcdef0123456789abcdef\n");
   const std::string keyed = "ENROL_AUDIT_KEY_FILE=" + dir_.File("audit.key") + " ";
-  auto r = testing::Run("cd " + dir_.path().string() + " && " + keyed + "ENROL_CONFIG=" + dir_.File("config.json") +
-                        " " + testing::EnrolBinary() + " intake --school-year 2027 --grades 1 && " + keyed +
-                        "ENROL_CONFIG=" + dir_.File("config.json") + " " + testing::EnrolBinary() + " audit verify");
+  const std::string enrol = "ENROL_CONFIG=" + dir_.File("config.json") + " " + testing::EnrolBinary();
+  auto r = testing::Run("cd " + dir_.path().string() + " && " + keyed + enrol + " intake --school-year 2027 --grades 1 && " +
+                        keyed + enrol + " audit checkpoint && " + keyed + enrol + " audit verify");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("(keyed)"), std::string::npos) << r.out;
   auto without = Enrol("audit verify --checkpoint none");
   EXPECT_EQ(without.exit_code, 1);
   EXPECT_NE(without.out.find("no key is set"), std::string::npos) << without.out;
+  // Defect (issue 19): a process without the key appended plain rows to the
+  // keyed chain. It is refused now, and nothing is written.
+  auto plain = Enrol("case event --state awaiting_approval approve");
+  EXPECT_NE(plain.exit_code, 0) << plain.out;
+  EXPECT_NE(plain.out.find("chained with a key and this process has none"), std::string::npos) << plain.out;
+  auto still = testing::Run("cd " + dir_.path().string() + " && " + keyed + enrol + " audit verify");
+  EXPECT_EQ(still.exit_code, 0) << still.out;
+  // One minimum key length, whichever way the key comes.
+  for (const std::string& how : {std::string("ENROL_AUDIT_KEY=too-short-a-key "), "ENROL_AUDIT_KEY_FILE=" + dir_.File("short.key") + " "}) {
+    testing::WriteFile(dir_.File("short.key"), "too-short-a-key\n");
+    auto short_key = testing::Run("cd " + dir_.path().string() + " && " + how + enrol + " audit verify 2>&1");
+    EXPECT_EQ(short_key.exit_code, 2) << how << short_key.out;
+    EXPECT_NE(short_key.out.find("at least 32"), std::string::npos) << how << short_key.out;
+  }
 }
 
 }  // namespace

@@ -254,7 +254,7 @@ TEST_P(CrashTest, KilledAtRandomTheIntakeStillCompletesExactlyOnce) {
   // The engine's jobs match the simulators' effects one to one.
   EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM jobs WHERE status='done'"), 4 * cases);
 
-  auto verify = testing::Run(Command("audit verify"));
+  auto verify = testing::Run(Command("audit checkpoint") + " && " + Command("audit verify"));
   EXPECT_EQ(verify.exit_code, 0) << verify.out;
   EXPECT_NE(verify.out.find("intact"), std::string::npos);
   std::cout << "[ crash    ] " << (GetParam() ? "systems in another process (HTTP): " : "systems in-process: ")
@@ -303,7 +303,7 @@ TEST_P(CrashTest, KilledBetweenEveryCallAndItsCommitEachEffectHappensOnce) {
                       "COUNT(DISTINCT version) > 1)"), 0);
     EXPECT_EQ(Sql(db, "SELECT COUNT(DISTINCT case_id) FROM letters"), cases);
   }
-  auto verify = testing::Run(Command("audit verify"));
+  auto verify = testing::Run(Command("audit checkpoint"));
   EXPECT_EQ(verify.exit_code, 0) << verify.out;
   std::cout << "[ crash    ] kill points after a call: " << kills_ << " kills, " << cases
             << " cases completed, effects exactly once\n";
@@ -386,7 +386,7 @@ TEST_P(ArchiveCrashTest, KilledMidFilingManyTimesTheArchiveHoldsNoDuplicate) {
   EXPECT_EQ(Sql(a, "SELECT COUNT(*) FROM files"), cases);
   EXPECT_EQ(Sql(a, "SELECT COUNT(DISTINCT ext_key) FROM objects WHERE kind='saksmappe'"), cases);
   EXPECT_EQ(Sql(a, "SELECT COUNT(DISTINCT ext_key) FROM objects WHERE kind='journalpost'"), cases);
-  auto verify = testing::Run(Command("audit verify"));
+  auto verify = testing::Run(Command("audit checkpoint"));
   EXPECT_EQ(verify.exit_code, 0) << verify.out;
   std::cout << "[ crash    ] killed mid-filing: " << kills_ << " kills, " << cases
             << " cases filed, one saksmappe, journalpost and file each\n";
@@ -466,7 +466,7 @@ TEST_P(ConnectorsCrashTest, KilledAtAnyRequestOfAnySystemNothingHappensTwice) {
   const int64_t printed = Sql(db, "SELECT COUNT(*) FROM case_events WHERE name='post.printed'");
   EXPECT_EQ(printed, Sql(db, "SELECT COUNT(DISTINCT case_id) FROM case_events WHERE name='post.printed'"));
   EXPECT_GT(printed, 0);
-  auto verify = testing::Run(Command("audit verify"));
+  auto verify = testing::Run(Command("audit checkpoint"));
   EXPECT_EQ(verify.exit_code, 0) << verify.out;
   std::cout << "[ crash    ] all three systems: " << kills_ << " kills, " << cases << " cases, " << printed
             << " printed by the batch; one effect per case in each system\n";
