@@ -41,7 +41,12 @@ http::Response FromError(const Error& e) {
                      : status == 409 ? "conflict"
                      : status == 503 ? "unavailable" : "internal";
   // An internal error's text may name files or queries: the log has it.
-  return JsonError(status, code, status >= 500 && status != 503 ? "something went wrong on the server" : e.message);
+  http::Response r =
+      JsonError(status, code, status >= 500 && status != 503 ? "something went wrong on the server" : e.message);
+  // A busy database: the client sends the same request again shortly (the
+  // web app does, by itself; a request id makes the repeat harmless).
+  if (e.code == ErrorCode::kAborted) r.headers["retry-after"] = "2";
+  return r;
 }
 
 std::map<std::string, std::string> Query(const std::string& target) {

@@ -56,7 +56,7 @@ int HttpStatusFor(ErrorCode code) {
     case ErrorCode::kNotFound: return 404;
     case ErrorCode::kAlreadyExists: return 409;
     case ErrorCode::kFailedPrecondition: return 409;
-    case ErrorCode::kAborted: return 409;
+    case ErrorCode::kAborted: return 503;  // busy: the same request may be sent again
     case ErrorCode::kUnavailable: return 503;
     case ErrorCode::kDeadlineExceeded: return 504;
     case ErrorCode::kPermissionDenied: return 403;

@@ -27,6 +27,11 @@ Error SqlError(sqlite3* db, std::string_view what) {
   }
   if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) ec = ErrorCode::kFailedPrecondition;
   if (code == SQLITE_CONSTRAINT) ec = ErrorCode::kAlreadyExists;
+  if (ec == ErrorCode::kAborted) {
+    // Said without SQL: this one reaches people (the caller may try again).
+    return Error{ec, "the database is busy: another writer (an import, a worker or another enrol process) held it "
+                     "longer than this waits; nothing was changed, try again"};
+  }
   return Error{ec, std::string(what) + ": " + sqlite3_errmsg(db)};
 }
 

@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "engine/store/sqlite.h"
 #include "tests/support/demo_config.h"
 
 namespace enrol {
@@ -441,6 +442,30 @@ TEST_F(WebCliTest, AChangedPasswordEndsThatUsersSessions) {
                      "bytter.jar");
   EXPECT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(Call("GET", "/api/v1/cases", "", "bytter.jar").status, 200);
+}
+
+// Defect (issue 19): a database held by another writer answered 409 with
+// SQLite's text. It is a 503 with Retry-After and a plain message now, the
+// request is not applied, and the same request later is.
+TEST_F(WebCliTest, ABusyDatabaseIsA503ToTryAgainWithoutSqlText) {
+  const std::string csrf = SignIn("sek.a", "busy.jar");
+  const int64_t id = FirstCase("--school S01 --state awaiting_approval");
+  ASSERT_GT(id, 0);
+  const std::string body = json::serialize(json::object{{"event", "approve"}, {"request_id", "busy-click-1"}});
+  {
+    auto db = store::Database::Open(dir_->File("enrol.db"));
+    ASSERT_TRUE(db);
+    ASSERT_TRUE((*db)->Exec("BEGIN IMMEDIATE"));  // an import's long transaction, say
+    Reply busy = Call("POST", "/api/v1/cases/" + std::to_string(id) + "/events", body, "busy.jar", csrf);
+    EXPECT_EQ(busy.status, 503) << busy.body;
+    EXPECT_NE(busy.headers.find("retry-after: 2"), std::string::npos) << busy.headers;
+    EXPECT_NE(busy.body.find("the database is busy"), std::string::npos) << busy.body;
+    for (const char* sql : {"SQL", "sqlite", "locked"}) EXPECT_EQ(busy.body.find(sql), std::string::npos) << busy.body;
+    ASSERT_TRUE((*db)->Exec("ROLLBACK"));
+  }
+  Reply later = Call("POST", "/api/v1/cases/" + std::to_string(id) + "/events", body, "busy.jar", csrf);
+  EXPECT_EQ(later.status, 200) << later.body;
+  EXPECT_EQ(later.Json().at("applied"), json::value(true)) << later.body;
 }
 
 TEST_F(WebCliTest, TheOfficeSeesTheDashboardAndTheWorkflow) {

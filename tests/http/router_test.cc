@@ -78,7 +78,7 @@ TEST(RouterTest, EachErrorCodeHasItsStatus) {
   EXPECT_EQ(HttpStatusFor(ErrorCode::kNotFound), 404);
   EXPECT_EQ(HttpStatusFor(ErrorCode::kAlreadyExists), 409);
   EXPECT_EQ(HttpStatusFor(ErrorCode::kFailedPrecondition), 409);
-  EXPECT_EQ(HttpStatusFor(ErrorCode::kAborted), 409);
+  EXPECT_EQ(HttpStatusFor(ErrorCode::kAborted), 503);
   EXPECT_EQ(HttpStatusFor(ErrorCode::kUnavailable), 503);
   EXPECT_EQ(HttpStatusFor(ErrorCode::kDeadlineExceeded), 504);
   EXPECT_EQ(HttpStatusFor(ErrorCode::kInternal), 500);

@@ -14,7 +14,22 @@ export class ApiError extends Error {
 export function setCsrf(token) { csrf = token || ''; }
 export function getCsrf() { return csrf; }
 
+// A busy server (503 with Retry-After: the database was held by an import)
+// is waited out: the same request is sent again, up to about half a minute.
+// Every change carries its request id, so a repeat is applied once.
 export async function api(method, path, body) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await once(method, path, body);
+    } catch (e) {
+      const wait = e.retryAfter;
+      if (!(e instanceof ApiError) || e.status !== 503 || !wait || attempt >= 12) throw e;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 5) * 1000));
+    }
+  }
+}
+
+async function once(method, path, body) {
   const headers = { 'accept': 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET') headers['x-csrf-token'] = csrf;
@@ -31,7 +46,9 @@ export async function api(method, path, body) {
   const data = type.startsWith('application/json') ? await res.json() : null;
   if (!res.ok) {
     const err = data && data.error ? data.error : { code: 'http', message: 'HTTP ' + res.status };
-    throw new ApiError(res.status, err.code, err.message);
+    const e = new ApiError(res.status, err.code, err.message);
+    e.retryAfter = Number(res.headers.get('retry-after')) || 0;
+    throw e;
   }
   return data;
 }
