@@ -105,7 +105,18 @@ Result<web::ServerOptions> ParseListen(const std::string& listen) {
 
 }  // namespace
 
-int RunServe(const GlobalOptions&, Services& s, const ServeArgs& a) {
+static Result<std::string> PrivateUploadDir(const std::string& db_path) {
+  const std::filesystem::path dir = db_path + ".uploads";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Unavailable("cannot make the upload folder " + dir.string() + ": " + ec.message());
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace, ec);
+  if (ec) return Unavailable("cannot make the upload folder " + dir.string() + " private: " + ec.message());
+  for (const auto& left : std::filesystem::directory_iterator(dir, ec)) std::filesystem::remove(left.path(), ec);
+  return dir.string();
+}
+
+int RunServe(const GlobalOptions& g, Services& s, const ServeArgs& a) {
   std::signal(SIGINT, OnServeStop);
   std::signal(SIGTERM, OnServeStop);
   s.SetStopFlag(&g_serve_stop);
@@ -140,18 +151,31 @@ int RunServe(const GlobalOptions&, Services& s, const ServeArgs& a) {
   app::CaseStore* store = *cases;
   web::SessionStore sessions([&s] { return s.RandomToken(); }, (*settings)->web.idle_minutes * 60000,
                              (*settings)->web.absolute_hours * 3600000);
-  auto opener = s.Opener();
+  // Uploads are imported on a thread of their own, with its own connection.
+  std::unique_ptr<Services> importer_services = s.Another();
+  importer_services->SetStopFlag(&g_serve_stop);
+  auto importer = importer_services->Engine();
+  if (!importer) return ReportError(importer.error());
+  auto importer_persons = importer_services->Store();
+  if (!importer_persons) return ReportError(importer_persons.error());
+  auto opener = importer_services->Opener();
   if (!opener) return ReportError(opener.error());
   web::IntakeRuns intake_runs;
+  web::UploadImports uploads;
   web::ApiPorts ports{**cases, **engine, **persons, **letters, **users, (*users)->Store(), **settings,
                       NowMs, [&] { return (*engine)->NowText(); }, [&wake] { wake.Notify(); },
-                      *opener, &s.Clock(), &intake_runs};
+                      &intake_runs, &uploads};
   // Register extracts are uploaded to a file (streamed, size-limited).
   o.upload_limit = [](const std::string& target) {
     return target.rfind("/api/v1/imports", 0) == 0 ? web::kMaxExtractUpload : size_t{0};
   };
   o.max_upload = web::kMaxExtractUpload;
-  o.upload_dir = std::filesystem::temp_directory_path().string();
+  // A private folder beside the database (the extract holds every national
+  // id number of the municipality): 0700, and emptied at start of what a
+  // crash left behind.
+  auto upload_dir = PrivateUploadDir(g.db_path);
+  if (!upload_dir) return ReportError(upload_dir.error());
+  o.upload_dir = *upload_dir;
   web::ApiOptions api_options;
   api_options.secure_cookie = !o.tls_certificate.empty();
   web::Api api(ports, sessions, api_options);
@@ -165,12 +189,22 @@ int RunServe(const GlobalOptions&, Services& s, const ServeArgs& a) {
             << std::endl;
   if (a.on_listening) a.on_listening((*server)->port());
   std::thread worker_thread([&] { RunWorkerLoop(**worker, intake_runs, wake, a.poll_ms, g_serve_stop); });
+  std::thread importer_thread([&] {
+    while (auto u = uploads.Take(g_serve_stop)) {
+      uploads.Finished(web::ImportUpload(*u, **settings, **opener, **importer_persons, **importer, s.Clock()));
+      std::error_code ec;
+      std::filesystem::remove(u->file, ec);
+      wake.Notify();  // its protection changes and the next intake are the worker's
+    }
+  });
   (*server)->Run(g_serve_stop, [&]() -> int64_t {
     api.FlushUsage();
     return 30000;
   });
   wake.Notify();
+  uploads.Notify();
   worker_thread.join();
+  importer_thread.join();
   api.FlushUsage();
   std::cout << "enrol serve: stopped" << std::endl;
   return 0;

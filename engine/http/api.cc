@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -264,6 +265,17 @@ http::Response Api::Handle(const http::Request& r, std::string& route) {
     if (m == "POST") return Import(c, r);
     if (m != "GET") return method_not_allowed("GET, POST");
     return Imports(c);
+  }
+  if (res == "imports" && seg.size() == 4 && seg[3] == "run") {
+    route = "/api/v1/imports/run";
+    if (!app::IsOffice(c.user)) return JsonError(403, "forbidden", "imports are the education office's");
+    if (!p_.uploads) return JsonError(404, "not_found", "this server takes no imports");
+    if (m != "GET") return method_not_allowed("GET");
+    http::Response out;
+    out.status = 200;
+    out.headers["content-type"] = "application/json; charset=utf-8";
+    out.body = p_.uploads->StatusJson();
+    return out;
   }
   if (res == "intake" && seg.size() == 3) {
     if (!app::IsOffice(c.user)) return JsonError(403, "forbidden", "intake runs are the education office's");
@@ -723,19 +735,41 @@ http::Response Api::Workflow(const Caller& c) {
 
 http::Response Api::Import(const Caller& c, const http::Request& r) {
   if (!app::IsOffice(c.user)) return JsonError(403, "forbidden", "imports are the education office's");
-  if (!p_.opener || !p_.clock) return JsonError(404, "not_found", "this server takes no imports");
+  if (!p_.uploads) return JsonError(404, "not_found", "this server takes no imports");
   if (r.body_file.empty()) return JsonError(400, "invalid", "send the extract (FREG JSON or XML) as the request body");
+  // The server removes the body's file after the answer: the importer gets
+  // it under a name of its own, in the same private folder.
+  static std::atomic<uint64_t> n{0};
+  const std::string queued = r.body_file + ".queued-" + std::to_string(++n);
+  std::error_code ec;
+  std::filesystem::rename(r.body_file, queued, ec);
+  if (ec) return FromError(Error{ErrorCode::kUnavailable, "cannot keep the upload for its import: " + ec.message()});
+  if (!p_.uploads->Request({queued, c.Actor(), c.user.name, Query(r.target)["skip_invalid"] == "1"})) {
+    std::filesystem::remove(queued, ec);
+    return JsonError(409, "conflict", "an extract is being imported; wait for it to finish");
+  }
+  return Json(202, json::object{{"queued", true}, {"status", "/api/v1/imports/run"}});
+}
+
+std::string ImportUpload(const UploadImports::Upload& u, const app::Settings& settings, app::ExtractOpener& opener,
+                         app::PersonStore& persons, app::CaseEngine& engine, app::Clock& clock) {
+  auto refused = [](const Error& e) {
+    const int status = HttpStatusFor(e.code);
+    return json::serialize(json::object{
+        {"error", status >= 500 && status != 503 ? std::string("something went wrong on the server") : e.message},
+        {"status", status}});
+  };
   app::ImportOptions options;
-  options.municipality = p_.settings.municipality.number;
+  options.municipality = settings.municipality.number;
   options.max_reported_issues = 20;
-  options.skip_invalid = Query(r.target)["skip_invalid"] == "1";
+  options.skip_invalid = u.skip_invalid;
   // As on the command line: one transaction, the file whole or not at all.
-  auto summary = app::ImportExtracts({r.body_file}, options, *p_.opener, p_.persons, *p_.clock);
-  if (!summary) return FromError(summary.error());
+  auto summary = app::ImportExtracts({u.file}, options, opener, persons, clock);
+  if (!summary) return refused(summary.error());
   int reached = 0;
   if (summary->import_id != 0) {  // as on the command line: after every import
-    auto n = p_.engine.ApplyProtectionChanges(summary->import_id);
-    if (!n) return FromError(n.error().WithContext("the import is kept; applying its protection changes"));
+    auto n = engine.ApplyProtectionChanges(summary->import_id);
+    if (!n) return refused(n.error().WithContext("the import is kept; applying its protection changes"));
     reached = *n;
   }
   const std::string what = summary->import_id == 0
@@ -743,7 +777,7 @@ http::Response Api::Import(const Caller& c, const http::Request& r) {
                                      std::to_string(summary->files.front().already_imported_as) + ")"
                                : "imported a register extract (import " + std::to_string(summary->import_id) + ": " +
                                      std::to_string(summary->counts.records) + " records)";
-  if (auto st = p_.engine.RecordAudit(0, c.Actor(), "action", what); !st) return FromError(st.error());
+  if (auto st = engine.RecordAudit(0, u.actor, "action", what); !st) return refused(st.error());
   json::object changes;
   for (const auto& [k, v] : summary->changes) changes[k] = v;
   json::array issues;
@@ -751,13 +785,52 @@ http::Response Api::Import(const Caller& c, const http::Request& r) {
     issues.push_back(json::object{{"record", i.record}, {"line", i.line}, {"field", i.field}, {"message", i.message}});
   }
   const auto& f = summary->files.front();
-  return Json(200, json::object{{"import_id", summary->import_id}, {"format", f.format}, {"bytes", f.bytes},
-                                {"sha256", f.sha256}, {"already_imported_as", f.already_imported_as},
-                                {"records", summary->counts.records}, {"new", summary->counts.new_persons},
-                                {"changed", summary->counts.changed}, {"unchanged", summary->counts.unchanged},
-                                {"skipped", summary->counts.skipped}, {"changes", std::move(changes)},
-                                {"issues", std::move(issues)}, {"issues_total", summary->issues_total},
-                                {"protected_cases_reached", reached}, {"by", c.user.name}});
+  return json::serialize(json::object{
+      {"import_id", summary->import_id}, {"format", f.format}, {"bytes", f.bytes}, {"sha256", f.sha256},
+      {"already_imported_as", f.already_imported_as}, {"records", summary->counts.records},
+      {"new", summary->counts.new_persons}, {"changed", summary->counts.changed},
+      {"unchanged", summary->counts.unchanged}, {"skipped", summary->counts.skipped},
+      {"changes", std::move(changes)}, {"issues", std::move(issues)}, {"issues_total", summary->issues_total},
+      {"protected_cases_reached", reached}, {"by", u.by}});
+}
+
+bool UploadImports::Request(Upload u) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (queued_ || running_) return false;
+  queued_ = std::move(u);
+  cv_.notify_all();
+  return true;
+}
+
+std::optional<UploadImports::Upload> UploadImports::Take(const std::atomic<bool>& stop) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return stop || queued_.has_value(); });
+  if (stop) return std::nullopt;
+  std::optional<Upload> u = std::move(queued_);
+  queued_.reset();
+  running_ = true;
+  return u;
+}
+
+void UploadImports::Finished(const std::string& summary_json) {
+  std::lock_guard<std::mutex> lock(mu_);
+  running_ = false;
+  last_ = summary_json;
+}
+
+void UploadImports::Notify() {
+  std::lock_guard<std::mutex> lock(mu_);
+  cv_.notify_all();
+}
+
+std::string UploadImports::StatusJson() {
+  std::lock_guard<std::mutex> lock(mu_);
+  json::object o{{"running", running_ || queued_.has_value()}};
+  if (!last_.empty()) {
+    boost::system::error_code ec;
+    o["last"] = json::parse(last_, ec);
+  }
+  return json::serialize(o);
 }
 
 http::Response Api::Imports(const Caller& c) {

@@ -11,7 +11,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <atomic>
+#include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "connectors/http/http_message.h"
@@ -42,6 +45,41 @@ class IntakeRuns {
   std::string last_;  // the last run's summary (JSON)
 };
 
+// An uploaded register extract, imported on a thread of its own (a large
+// extract takes seconds to minutes: never on the server's thread); the page
+// polls it. One at a time.
+class UploadImports {
+ public:
+  struct Upload {
+    std::string file;   // the uploaded extract, the importer's to remove
+    std::string actor;  // "person:<name>"
+    std::string by;     // the user's name, for the summary
+    bool skip_invalid = false;
+  };
+  // False when one is queued or running already.
+  bool Request(Upload u);
+  // For the importer: waits (until `stop`) for the next upload.
+  std::optional<Upload> Take(const std::atomic<bool>& stop);
+  void Finished(const std::string& summary_json);
+  // Wakes Take (when stopping).
+  void Notify();
+  [[nodiscard]] std::string StatusJson();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<Upload> queued_;
+  bool running_ = false;
+  std::string last_;  // the last import's summary or error (JSON)
+};
+
+// Imports one upload as `enrol import` does (one transaction, the file whole
+// or not at all), applies its protection changes and writes the audit row;
+// returns the summary as the web app shows it ({"error", "status"} when it
+// was refused). Runs on the importer's thread, with its own stores.
+std::string ImportUpload(const UploadImports::Upload& u, const app::Settings& settings, app::ExtractOpener& opener,
+                         app::PersonStore& persons, app::CaseEngine& engine, app::Clock& clock);
+
 struct ApiPorts {
   app::CaseStore& cases;
   app::CaseEngine& engine;
@@ -53,9 +91,8 @@ struct ApiPorts {
   std::function<int64_t()> now_ms;
   std::function<std::string()> now_text;  // ISO 8601, for the stores
   std::function<void()> wake_worker;      // work was queued (may be empty)
-  app::ExtractOpener* opener = nullptr;   // register extracts (uploads); null: none
-  app::Clock* clock = nullptr;
   IntakeRuns* intake = nullptr;           // null: no intake runs from the web app
+  UploadImports* uploads = nullptr;       // null: no uploads
 };
 
 // The largest register extract the web app takes (bytes).

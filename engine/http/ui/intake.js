@@ -14,7 +14,7 @@ function upload(file, onProgress) {
     xhr.onload = () => {
       let data = null;
       try { data = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
-      if (xhr.status === 200) resolve(data);
+      if (xhr.status === 202) resolve(data);
       else reject(new Error(data && data.error ? data.error.message : 'HTTP ' + xhr.status));
     };
     xhr.onerror = () => reject(new Error('Fikk ikke kontakt med serveren.'));
@@ -41,10 +41,20 @@ export async function intakePage(el) {
     send.disabled = true;
     result.textContent = '';
     try {
-      const r = await upload(file.files[0], (share) => {
+      await upload(file.files[0], (share) => {
         bar.style.width = Math.round(share * 100) + '%';
         progress.setAttribute('aria-valuenow', Math.round(share * 100));
       });
+      // Imported on the server's importer, not while the upload waits.
+      result.append(h('p', { class: 'muted' }, 'Lastet opp. Leser inn …'));
+      let run = await api('GET', '/api/v1/imports/run');
+      while (run.running) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        run = await api('GET', '/api/v1/imports/run');
+      }
+      const r = run.last || {};
+      result.textContent = '';
+      if (r.error) throw new Error(r.error);
       result.append(h('p', {}, r.already_imported_as
         ? `Filen er lest inn før (innlesing ${r.already_imported_as}); ingenting nytt.`
         : `Lest inn: ${number(r.records)} personer (${number(r.new)} nye, ${number(r.changed)} endret, ${number(r.unchanged)} uendret).`));
