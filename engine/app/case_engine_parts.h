@@ -1,0 +1,22 @@
+#pragma once
+// What the case engine's files share (engine/app/case_*.cc, worker_*.cc):
+// the case row's text for a statechart instance and an audit row's
+// description of a step. Internal to the engine.
+
+#include <string>
+#include <vector>
+
+#include "engine/app/case_ports.h"
+#include "engine/statechart/interpreter.h"
+
+namespace enrol::app::detail {
+
+// The active atomic states, space-separated (CaseRecord::state).
+std::string JoinStates(const std::vector<std::string>& states);
+// "active", or the top-level final state reached (CaseRecord::status).
+std::string FinalStatus(const sc::Instance& inst, const sc::Chart& chart);
+// One audit row per applied event: the event, the transitions and the effects.
+std::string DescribeStep(const std::string& event, const std::string& from, const std::string& to,
+                         const sc::StepOutcome& out);
+
+}  // namespace enrol::app::detail

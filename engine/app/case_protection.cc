@@ -1,0 +1,90 @@
+// The case engine: protection (adressebeskyttelse) reaching the cases, and
+// the screening of a family immediately before each effect.
+#include "engine/app/case_engine.h"
+
+#include <boost/json.hpp>
+
+#include "engine/app/kill_point.h"
+#include "engine/app/protection.h"
+#include "engine/app/unit_of_work.h"
+
+namespace enrol::app {
+namespace json = boost::json;
+
+Status CaseEngine::ProtectionAsOf(int64_t latest) {
+  // Protection changes only with an import: what is known holds until the next.
+  if (latest != protection_import_) {
+    protection_cache_.clear();
+    protection_import_ = latest;
+    protection_checked_ = false;
+  }
+  if (!protection_checked_ && latest > 0) {
+    ENROL_ASSIGN_OR_RETURN(protection_checked_, cases_.ProtectionChecked(latest));
+  }
+  return {};
+}
+
+Result<bool> CaseEngine::ProtectedNow(const CaseStore::CasePerson& p) {
+  // Once the newest import's changes have reached every open case, a case's
+  // own flag is its current protection; before, only the register knows.
+  if (protection_checked_) return p.protected_case;
+  return CaseIsProtected(p.person_id);
+}
+
+Result<std::optional<bool>> CaseEngine::ScreenBeforeEffect(const JobRecord& j) {
+  ENROL_ASSIGN_OR_RETURN(int64_t latest, persons_.LatestImport());
+  ENROL_RETURN_IF_ERROR(ProtectionAsOf(latest));
+  ENROL_ASSIGN_OR_RETURN(std::optional<CaseStore::CasePerson> person, cases_.HeldJobCase(j.id, worker_id_));
+  if (!person) return std::optional<bool>();
+  ENROL_ASSIGN_OR_RETURN(bool prot, ProtectedNow(*person));
+  return std::optional<bool>(prot);
+}
+
+Result<bool> CaseEngine::CaseIsProtected(int64_t person_id) {
+  if (auto it = protection_cache_.find(person_id); it != protection_cache_.end()) return it->second;
+  ENROL_ASSIGN_OR_RETURN(bool prot, ChildOrGuardianProtected(persons_, person_id));
+  protection_cache_[person_id] = prot;
+  return prot;
+}
+
+Result<int> CaseEngine::ApplyProtectionChanges(int64_t import_id) {
+  protection_cache_.clear();
+  int reached = 0;
+  bool all_reached = true;
+  // Listed inside the transaction that marks the import checked: no case
+  // can be created in between and missed.
+  ENROL_ASSIGN_OR_RETURN(UnitOfWork tx, UnitOfWork::Begin(cases_));
+  CaseFilter f;
+  f.status = "active";
+  ENROL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, cases_.ListCaseIds(f));
+  TestPoint("protection_changes.listed");
+  for (int64_t id : ids) {
+    ENROL_ASSIGN_OR_RETURN(std::optional<CaseStore::CasePerson> person, cases_.PersonOfCase(id));
+    if (!person) continue;
+    ENROL_ASSIGN_OR_RETURN(bool now_protected, CaseIsProtected(person->person_id));
+    if (!now_protected) continue;
+    ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(id));
+    if (c && !c->damage.empty()) all_reached = false;  // its flag cannot be set: the worker asks the register
+    if (!c || c->status != "active" || !c->damage.empty()) continue;
+    const json::value* was = c->instance.contains("data") ? c->instance.at("data").as_object().if_contains("protected")
+                                                          : nullptr;
+    const bool in_manual = (" " + c->state + " ").find(" manual_handling ") != std::string::npos;
+    if (was && *was == true && in_manual) continue;  // already handled by hand as protected
+    sc::Event ev;
+    ev.name = "register.protection_changed";
+    ev.data = json::object{{"protected", true}, {"needs_manual", true}, {"manual_reasons", "protected_address"}};
+    ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "import/" + std::to_string(import_id) + "/" + c->key +
+                                                        "/protection_changed",
+                                                ev, "register", false));
+    if (r.duplicate) continue;
+    ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
+    ++reached;
+  }
+  if (all_reached) ENROL_RETURN_IF_ERROR(cases_.MarkProtectionChecked(import_id, reached, NowText()));
+  ENROL_RETURN_IF_ERROR(tx.Commit());
+  protection_cache_.clear();
+  protection_import_ = -1;  // read again, with this check
+  return reached;
+}
+
+}  // namespace enrol::app
