@@ -55,6 +55,14 @@ std::string DescribeStep(const std::string& event, const std::string& from, cons
   return d;
 }
 
+void TakeRoles(CaseRecord& c, const json::object& data, const sc::WorkflowRoles& roles) {
+  if (const auto* school = data.if_contains(roles.school); school && school->is_string()) {
+    c.school = std::string(school->get_string());
+  }
+  const auto* flag = data.if_contains(roles.protected_flag);
+  c.protected_case = flag && flag->is_bool() && flag->get_bool();
+}
+
 }  // namespace detail
 
 namespace {
@@ -110,6 +118,11 @@ Status CaseEngine::LoadWorkflow(const std::string& source) {
   std::vector<sc::Diagnostic> problems;
   ENROL_ASSIGN_OR_RETURN(std::shared_ptr<const sc::Chart> chart,
                          sc::ReadScxml(source, &problems, InvokeTypes()));
+  if (chart->roles.line == 0) {
+    return InvalidArgument("the workflow '" + chart->name + "' declares no <enrol:roles>: the engine needs to know its "
+                           "protected flag, school and deferral fields, print-wait and manual states and "
+                           "protection-stop event (see schemas/enrol-workflow.xsd)");
+  }
   // Stored once per version; a version stored before needs no write (so a
   // read-only database can still be read through the engine).
   ENROL_ASSIGN_OR_RETURN(std::optional<std::string> stored, cases_.WorkflowSource(chart->hash));
@@ -268,11 +281,10 @@ Result<ApplyResult> CaseEngine::Apply(CaseRecord& c, const std::string& event_id
   }
   c.state = detail::JoinStates(inst.AtomicStateIds(*chart));
   c.status = detail::FinalStatus(inst, *chart);
-  if (const auto* school = inst.data.if_contains("school"); school && school->is_string()) {
-    c.school = std::string(school->get_string());
-  }
-  const bool deferred = !inst.running && inst.data.contains("closed_because") &&
-                        inst.data.at("closed_because") == "deferred";
+  detail::TakeRoles(c, inst.data, chart->roles);
+  const sc::WorkflowRoles& roles = chart->roles;
+  const bool deferred = !inst.running && inst.data.contains(roles.deferral_field) &&
+                        inst.data.at(roles.deferral_field) == json::value(roles.deferral_value);
   c.instance = std::move(inst).TakeJson(*chart);
   c.updated_at = at;
   r.to = c.state;

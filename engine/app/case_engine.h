@@ -236,6 +236,9 @@ class CaseEngine {
   Status ProtectionAsOf(int64_t latest_import);
   // A case's protection now, before an effect.
   Result<bool> ProtectedNow(const CaseStore::CasePerson& p);
+  // The workflow's protection-stop event (its role), with the data that
+  // hands the case to the education office.
+  static sc::Event ProtectionStop(const sc::Chart& chart);
   // Immediately before a job's call begins: whether its case is protected
   // now (the newest import, its check, the case's flag or the register),
   // or nullopt when the job is no longer this worker's to run.

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "engine/app/case_ports.h"
 #include "engine/statechart/interpreter.h"
 
@@ -18,5 +20,9 @@ std::string FinalStatus(const sc::Instance& inst, const sc::Chart& chart);
 // One audit row per applied event: the event, the transitions and the effects.
 std::string DescribeStep(const std::string& event, const std::string& from, const std::string& to,
                          const sc::StepOutcome& out);
+
+// Sets the case row's school and protection from its instance's data, by
+// the workflow's roles.
+void TakeRoles(CaseRecord& c, const boost::json::object& data, const sc::WorkflowRoles& roles);
 
 }  // namespace enrol::app::detail

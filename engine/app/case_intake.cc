@@ -47,6 +47,10 @@ Result<int64_t> CaseEngine::CreateCase(const CohortReport& report, const core::C
     ENROL_ASSIGN_OR_RETURN(bool now_protected, ChildOrGuardianProtected(persons_, person_key));
     data["protected"] = now_protected;
   }
+  // The intake's own names (documented in workflows/enrolment.scxml), and
+  // the workflow's fields for the school and the protection by their roles.
+  data[chart->roles.protected_flag] = data.at("protected");
+  data[chart->roles.school] = data.at("school");
   sc::Interpreter interp(chart);
   sc::Instance inst;
   sc::StepOutcome out = interp.Start(inst, data, &settings_.workflow_config);
@@ -56,8 +60,8 @@ Result<int64_t> CaseEngine::CreateCase(const CohortReport& report, const core::C
   c.person_id = person_key;
   c.school_year = report.school_year;
   c.grade = report.grade;
-  c.school = std::string(data.at("school").as_string());
   c.workflow = current_;
+  detail::TakeRoles(c, inst.data, chart->roles);
   c.instance = inst.ToJson(*chart);
   c.state = detail::JoinStates(inst.AtomicStateIds(*chart));
   c.status = detail::FinalStatus(inst, *chart);

@@ -12,20 +12,11 @@
 namespace enrol::app {
 namespace json = boost::json;
 
-namespace {
-
-bool CaseFlagProtected(const CaseRecord& c) {
-  const auto* d = c.instance.if_contains("data");
-  const auto* p = d && d->is_object() ? d->as_object().if_contains("protected") : nullptr;
-  return p && p->is_bool() && p->as_bool();
-}
-
-}  // namespace
 
 Status CaseEngine::Authorize(const CaseRecord& c, const PersonCommand& cmd) {
   if (!cmd.user) return {};
   // A damaged case's flag cannot be read: the office's alone.
-  const bool visible = c.damage.empty() ? MaySeeCase(*cmd.user, c.school, CaseFlagProtected(c)) : IsOffice(*cmd.user);
+  const bool visible = c.damage.empty() ? MaySeeCase(*cmd.user, c.school, c.protected_case) : IsOffice(*cmd.user);
   if (!visible) return NotFound("no case " + std::to_string(c.id));
   auto chart = Chart(c.workflow);
   if (!chart) return Internal("case " + c.key + ": " + chart.error().message);

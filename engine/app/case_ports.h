@@ -31,6 +31,9 @@ struct CaseRecord {
   int64_t seen_import = 0;
   std::string created_at;
   std::string updated_at;
+  // Under a protected address (the workflow's protected role, as the engine
+  // last set it): only the education office sees the case.
+  bool protected_case = false;
   // Set when the stored instance could not be read (not JSON, not an
   // object): the case is damaged and must not be run with an empty one.
   std::string damage;

@@ -31,6 +31,13 @@ Result<bool> CaseEngine::ProtectedNow(const CaseStore::CasePerson& p) {
   return CaseIsProtected(p.person_id);
 }
 
+sc::Event CaseEngine::ProtectionStop(const sc::Chart& chart) {
+  sc::Event ev;
+  ev.name = chart.roles.protection_stop;
+  ev.data = json::object{{"protected", true}, {"needs_manual", true}, {"manual_reasons", "protected_address"}};
+  return ev;
+}
+
 Result<std::optional<bool>> CaseEngine::ScreenBeforeEffect(const JobRecord& j) {
   ENROL_ASSIGN_OR_RETURN(int64_t latest, persons_.LatestImport());
   ENROL_RETURN_IF_ERROR(ProtectionAsOf(latest));
@@ -66,16 +73,12 @@ Result<int> CaseEngine::ApplyProtectionChanges(int64_t import_id) {
     ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(id));
     if (c && !c->damage.empty()) all_reached = false;  // its flag cannot be set: the worker asks the register
     if (!c || c->status != "active" || !c->damage.empty()) continue;
-    const json::value* was = c->instance.contains("data") ? c->instance.at("data").as_object().if_contains("protected")
-                                                          : nullptr;
-    const bool in_manual = (" " + c->state + " ").find(" manual_handling ") != std::string::npos;
-    if (was && *was == true && in_manual) continue;  // already handled by hand as protected
-    sc::Event ev;
-    ev.name = "register.protection_changed";
-    ev.data = json::object{{"protected", true}, {"needs_manual", true}, {"manual_reasons", "protected_address"}};
+    ENROL_ASSIGN_OR_RETURN(std::shared_ptr<const sc::Chart> chart, Chart(c->workflow));
+    const bool in_manual = (" " + c->state + " ").find(" " + chart->roles.manual + " ") != std::string::npos;
+    if (c->protected_case && in_manual) continue;  // already handled by hand as protected
     ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "import/" + std::to_string(import_id) + "/" + c->key +
                                                         "/protection_changed",
-                                                ev, "register", false));
+                                                ProtectionStop(*chart), "register", false));
     if (r.duplicate) continue;
     ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
     ++reached;

@@ -113,10 +113,9 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
     if (!c) return {};
     ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
         AuditEntry{c->id, "engine", "effect", cur->invoke_id + " not run: the case has a protected address"}, at));
-    sc::Event ev;
-    ev.name = "register.protection_changed";
-    ev.data = json::object{{"protected", true}, {"needs_manual", true}, {"manual_reasons", "protected_address"}};
-    ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "job/" + std::to_string(cur->id) + "/protected", ev, "engine", false));
+    ENROL_ASSIGN_OR_RETURN(std::shared_ptr<const sc::Chart> chart, Chart(c->workflow));
+    ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "job/" + std::to_string(cur->id) + "/protected",
+                                                ProtectionStop(*chart), "engine", false));
     if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases.Changed(*c));
     stats.protected_stops += 1;
     return {};

@@ -37,8 +37,8 @@ bool Approved(const app::CaseRecord& c) {
   return false;
 }
 
-bool Waiting(const app::CaseRecord& c, const char* state) {
-  return c.status == "active" && (" " + c.state + " ").find(std::string(" ") + state + " ") != std::string::npos;
+bool Waiting(const app::CaseRecord& c, const std::string& state) {
+  return c.status == "active" && (" " + c.state + " ").find(" " + state + " ") != std::string::npos;
 }
 
 // The copies whose forsendelse digital post could not deliver: from the
@@ -146,8 +146,17 @@ int RunLettersPrintBatch(const GlobalOptions& g, Services& s, const LetterArgs& 
   std::vector<std::string> lines;
   std::vector<std::pair<int64_t, int>> printed;  // (case, letter version) to mark printed
   int held_back = 0;
+  // The state that waits for the print batch, by the workflow's role.
+  std::string print_wait;
+  if (a.undelivered) {
+    auto engine = s.Engine();
+    if (!engine) return ReportError(engine.error());
+    auto chart = (*engine)->Chart((*engine)->current_workflow());
+    if (!chart) return ReportError(chart.error());
+    print_wait = (*chart)->roles.print_wait;
+  }
   for (const app::CaseRecord& c : *list) {
-    if (a.undelivered ? !Waiting(c, "printing") : !Approved(c)) continue;
+    if (a.undelivered ? !Waiting(c, print_wait) : !Approved(c)) continue;
     // A protected address, set since the letter was approved: no automatic
     // print; the education office handles the case by hand.
     auto prot = app::ChildOrGuardianProtected(**persons, c.person_id);

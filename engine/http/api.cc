@@ -120,11 +120,7 @@ std::string Str(const json::object& o, const char* key) {
 
 std::string Phase(const app::CaseRecord& c) { return c.status == "active" ? c.state : c.status; }
 
-bool IsProtected(const app::CaseRecord& c) {
-  const auto* d = c.instance.if_contains("data");
-  const auto* p = d && d->is_object() ? d->as_object().if_contains("protected") : nullptr;
-  return p && p->is_bool() && p->as_bool();
-}
+bool IsProtected(const app::CaseRecord& c) { return c.protected_case; }
 
 json::object UserJson(const app::User& u) {
   json::array schools;

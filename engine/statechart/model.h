@@ -106,8 +106,23 @@ inline bool IsEngineEventName(const std::string& name) {
   return false;
 }
 
+// The names by which the engine's C++ knows parts of a workflow, bound in
+// the workflow file (<enrol:roles>), so that a state or field renamed there
+// needs no change in the engine. Empty when the workflow declares none.
+struct WorkflowRoles {
+  std::string protected_flag;   // data: true while the child or a guardian has a protected address
+  std::string school;           // data: the school the case is placed at
+  std::string deferral_field;   // data: set to deferral_value when the start is deferred to next year
+  std::string deferral_value;
+  std::string print_wait;       // state: waiting for the school's print batch (post.printed)
+  std::string manual;           // state: handled by the education office by hand
+  std::string protection_stop;  // event: the engine's stop of a case whose address became protected
+  int line = 0;                 // of <enrol:roles>; 0: not declared
+};
+
 struct Chart {
   std::string name;
+  WorkflowRoles roles;
   std::string hash;  // SHA-256 of the source text: the definition's version
   std::vector<State> states;
   std::vector<Transition> transitions;

@@ -104,6 +104,7 @@ class Reader {
     ResolveInitial(0, root.attribute("initial").as_string(), Line(root));
     ResolveTargets();
     ResolvePersonStates();
+    ResolveRoles();
     if (!errors_.empty()) {
       std::string msg = std::to_string(errors_.size()) + " error(s) in the workflow definition:";
       for (const auto& e : errors_) msg += "\n  line " + std::to_string(e.line) + ": " + e.message;
@@ -280,6 +281,12 @@ class Reader {
           }
           chart_->data.emplace_back(id, e);
         }
+      } else if (name == "roles" && IsEnrolElement(c)) {
+        if (parent != 0) {
+          Error(Line(c), "<enrol:roles> belongs at the top level, in <scxml>");
+          continue;
+        }
+        ReadRoles(c);
       } else if (name == "person-events" && IsEnrolElement(c)) {
         if (parent != 0) {
           Error(Line(c), "<enrol:person-events> belongs at the top level, in <scxml>");
@@ -364,6 +371,59 @@ class Reader {
         spec.fields.push_back(std::move(field));
       }
       chart_->person_events.push_back(std::move(spec));
+    }
+  }
+
+  void ReadRoles(const pugi::xml_node& el) {
+    WorkflowRoles& r = chart_->roles;
+    r.line = Line(el);
+    auto need = [&](const char* attr) {
+      const std::string v = el.attribute(attr).as_string();
+      if (v.empty()) Error(r.line, std::string("<enrol:roles> needs ") + attr + "=");
+      return v;
+    };
+    r.protected_flag = need("protected");
+    r.school = need("school");
+    const std::string deferred = need("deferred");
+    const size_t eq = deferred.find('=');
+    if (!deferred.empty() && (eq == std::string::npos || eq == 0 || eq + 1 == deferred.size())) {
+      Error(r.line, "<enrol:roles> deferred= takes FIELD=VALUE (the data field and the value it gets)");
+    } else if (!deferred.empty()) {
+      r.deferral_field = deferred.substr(0, eq);
+      r.deferral_value = deferred.substr(eq + 1);
+    }
+    r.print_wait = need("print-wait");
+    r.manual = need("manual");
+    r.protection_stop = need("protection-stop");
+    for (pugi::xml_attribute a : el.attributes()) {
+      static const std::set<std::string> kKnown = {"protected", "school", "deferred", "print-wait", "manual",
+                                                   "protection-stop"};
+      if (!kKnown.count(a.name())) Error(r.line, "<enrol:roles> has no attribute " + std::string(a.name()));
+    }
+  }
+
+  // The roles name data fields, states and an event that exist.
+  void ResolveRoles() {
+    const WorkflowRoles& r = chart_->roles;
+    if (r.line == 0) return;
+    auto data = [&](const std::string& id, const char* role) {
+      if (id.empty()) return;
+      for (const auto& [name, e] : chart_->data) {
+        if (name == id) return;
+      }
+      Error(r.line, std::string("<enrol:roles> ") + role + "= names '" + id + "', which is no <data> of the datamodel");
+    };
+    data(r.protected_flag, "protected");
+    data(r.school, "school");
+    data(r.deferral_field, "deferred");
+    for (const auto& [id, role] : {std::pair{r.print_wait, "print-wait"}, std::pair{r.manual, "manual"}}) {
+      if (!id.empty() && chart_->Find(id) < 0) {
+        Error(r.line, std::string("<enrol:roles> ") + role + "= names '" + id + "', which is not a state");
+      }
+    }
+    if (!r.protection_stop.empty() && !IsEngineEventName(r.protection_stop)) {
+      Error(r.line, "<enrol:roles> protection-stop= names '" + r.protection_stop +
+                        "', which is not an engine event (register.*, done.*, error.*, post.*)");
     }
   }
 

@@ -12,17 +12,14 @@ namespace enrol::store {
 namespace json = boost::json;
 namespace {
 
-// The instance's data.protected, kept in a column so that lists can leave
-// protected cases out without reading instances.
-int64_t ProtectedFlag(const app::CaseRecord& c) {
-  const auto* data = c.instance.if_contains("data");
-  const auto* p = data && data->is_object() ? data->as_object().if_contains("protected") : nullptr;
-  return p && p->is_bool() && p->as_bool() ? 1 : 0;
-}
+// The case's protection (CaseRecord::protected_case, which the engine sets
+// from the workflow's protected role), kept in a column so that lists can
+// leave protected cases out without reading instances.
+int64_t ProtectedFlag(const app::CaseRecord& c) { return c.protected_case ? 1 : 0; }
 
 constexpr const char* kCaseColumns =
     "id, case_key, person_id, school_year, grade, school, workflow, state, status, instance, "
-    "seen_import, created_at, updated_at";
+    "seen_import, created_at, updated_at, protected";
 constexpr const char* kJobColumns =
     "id, case_id, invoke_id, type, params, idempotency_key, status, attempts, next_ms, last_error, result, "
     "lease_owner, lease_until";
@@ -182,6 +179,7 @@ Result<std::vector<app::CaseRecord>> SqliteCaseStore::Cases(Statement& q) {
     c.seen_import = r.ColumnInt(10);
     c.created_at = r.ColumnText(11);
     c.updated_at = r.ColumnText(12);
+    c.protected_case = r.ColumnInt(13) != 0;
     return c;
   });
   q.Reset();

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <random>
+#include <regex>
 #include <set>
 
 #include <boost/json.hpp>
@@ -1233,6 +1234,43 @@ TEST_F(CaseEngineTest, OnlyThePrintBatchMarksALetterPrinted) {
   EXPECT_EQ(early.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM case_events WHERE name='post.printed'"), 0);
   EXPECT_EQ(State(), "awaiting_approval");
+}
+
+// The workflow's vocabulary is bound by name in the workflow file
+// (<enrol:roles>): a workflow whose manual state, print state and protected
+// flag are called otherwise runs the same, with no change in the engine.
+TEST_F(CaseEngineTest, RenamedStatesAndFieldsNeedOnlyTheirRolesInTheWorkflowFile) {
+  std::string text = testing::ReadFile(testing::SourceDir() + "/workflows/enrolment.scxml");
+  text = std::regex_replace(text, std::regex(R"(\bmanual_handling\b)"), "kontorets_behandling");
+  text = std::regex_replace(text, std::regex(R"(\bprinting\b)"), "utskrift");
+  text = std::regex_replace(text, std::regex(R"((^|[^\w.])protected(?!\w))"), "$1skjermet");
+  text = std::regex_replace(text, std::regex(R"(<enrol:roles skjermet=)"), "<enrol:roles protected=");
+  ASSERT_EQ(text.find("\"manual_handling\""), std::string::npos);
+  ASSERT_NE(text.find("<data id=\"skjermet\""), std::string::npos);
+  engine_ = std::make_unique<CaseEngine>(*cases_, *persons_, clock_, ids_, settings_, simulators_->All());
+  ASSERT_TRUE(engine_->LoadWorkflow(text));
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  ASSERT_EQ(State(), "awaiting_approval");
+  ImportProtected("v2.json", false, true);
+  auto n = engine_->ApplyProtectionChanges(persons_->Imports()->back().id);
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(State(), "kontorets_behandling");
+  EXPECT_EQ(TheCase().instance.at("data").at("skjermet"), json::value(true));
+  EXPECT_TRUE(TheCase().protected_case);
+  EXPECT_EQ(Count("SELECT protected FROM cases"), 1);
+  // Without its roles, a workflow is refused with what is missing.
+  const std::string bare = std::regex_replace(text, std::regex(R"(<enrol:roles[^>]*/>)"), "");
+  auto refused = engine_->LoadWorkflow(bare);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("declares no <enrol:roles>"), std::string::npos) << refused.error().message;
+  // A role that names nothing is an error with its line.
+  const std::string wrong = std::regex_replace(text, std::regex(R"(print-wait="utskrift")"), "print-wait=\"printing\"");
+  auto bad = engine_->LoadWorkflow(wrong);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("print-wait= names 'printing', which is not a state"), std::string::npos)
+      << bad.error().message;
 }
 
 // ---- an audit log that shows tampering

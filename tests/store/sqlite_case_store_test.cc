@@ -52,6 +52,7 @@ class CaseListTest : public ::testing::Test {
     c.state = status == "active" ? state : "";
     c.status = status;
     c.instance = json::object{{"data", json::object{{"protected", protected_case}}}};
+    c.protected_case = protected_case;  // the engine sets it from the workflow's role
     c.created_at = c.updated_at = "2026-12-01T10:00:00Z";
     ASSERT_TRUE(cases_->Begin());
     ASSERT_TRUE(cases_->InsertCase(c));
