@@ -246,6 +246,13 @@ class CaseEngine {
   Status CarryOut(CaseRecord& c, const sc::StepOutcome& out, const std::string& actor);
   Result<int64_t> CreateCase(const CohortReport& report, const core::CohortEntry& entry,
                              int64_t person_key, int64_t seen_import, bool register_newer);
+  // Intake: last year's deferred children joining a grade 1 cohort; one
+  // batch of a cohort's cases in its unit of work; an existing case's
+  // register changes since it last looked, as events.
+  Status AddDeferredChildren(CohortReport& report, int year);
+  Status IntakeBatch(const CohortReport& report, size_t start, size_t end, int64_t latest, IntakeSummary& summary);
+  Status ApplyRegisterChanges(CaseRecord& existing, const CohortReport& report, const core::CohortEntry& entry,
+                              int64_t person_key, int64_t latest, IntakeSummary& summary);
   boost::json::object CaseData(const CohortReport& report, const core::CohortEntry& entry,
                                int64_t person_key) const;
   // Skips (the job counts as done) or cancels (the invoke fails) one incident.

@@ -76,6 +76,95 @@ Result<int64_t> CaseEngine::CreateCase(const CohortReport& report, const core::C
   return c.id;
 }
 
+Status CaseEngine::AddDeferredChildren(CohortReport& r, int year) {
+  ENROL_ASSIGN_OR_RETURN(std::vector<int64_t> deferred, cases_.DeferredTo(year));
+  if (deferred.empty()) return {};
+  for (int64_t key : deferred) {
+    ENROL_ASSIGN_OR_RETURN(std::optional<StoredPerson> p, persons_.FindByKey(key));
+    if (p) r.children.push_back(std::move(*p));
+  }
+  for (size_t i = r.entries.size(); i < r.children.size(); ++i) {
+    for (const auto& resp : r.children[i].person.responsibility) {
+      if (resp.guardian_id.empty() || r.guardians.count(resp.guardian_id)) continue;
+      ENROL_ASSIGN_OR_RETURN(std::optional<StoredPerson> g, persons_.FindByNin(resp.guardian_id));
+      if (g) r.guardians.emplace(resp.guardian_id, std::move(*g));
+    }
+  }
+  // Appending moved the children, so the entries' pointers are stale:
+  // evaluate them all again.
+  auto lookup = [&r](std::string_view id) -> const core::Person* {
+    auto it = r.guardians.find(std::string(id));
+    return it == r.guardians.end() ? nullptr : &it->second.person;
+  };
+  r.entries.clear();
+  for (const StoredPerson& child : r.children) {
+    r.entries.push_back(core::EvaluateChild(child.person, year, 1, settings_.municipality, lookup));
+  }
+  return {};
+}
+
+Status CaseEngine::ApplyRegisterChanges(CaseRecord& existing, const CohortReport& report, const core::CohortEntry& e,
+                                        int64_t person_key, int64_t latest, IntakeSummary& summary) {
+  ENROL_ASSIGN_OR_RETURN(auto changes, persons_.ChangesOf(person_key));
+  const json::object fresh = CaseData(report, e, person_key);
+  bool closed = false;
+  for (auto it = changes.rbegin(); it != changes.rend(); ++it) {
+    const auto& [import_id, kind] = *it;
+    if (import_id <= existing.seen_import || kind == "new" || kind == "other_changed" || kind == "status_changed") {
+      continue;
+    }
+    sc::Event ev;
+    ev.name = "register." + kind;
+    json::object d;
+    for (const char* k : {"school", "needs_manual", "manual_reasons", "protected"}) d[k] = fresh.at(k);
+    ev.data = std::move(d);
+    ENROL_ASSIGN_OR_RETURN(ApplyResult ar, Apply(existing, "import/" + std::to_string(import_id) + "/" +
+                                                               existing.key + "/" + kind,
+                                                 ev, "register", false));
+    summary.register_events += ar.duplicate ? 0 : 1;
+    closed = closed || existing.status != "active";
+  }
+  if (!closed && e.outcome == core::Outcome::kExcluded && existing.status == "active") {
+    sc::Event ev;
+    ev.name = e.exclusion == core::Exclusion::kDied ? "register.died" : "register.left_municipality";
+    ENROL_ASSIGN_OR_RETURN(ApplyResult ar, Apply(existing, "import/" + std::to_string(latest) + "/" + existing.key +
+                                                               "/excluded",
+                                                 ev, "register", false));
+    summary.closed_as_excluded += ar.handled ? 1 : 0;
+  }
+  existing.seen_import = latest;
+  return cases_.UpdateCase(existing);
+}
+
+Status CaseEngine::IntakeBatch(const CohortReport& report, size_t start, size_t end, int64_t latest,
+                               IntakeSummary& summary) {
+  ENROL_ASSIGN_OR_RETURN(UnitOfWork tx, UnitOfWork::Begin(cases_));
+  // Read in this unit of work: a newer import since the cohorts were read
+  // (another process's) decides each new case's protection.
+  ENROL_ASSIGN_OR_RETURN(int64_t newest, persons_.LatestImport());
+  const bool register_newer = newest != latest;
+  for (size_t i = start; i < end; ++i) {
+    const core::CohortEntry& e = report.entries[i];
+    const int64_t person_key = report.children[i].key;
+    const std::string key =
+        std::to_string(report.school_year) + "/" + std::to_string(report.grade) + "/" + PersonRef(person_key);
+    ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> existing, cases_.FindCaseByKey(key));
+    if (!existing) {
+      if (e.outcome == core::Outcome::kLetter || e.outcome == core::Outcome::kManual) {
+        ENROL_ASSIGN_OR_RETURN(int64_t id, CreateCase(report, e, person_key, latest, register_newer));
+        (void)id;
+        ++summary.created;
+      }
+      continue;
+    }
+    ++summary.existing;
+    if (existing->status != "active" || existing->seen_import >= latest) continue;
+    // Register changes since this case last looked become events.
+    ENROL_RETURN_IF_ERROR(ApplyRegisterChanges(*existing, report, e, person_key, latest, summary));
+  }
+  return tx.Commit();
+}
+
 Result<IntakeSummary> CaseEngine::Intake(int year, const std::vector<int>& grades,
                                          const std::function<void(int, int)>& progress) {
   if (current_.empty()) return FailedPrecondition("no workflow is loaded");
@@ -88,34 +177,8 @@ Result<IntakeSummary> CaseEngine::Intake(int year, const std::vector<int>& grade
   size_t total = 0;
   for (int grade : grades) {
     ENROL_ASSIGN_OR_RETURN(std::unique_ptr<CohortReport> r, BuildCohort(persons_, settings_, year, grade));
-    if (grade == 1) {
-      // Children whose start was deferred from last year join this intake.
-      ENROL_ASSIGN_OR_RETURN(std::vector<int64_t> deferred, cases_.DeferredTo(year));
-      for (int64_t key : deferred) {
-        ENROL_ASSIGN_OR_RETURN(std::optional<StoredPerson> p, persons_.FindByKey(key));
-        if (p) r->children.push_back(std::move(*p));
-      }
-      if (!deferred.empty()) {
-        auto lookup = [&](std::string_view id) -> const core::Person* {
-          auto it = r->guardians.find(std::string(id));
-          return it == r->guardians.end() ? nullptr : &it->second.person;
-        };
-        const size_t first_deferred = r->entries.size();
-        for (size_t i = first_deferred; i < r->children.size(); ++i) {
-          for (const auto& resp : r->children[i].person.responsibility) {
-            if (resp.guardian_id.empty() || r->guardians.count(resp.guardian_id)) continue;
-            ENROL_ASSIGN_OR_RETURN(std::optional<StoredPerson> g, persons_.FindByNin(resp.guardian_id));
-            if (g) r->guardians.emplace(resp.guardian_id, std::move(*g));
-          }
-        }
-        // Appending moved the children, so the entries' pointers are stale:
-        // evaluate them all again.
-        r->entries.clear();
-        for (const StoredPerson& child : r->children) {
-          r->entries.push_back(core::EvaluateChild(child.person, year, 1, settings_.municipality, lookup));
-        }
-      }
-    }
+    // Children whose start was deferred from last year join this intake.
+    if (grade == 1) ENROL_RETURN_IF_ERROR(AddDeferredChildren(*r, year));
     total += r->entries.size();
     reports.push_back(std::move(r));
   }
@@ -135,68 +198,12 @@ Result<IntakeSummary> CaseEngine::Intake(int year, const std::vector<int>& grade
 
   TestPoint("intake.cohorts_built");
   int done = 0;
-  constexpr int kBatch = 500;
+  constexpr size_t kBatch = 500;
   for (const auto& report : reports) {
     for (size_t start = 0; start < report->entries.size(); start += kBatch) {
-      ENROL_ASSIGN_OR_RETURN(UnitOfWork tx, UnitOfWork::Begin(cases_));
-      auto batch = [&]() -> Status {
-        // Read in this transaction: a newer import since the cohorts were
-        // read (another process's) decides each new case's protection.
-        ENROL_ASSIGN_OR_RETURN(int64_t newest, persons_.LatestImport());
-        const bool register_newer = newest != latest;
-        const size_t end = std::min(report->entries.size(), start + kBatch);
-        for (size_t i = start; i < end; ++i) {
-          const core::CohortEntry& e = report->entries[i];
-          const int64_t person_key = report->children[i].key;
-          const std::string key = std::to_string(year) + "/" + std::to_string(report->grade) + "/" + PersonRef(person_key);
-          ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> existing, cases_.FindCaseByKey(key));
-          if (!existing) {
-            if (e.outcome == core::Outcome::kLetter || e.outcome == core::Outcome::kManual) {
-              ENROL_ASSIGN_OR_RETURN(int64_t id, CreateCase(*report, e, person_key, latest, register_newer));
-              (void)id;
-              ++summary.created;
-            }
-            continue;
-          }
-          ++summary.existing;
-          if (existing->status != "active" || existing->seen_import >= latest) continue;
-          // Register changes since this case last looked become events.
-          ENROL_ASSIGN_OR_RETURN(auto changes, persons_.ChangesOf(person_key));
-          const json::object fresh = CaseData(*report, e, person_key);
-          bool closed = false;
-          for (auto it = changes.rbegin(); it != changes.rend(); ++it) {
-            const auto& [import_id, kind] = *it;
-            if (import_id <= existing->seen_import || kind == "new" || kind == "other_changed" ||
-                kind == "status_changed") {
-              continue;
-            }
-            sc::Event ev;
-            ev.name = "register." + kind;
-            json::object d;
-            for (const char* k : {"school", "needs_manual", "manual_reasons", "protected"}) d[k] = fresh.at(k);
-            ev.data = std::move(d);
-            ENROL_ASSIGN_OR_RETURN(ApplyResult ar, Apply(*existing, "import/" + std::to_string(import_id) + "/" +
-                                                                        key + "/" + kind,
-                                                        ev, "register", false));
-            summary.register_events += ar.duplicate ? 0 : 1;
-            closed = closed || existing->status != "active";
-          }
-          if (!closed && e.outcome == core::Outcome::kExcluded && existing->status == "active") {
-            sc::Event ev;
-            ev.name = e.exclusion == core::Exclusion::kDied ? "register.died" : "register.left_municipality";
-            ENROL_ASSIGN_OR_RETURN(ApplyResult ar, Apply(*existing, "import/" + std::to_string(latest) + "/" +
-                                                                        key + "/excluded",
-                                                        ev, "register", false));
-            summary.closed_as_excluded += ar.handled ? 1 : 0;
-          }
-          existing->seen_import = latest;
-          ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*existing));
-        }
-        return {};
-      }();
-      ENROL_RETURN_IF_ERROR(batch);
-      ENROL_RETURN_IF_ERROR(tx.Commit());
-      done += static_cast<int>(std::min(report->entries.size(), start + kBatch) - start);
+      const size_t end = std::min(report->entries.size(), start + kBatch);
+      ENROL_RETURN_IF_ERROR(IntakeBatch(*report, start, end, latest, summary));
+      done += static_cast<int>(end - start);
       if (progress) progress(done, static_cast<int>(total));
     }
   }
