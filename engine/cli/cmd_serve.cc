@@ -162,7 +162,8 @@ int RunServe(const GlobalOptions& g, Services& s, const ServeArgs& a) {
   if (!opener) return ReportError(opener.error());
   web::IntakeRuns intake_runs;
   web::UploadImports uploads;
-  web::ApiPorts ports{**cases, **engine, **persons, **letters, **users, (*users)->Store(), **settings,
+  app::CaseQueries queries(**cases, **persons, **letters, **engine);
+  web::ApiPorts ports{queries, **engine, **users, (*users)->Store(), **settings,
                       NowMs, [&] { return (*engine)->NowText(); }, [&wake] { wake.Notify(); },
                       &intake_runs, &uploads};
   // Register extracts are uploaded to a file (streamed, size-limited).

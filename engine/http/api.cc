@@ -386,9 +386,7 @@ http::Response Api::ListCases(const Caller& c, const http::Request& r) {
     if (!off || *off > 1000000) return JsonError(400, "invalid", "offset is a number up to 1000000");
     query.offset = static_cast<int>(*off);
   }
-  auto scoped = app::ScopeFor(c.user, query);
-  if (!scoped) return JsonError(404, "not_found", scoped.error().message);
-  auto page = p_.cases.ListPage(*scoped);
+  auto page = p_.queries.Inbox(c.user, query);
   if (!page) return FromError(page.error());
   const bool names = app::MaySeePersonalData(c.user);
   json::array rows;
@@ -406,17 +404,14 @@ http::Response Api::ListCases(const Caller& c, const http::Request& r) {
   for (const auto& [k, n] : page->by_phase) by_phase[k] = n;
   for (const auto& [k, n] : page->by_grade) by_grade[std::to_string(k)] = n;
   return Json(200, json::object{{"cases", std::move(rows)}, {"total", page->total}, {"by_phase", std::move(by_phase)},
-                                {"by_grade", std::move(by_grade)}, {"limit", scoped->limit},
-                                {"offset", scoped->offset}});
+                                {"by_grade", std::move(by_grade)}, {"limit", query.limit},
+                                {"offset", query.offset}});
 }
 
 http::Response Api::ShowCase(const Caller& c, int64_t id) {
-  auto found = p_.cases.FindCase(id);
-  if (!found) return FromError(found.error());
-  if (!*found || !app::MaySeeCase(c.user, (*found)->school, IsProtected(**found))) {
-    return JsonError(404, "not_found", "no case " + std::to_string(id));
-  }
-  const app::CaseRecord& k = **found;
+  auto view = p_.queries.Case(c.user, id);
+  if (!view) return FromError(view.error());
+  const app::CaseRecord& k = view->record;
   json::object o{{"id", k.id}, {"key", k.key}, {"grade", k.grade}, {"school_year", k.school_year},
                  {"school", k.school}, {"phase", Phase(k)}, {"status", k.status}, {"state", k.state},
                  {"protected", IsProtected(k)}, {"updated_at", k.updated_at}, {"created_at", k.created_at}};
@@ -425,51 +420,29 @@ http::Response Api::ShowCase(const Caller& c, int64_t id) {
   }
   if (!k.damage.empty()) o["damage"] = k.damage;
   if (const auto* d = k.instance.if_contains("data")) o["data"] = *d;
-  if (app::MaySeePersonalData(c.user)) {
-    auto family = app::LoadFamily(p_.persons, k.person_id);
-    if (!family) return FromError(family.error());
-    const core::Person& child = family->child.person;
-    json::object ch{{"name", child.name.Full()},
-                    {"birth_date", child.birth_date ? child.birth_date->ToString() : ""}};
-    // An address only where it is not protected (a secretary never sees a protected case).
-    if (!family->protected_address && child.home) {
-      ch["address"] = child.home->StreetLine() + ", " + child.home->postnummer + " " + child.home->poststed;
-    }
+  if (view->personal) {
+    json::object ch{{"name", view->child_name}, {"birth_date", view->birth_date}};
+    if (view->address) ch["address"] = *view->address;
     o["child"] = std::move(ch);
     json::array guardians;
-    for (const auto& [nin, g] : family->guardians) guardians.push_back(json::object{{"name", g.person.name.Full()}});
+    for (const auto& name : view->guardian_names) guardians.push_back(json::object{{"name", name}});
     o["guardians"] = std::move(guardians);
-    auto letters = p_.letters.OfCase(k.id, true);
-    if (!letters) return FromError(letters.error());
     json::array la;
-    for (const auto& l : *letters) {
+    for (const auto& l : view->letters) {
       la.push_back(json::object{{"version", l.version}, {"copy", l.copy}, {"copies", l.copies},
                                 {"status", l.status}, {"template", l.template_name}, {"created_at", l.created_at}});
     }
     o["letters"] = std::move(la);
-    if (auto st = p_.engine.RecordAudit(k.id, c.Actor(), "view", "viewed the case's personal data"); !st) {
-      return FromError(st.error());
-    }
   }
-  auto jobs = p_.cases.JobsOf(k.id);
-  auto audit = p_.cases.AuditOf(k.id);
-  if (!jobs || !audit) return FromError(Error{ErrorCode::kInternal, "cannot read the case's records"});
   json::array ja, ha, ea;
-  for (const auto& j : *jobs) {
+  for (const auto& j : view->jobs) {
     ja.push_back(json::object{{"type", j.type}, {"invoke", j.invoke_id}, {"status", j.status},
                               {"attempts", j.attempts}, {"last_error", j.last_error}, {"receipt", j.result}});
   }
-  for (const auto& [at, e] : *audit) {
+  for (const auto& [at, e] : view->history) {
     ha.push_back(json::object{{"at", at}, {"actor", e.actor}, {"kind", e.kind}, {"detail", e.detail}});
   }
-  if (k.status == "active") {
-    auto chart = p_.engine.Chart(k.workflow);
-    if (chart) {
-      for (const auto* e : app::AcceptedPersonEvents(**chart, k.state)) {
-        if (app::MaySend(c.user, *e)) ea.push_back(EventJson(*e));
-      }
-    }
-  }
+  for (const auto* e : view->events) ea.push_back(EventJson(*e));
   o["jobs"] = std::move(ja);
   o["history"] = std::move(ha);
   o["events"] = std::move(ea);
@@ -477,41 +450,26 @@ http::Response Api::ShowCase(const Caller& c, int64_t id) {
 }
 
 http::Response Api::Letter(const Caller& c, int64_t id, const http::Request& r) {
-  auto found = p_.cases.FindCase(id);
-  if (!found) return FromError(found.error());
-  if (!*found || !app::MaySeeCase(c.user, (*found)->school, IsProtected(**found)) ||
-      !app::MaySeePersonalData(c.user)) {
-    return JsonError(404, "not_found", "no case " + std::to_string(id));
-  }
   auto q = Query(r.target);
   int64_t copy = 1, version = 0;
   if (!q["copy"].empty()) {
     auto n = Number(q["copy"]);
-    if (!n || *n < 1) return JsonError(400, "invalid", "copy is a number from 1");
+    if (!n || *n < 1 || *n > 100) return JsonError(400, "invalid", "copy is a number from 1");
     copy = *n;
   }
   if (!q["version"].empty()) {
     auto n = Number(q["version"]);
-    if (!n || *n < 1) return JsonError(400, "invalid", "version is a number from 1");
+    if (!n || *n < 1 || *n > 1000000) return JsonError(400, "invalid", "version is a number from 1");
     version = *n;
   }
-  auto letters = p_.letters.OfCase(id, version != 0);
-  if (!letters) return FromError(letters.error());
-  for (const auto& l : *letters) {
-    if (l.copy != copy || (version != 0 && l.version != version)) continue;
-    if (auto st = p_.engine.RecordAudit(id, c.Actor(), "view", "viewed letter version " + std::to_string(l.version) +
-                                                          " copy " + std::to_string(l.copy));
-        !st) {
-      return FromError(st.error());
-    }
-    http::Response out;
-    out.status = 200;
-    out.headers["content-type"] = "application/pdf";
-    out.headers["content-disposition"] = "inline; filename=\"vedtak-" + std::to_string(id) + ".pdf\"";
-    out.body = l.pdf;
-    return out;
-  }
-  return JsonError(404, "not_found", "case " + std::to_string(id) + " has no such letter (yet)");
+  auto letter = p_.queries.Letter(c.user, id, static_cast<int>(copy), static_cast<int>(version));
+  if (!letter) return FromError(letter.error());
+  http::Response out;
+  out.status = 200;
+  out.headers["content-type"] = "application/pdf";
+  out.headers["content-disposition"] = "inline; filename=\"vedtak-" + std::to_string(id) + ".pdf\"";
+  out.body = std::move(letter->pdf);
+  return out;
 }
 
 http::Response Api::SendEvent(const Caller& c, const std::vector<int64_t>& path_ids, const http::Request& r,
@@ -578,12 +536,11 @@ http::Response Api::SendEvent(const Caller& c, const std::vector<int64_t>& path_
 }
 
 http::Response Api::Incidents(const Caller& c, const http::Request& r) {
-  if (!app::IsOffice(c.user)) return JsonError(403, "forbidden", "incidents are the education office's");
   auto q = Query(r.target);
   app::IncidentFilter f;
   f.open_only = q["all"] != "1";
   f.school = q["school"];
-  auto list = p_.cases.ListIncidents(f);
+  auto list = p_.queries.Incidents(c.user, f);
   if (!list) return FromError(list.error());
   json::array out;
   for (const auto& i : *list) {
@@ -621,28 +578,21 @@ http::Response Api::EndIncidents(const Caller& c, const http::Request& r, const 
 }
 
 http::Response Api::Dashboard(const Caller& c) {
-  if (!app::IsOffice(c.user)) return JsonError(403, "forbidden", "the dashboard is the education office's");
-  auto counts = p_.cases.CountForMonitoring(p_.now_ms());
-  if (!counts) return FromError(counts.error());
-  app::CaseListQuery all;
-  all.with_protected = true;
-  all.limit = 0;
+  std::vector<std::string> schools;
+  for (const auto& s : p_.settings.municipality.schools) schools.push_back(s.id);
+  auto figures = p_.queries.Office(c.user, schools, p_.now_ms());
+  if (!figures) return FromError(figures.error());
+  const auto* counts = &figures->running;
   // Cases by school and phase.
   json::object by_school;
   json::object totals;
   int64_t completed = 0;
   for (const auto& s : p_.settings.municipality.schools) {
-    app::CaseListQuery q = all;
-    q.schools = {s.id};
-    auto page = p_.cases.ListPage(q);
-    if (!page) return FromError(page.error());
     json::object phases;
-    for (const auto& [k, n] : page->by_phase) phases[k] = n;
+    for (const auto& [k, n] : figures->by_school[s.id]) phases[k] = n;
     by_school[s.id] = json::object{{"name", s.name}, {"phases", std::move(phases)}};
   }
-  auto everything = p_.cases.ListPage(all);
-  if (!everything) return FromError(everything.error());
-  for (const auto& [k, n] : everything->by_phase) {
+  for (const auto& [k, n] : figures->totals) {
     totals[k] = n;
     if (k == "completed") completed = n;
   }
@@ -658,10 +608,8 @@ http::Response Api::Dashboard(const Caller& c) {
                       {"saved_minutes", saved_minutes},
                       {"hourly_cost", p_.settings.web.hourly_cost},
                       {"saved_cost", saved_minutes / 60.0 * p_.settings.web.hourly_cost}};
-  auto hours = p_.cases.FinishedPerHour(24 * 60);
-  if (!hours) return FromError(hours.error());
   json::array progress;
-  for (const auto& [hour, done, closed] : *hours) {
+  for (const auto& [hour, done, closed] : figures->finished_per_hour) {
     progress.push_back(json::object{{"hour", hour}, {"completed", done}, {"closed", closed}});
   }
   return Json(200, json::object{{"by_school", std::move(by_school)}, {"totals", std::move(totals)},
@@ -671,7 +619,6 @@ http::Response Api::Dashboard(const Caller& c) {
 }
 
 http::Response Api::Audit(const Caller& c, const http::Request& r) {
-  if (!app::MayReadAudit(c.user)) return JsonError(403, "forbidden", "the audit log is the office's and the auditor's");
   auto q = Query(r.target);
   int64_t before = 0;
   if (!q["before"].empty()) {
@@ -679,7 +626,7 @@ http::Response Api::Audit(const Caller& c, const http::Request& r) {
     if (!n) return JsonError(400, "invalid", "before is a sequence number");
     before = *n;
   }
-  auto rows = p_.cases.RecentAudit(before, 100);
+  auto rows = p_.queries.Audit(c.user, before, 100);
   if (!rows) return FromError(rows.error());
   json::array out;
   for (const auto& row : *rows) {
@@ -690,13 +637,12 @@ http::Response Api::Audit(const Caller& c, const http::Request& r) {
 }
 
 http::Response Api::Workflow(const Caller& c) {
-  if (!app::IsOffice(c.user)) return JsonError(403, "forbidden", "the workflow view is the education office's");
+  auto figures = p_.queries.Office(c.user, {}, p_.now_ms());
+  if (!figures) return FromError(figures.error());
   auto chart = p_.engine.Chart(p_.engine.current_workflow());
   if (!chart) return FromError(chart.error());
-  auto counts = p_.cases.CountForMonitoring(p_.now_ms());
-  if (!counts) return FromError(counts.error());
   std::map<std::string, int64_t> in_state;
-  for (const auto& [k, n] : counts->cases) in_state[k.first == "active" ? k.second : k.first] += n;
+  for (const auto& [k, n] : figures->running.cases) in_state[k.first == "active" ? k.second : k.first] += n;
   json::array states, transitions;
   const auto& ch = **chart;
   for (size_t i = 0; i < ch.states.size(); ++i) {
@@ -830,8 +776,7 @@ std::string UploadImports::StatusJson() {
 }
 
 http::Response Api::Imports(const Caller& c) {
-  if (!app::IsOffice(c.user)) return JsonError(403, "forbidden", "imports are the education office's");
-  auto list = p_.persons.Imports();
+  auto list = p_.queries.Imports(c.user);
   if (!list) return FromError(list.error());
   json::array out;
   for (const auto& i : *list) {

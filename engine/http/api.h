@@ -20,6 +20,7 @@
 #include "connectors/http/http_message.h"
 #include "engine/app/case_engine.h"
 #include "engine/app/letter_ports.h"
+#include "engine/app/case_queries.h"
 #include "engine/app/ports.h"
 #include "engine/app/settings.h"
 #include "engine/app/users.h"
@@ -81,10 +82,10 @@ std::string ImportUpload(const UploadImports::Upload& u, const app::Settings& se
                          app::PersonStore& persons, app::CaseEngine& engine, app::Clock& clock);
 
 struct ApiPorts {
-  app::CaseStore& cases;
+  // The application: queries (what people see, checked by viewer) and the
+  // engine's commands (checked in their unit of work). No store.
+  app::CaseQueries& queries;
   app::CaseEngine& engine;
-  app::PersonStore& persons;
-  app::LetterStore& letters;
   app::UserService& users;
   app::UserStore& user_store;
   const app::Settings& settings;
