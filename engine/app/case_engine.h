@@ -242,7 +242,14 @@ class CaseEngine {
   // Immediately before a job's call begins: whether its case is protected
   // now (the newest import, its check, the case's flag or the register),
   // or nullopt when the job is no longer this worker's to run.
-  Result<std::optional<bool>> ScreenBeforeEffect(const JobRecord& j);
+  // What a claim read, inside its transaction: the case's person and flag,
+  // the database's data version and how many commits this worker had made.
+  struct ClaimSnapshot {
+    std::optional<CaseStore::CasePerson> person;
+    int64_t data_version = -1;
+    int64_t own_commits = -1;
+  };
+  Result<std::optional<bool>> ScreenBeforeEffect(const JobRecord& j, const ClaimSnapshot& claim, int64_t own_commits);
   Status CarryOut(CaseRecord& c, const sc::StepOutcome& out, const std::string& actor);
   Result<int64_t> CreateCase(const CohortReport& report, const core::CohortEntry& entry,
                              int64_t person_key, int64_t seen_import, bool register_newer);

@@ -194,6 +194,10 @@ class CaseStore {
   // leased to `owner`: nullopt once it was cancelled or taken over (its
   // call must not begin).
   [[nodiscard]] virtual Result<std::optional<CasePerson>> HeldJobCase(int64_t job_id, const std::string& owner) = 0;
+  // A number that changes whenever another connection (another process, or
+  // the web server's thread) commits: two equal readings mean that nothing
+  // changed in between but this connection's own writes.
+  [[nodiscard]] virtual Result<int64_t> DataVersion() = 0;
   // An import whose protection changes have reached every open case: kept
   // in the transaction that applied them (see 0008_protection_checks.sql).
   [[nodiscard]] virtual Status MarkProtectionChecked(int64_t import_id, int cases_reached,

@@ -38,7 +38,15 @@ sc::Event CaseEngine::ProtectionStop(const sc::Chart& chart) {
   return ev;
 }
 
-Result<std::optional<bool>> CaseEngine::ScreenBeforeEffect(const JobRecord& j) {
+Result<std::optional<bool>> CaseEngine::ScreenBeforeEffect(const JobRecord& j, const ClaimSnapshot& claim,
+                                                            int64_t own_commits) {
+  // Nothing committed since the claim, by this worker or anyone else: the
+  // claim's reading (inside its transaction) is the reading now.
+  ENROL_ASSIGN_OR_RETURN(int64_t version, cases_.DataVersion());
+  if (version == claim.data_version && own_commits == claim.own_commits && claim.person) {
+    ENROL_ASSIGN_OR_RETURN(bool prot, ProtectedNow(*claim.person));
+    return std::optional<bool>(prot);
+  }
   ENROL_ASSIGN_OR_RETURN(int64_t latest, persons_.LatestImport());
   ENROL_RETURN_IF_ERROR(ProtectionAsOf(latest));
   ENROL_ASSIGN_OR_RETURN(std::optional<CaseStore::CasePerson> person, cases_.HeldJobCase(j.id, worker_id_));

@@ -43,17 +43,27 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
   // (a deque: outcomes on their way point into it while more are claimed).
   struct Claimed {
     JobRecord job;
-    std::optional<CaseStore::CasePerson> person;
+    ClaimSnapshot snapshot;
   };
   std::deque<Claimed> claimed;
-  // Claims the next due jobs inside the caller's transaction.
+  // Commits of outcomes this pass has made (counted before each, so that a
+  // claim riding on a commit carries that commit's number).
+  int64_t own_commits = 0;
+  // Claims the next due jobs inside the caller's transaction, at most one
+  // in-process window of them, so that no outcome of this worker's commits
+  // between a claim and the calls of the window it feeds.
   auto claim = [&](int64_t at, std::vector<Claimed>& into) -> Status {
     into.clear();
     ENROL_ASSIGN_OR_RETURN(std::vector<JobRecord> more,
-                           cases_.ClaimJobs(worker_id_, at, at + lease_ms, std::min(batch, 64)));
+                           cases_.ClaimJobs(worker_id_, at, at + lease_ms,
+                                            std::min(batch, static_cast<int>(kInProcessWindow))));
+    if (more.empty()) return {};
+    ENROL_ASSIGN_OR_RETURN(int64_t version, cases_.DataVersion());
+    ENROL_ASSIGN_OR_RETURN(int64_t latest, persons_.LatestImport());
+    ENROL_RETURN_IF_ERROR(ProtectionAsOf(latest));
     for (JobRecord& j : more) {
       ENROL_ASSIGN_OR_RETURN(std::optional<CaseStore::CasePerson> person, cases_.PersonOfCase(j.case_id));
-      into.push_back(Claimed{std::move(j), person});
+      into.push_back(Claimed{std::move(j), ClaimSnapshot{person, version, own_commits}});
     }
     return {};
   };
@@ -104,6 +114,7 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
       person_of_call.erase(d->index);
       ready.push_back(Arrived{&claimed[d->index].job, std::move(d->outcome), false});
     }
+    ++own_commits;
     return RecordOutcomes(ready, stats);
   };
   auto record_flown = [&](bool wait) -> Status {
@@ -124,7 +135,7 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
     if (Status st = record_flown(false); !st) return fail(st);
     while (k < claimed.size() && arrived.size() < kWindow) {
       const JobRecord& j = claimed[k].job;
-      const std::optional<CaseStore::CasePerson>& person = claimed[k].person;
+      const std::optional<CaseStore::CasePerson>& person = claimed[k].snapshot.person;
       const RetryPolicy p = PolicyFor(j.type);
       auto it = connectors_.find(j.type);
       const int most = it == connectors_.end() ? 1 : it->second->MaxInFlight();
@@ -146,7 +157,7 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
       ++k;
       // The family is screened now, immediately before the call begins, as
       // the register and the case stand (not as they stood at the claim).
-      auto screened = ScreenBeforeEffect(j);
+      auto screened = ScreenBeforeEffect(j, claimed[k - 1].snapshot, own_commits);
       if (!screened) return fail(tl::unexpected(screened.error()));
       if (!*screened) continue;  // cancelled or taken over since the claim: not called
       bool prot = **screened;
@@ -194,6 +205,7 @@ Status CaseEngine::RunJobs(int batch, WorkerStats& stats) {
         claimed.size() < static_cast<size_t>(batch) && NowMs() - pass_start < kPassBudgetMs) {
       claim_next = [&] { return claim(NowMs(), next); };
     }
+    ++own_commits;
     Status st = RecordOutcomes(arrived, stats, claim_next);
     arrived.clear();
     // Held even if a later step failed, so that `fail` releases them (one

@@ -212,6 +212,14 @@ Result<std::optional<app::CaseStore::CasePerson>> SqliteCaseStore::PersonOfCase(
   return out;
 }
 
+Result<int64_t> SqliteCaseStore::DataVersion() {
+  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(data_version_, "PRAGMA data_version"));
+  ENROL_ASSIGN_OR_RETURN(bool row, q->Step());
+  const int64_t v = row ? q->ColumnInt(0) : -1;
+  q->Reset();
+  return v;
+}
+
 Result<std::optional<app::CaseStore::CasePerson>> SqliteCaseStore::HeldJobCase(int64_t job_id,
                                                                              const std::string& owner) {
   ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(held_job_case_,
@@ -327,17 +335,14 @@ Result<std::vector<std::tuple<std::string, int64_t, int64_t>>> SqliteCaseStore::
   return out;
 }
 
-Result<uint64_t> SqliteCaseStore::DataVersion() {
-  ENROL_ASSIGN_OR_RETURN(Statement* v, Cached(data_version_, "PRAGMA data_version"));
-  ENROL_ASSIGN_OR_RETURN(bool row, v->Step());
-  const uint64_t other = row ? static_cast<uint64_t>(v->ColumnInt(0)) : 0;
-  v->Reset();
-  return (other << 40) ^ static_cast<uint64_t>(sqlite3_total_changes64(db_.handle()));
+Result<uint64_t> SqliteCaseStore::ListVersion() {
+  ENROL_ASSIGN_OR_RETURN(int64_t other, DataVersion());
+  return (static_cast<uint64_t>(other) << 40) ^ static_cast<uint64_t>(sqlite3_total_changes64(db_.handle()));
 }
 
 Result<app::CaseListPage> SqliteCaseStore::ListPage(const app::CaseListQuery& q) {
   // Secretaries read their inbox far more often than it changes.
-  ENROL_ASSIGN_OR_RETURN(uint64_t version, DataVersion());
+  ENROL_ASSIGN_OR_RETURN(uint64_t version, ListVersion());
   if (version != list_version_ || list_cache_.size() > 512) {
     list_cache_.clear();
     list_version_ = version;

@@ -59,6 +59,7 @@ class SqliteCaseStore final : public app::CaseStore {
   Result<int64_t> InsertJob(const app::JobRecord& j, const std::string& at) override;
   Status UpdateJob(const app::JobRecord& j, const std::string& at) override;
   Result<std::optional<app::JobRecord>> FindJob(int64_t id) override;
+  Result<int64_t> DataVersion() override;
   Result<std::optional<CasePerson>> HeldJobCase(int64_t job_id, const std::string& owner) override;
   Result<bool> UpdateHeldJob(const app::JobRecord& j, const std::string& owner, const std::string& at) override;
   Result<std::optional<app::JobRecord>> FindJobByInvoke(int64_t case_id, const std::string& invoke_id) override;
@@ -109,7 +110,7 @@ class SqliteCaseStore final : public app::CaseStore {
       delete_timer_, insert_job_, update_job_, insert_audit_, data_version_;
   // The web app's lists, as last read, while the database is unchanged (by
   // this connection or another: PRAGMA data_version and the change count).
-  Result<uint64_t> DataVersion();
+  Result<uint64_t> ListVersion();
   uint64_t list_version_ = 0;
   std::map<std::string, app::CaseListPage> list_cache_;
   Result<app::CaseListPage> ReadListPage(const app::CaseListQuery& q);

@@ -964,21 +964,28 @@ TEST_F(CaseEngineTest, AProtectedGuardianKeepsTheCaseProtectedThroughLaterRegist
 // (another process's work that lands while the worker's pass is under way).
 class CallbackConnector final : public Connector {
  public:
-  CallbackConnector(Connector& inner, std::function<void()> before) : inner_(inner), before_(std::move(before)) {}
+  CallbackConnector(Connector& inner, std::function<void()> before, bool in_process = false)
+      : inner_(inner), before_(std::move(before)), in_process_(in_process) {}
   JobOutcome Execute(const JobRequest& r) override {
     if (before_) std::exchange(before_, nullptr)();
     return inner_.Execute(r);
   }
+  [[nodiscard]] bool InProcess() const override { return in_process_; }
 
  private:
   Connector& inner_;
   std::function<void()> before_;
+  bool in_process_;
 };
 
 // Defect (issue 19): the worker read each case's protection when it claimed
 // the job and which import was checked once per pass, so a protection
 // imported and checked by another process during the pass was missed.
 TEST_F(CaseEngineTest, AProtectionImportedDuringAPassStopsTheEffectsNotYetBegun) {
+ for (const bool in_process : {false, true}) {  // each outcome committed alone, or a window of calls at once
+  SCOPED_TRACE(in_process ? "in-process window" : "one call, one commit");
+  Reset();
+  Open();
   ImportFamily();
   ASSERT_TRUE(engine_->ApplyProtectionChanges(persons_->Imports()->back().id));
   ASSERT_TRUE(engine_->Intake(2026, {1}));
@@ -1008,7 +1015,7 @@ TEST_F(CaseEngineTest, AProtectionImportedDuringAPassStopsTheEffectsNotYetBegun)
     auto applied = other.ApplyProtectionChanges(imported->import_id);
     ASSERT_TRUE(applied) << applied.error().message;
     EXPECT_EQ(*applied, 1);  // the case re-screens; its queued jobs are cancelled
-  });
+  }, in_process);
   systems["dispatch"] = &dispatch;
   engine_ = std::make_unique<CaseEngine>(*cases_, *persons_, clock_, ids_, settings_, systems);
   ASSERT_TRUE(engine_->LoadWorkflow(testing::ReadFile(testing::SourceDir() + "/workflows/enrolment.scxml")));
@@ -1017,6 +1024,8 @@ TEST_F(CaseEngineTest, AProtectionImportedDuringAPassStopsTheEffectsNotYetBegun)
   EXPECT_EQ(*simulators_->EffectCount("student_system"), 0);
   EXPECT_EQ(*simulators_->EffectCount("archive"), 0);
   EXPECT_EQ(State(), "manual_handling");
+  engine_.reset();  // before the connector it holds goes
+ }
 }
 
 // Defect (issue 19): ApplyProtectionChanges listed the open cases before its
