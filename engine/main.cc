@@ -35,7 +35,8 @@
 #include "engine/letters/template_renderer.h"
 #include "engine/cli/services.h"
 #include "engine/config/config_loader.h"
-#include "engine/store/sqlite.h"
+#include "engine/sql/sqlite.h"
+#include "engine/store/schema_migrations.h"
 #include "engine/store/sqlite_case_store.h"
 #include "engine/store/sqlite_letter_store.h"
 #include "engine/store/sqlite_person_store.h"
@@ -284,7 +285,7 @@ class ProductionServices final : public cli::Services {
  private:
   Status OpenDatabase() {
     if (db_) return {};
-    ENROL_ASSIGN_OR_RETURN(db_, store::Database::Open(g_.db_path));
+    ENROL_ASSIGN_OR_RETURN(db_, sql::Database::Open(g_.db_path));
     if (stop_) db_->SetStopFlag(stop_);
     return {};
   }
@@ -507,7 +508,7 @@ class ProductionServices final : public cli::Services {
   SystemClock clock_;
   TimeOrderedIds ids_;
   const std::atomic<bool>* stop_ = nullptr;
-  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<sql::Database> db_;
   std::unique_ptr<store::SqlitePersonStore> person_store_;
   std::unique_ptr<app::Settings> settings_;
   std::unique_ptr<freg::FregExtractOpener> opener_;

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "connectors/files/durable_file.h"
-#include "connectors/http/multipart.h"
+#include "engine/net/multipart.h"
 #include "engine/app/kill_point.h"
 
 namespace enrol::archive {

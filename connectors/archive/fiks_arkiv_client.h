@@ -21,7 +21,7 @@
 #include <string>
 
 #include "connectors/archive/fiks_arkiv.h"
-#include "connectors/http/http_message.h"
+#include "engine/net/http_message.h"
 #include "engine/app/archive_ports.h"
 
 namespace enrol::archive {

@@ -31,7 +31,7 @@
 
 #include <boost/json/object.hpp>
 
-#include "connectors/http/http_message.h"
+#include "engine/net/http_message.h"
 #include "engine/app/archive_ports.h"
 #include "engine/core/result.h"
 

@@ -2,7 +2,7 @@
 
 #include <boost/json.hpp>
 
-#include "connectors/http/multipart.h"
+#include "engine/net/multipart.h"
 #include "engine/app/kill_point.h"
 
 namespace enrol::post {

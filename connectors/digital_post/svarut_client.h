@@ -12,7 +12,7 @@
 
 #include <string>
 
-#include "connectors/http/http_message.h"
+#include "engine/net/http_message.h"
 #include "engine/app/digital_post_ports.h"
 
 namespace enrol::post {

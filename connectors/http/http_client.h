@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "connectors/http/http_message.h"
+#include "engine/net/http_message.h"
 
 namespace enrol::http {
 

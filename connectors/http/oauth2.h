@@ -12,7 +12,7 @@
 #include <mutex>
 #include <string>
 
-#include "connectors/http/http_message.h"
+#include "engine/net/http_message.h"
 
 namespace enrol::http {
 

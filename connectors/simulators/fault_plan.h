@@ -18,7 +18,7 @@
 
 #include <boost/json/value.hpp>
 
-#include "connectors/http/http_message.h"
+#include "engine/net/http_message.h"
 #include "engine/core/result.h"
 
 namespace enrol::sim {

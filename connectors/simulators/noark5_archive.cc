@@ -10,14 +10,14 @@
 
 #include <boost/json.hpp>
 
-#include "connectors/http/multipart.h"
+#include "engine/net/multipart.h"
 #include "connectors/simulators/fiks_arkiv_messages.h"
 #include "engine/core/sha256.h"
-#include "engine/store/sqlite.h"
+#include "engine/sql/sqlite.h"
 
 namespace enrol::sim {
 namespace json = boost::json;
-using store::Statement;
+using sql::Statement;
 
 namespace {
 
@@ -199,10 +199,10 @@ bool IsString(const json::object& o, const char* k) {
 }  // namespace
 
 struct Noark5Archive::Impl {
-  std::unique_ptr<store::Database> db;
+  std::unique_ptr<sql::Database> db;
 
   Status Init(const Noark5ArchiveOptions& o) {
-    ENROL_ASSIGN_OR_RETURN(db, store::Database::Open(o.db_path.empty() ? ":memory:" : o.db_path));
+    ENROL_ASSIGN_OR_RETURN(db, sql::Database::Open(o.db_path.empty() ? ":memory:" : o.db_path));
     ENROL_RETURN_IF_ERROR(db->Exec(
         "CREATE TABLE IF NOT EXISTS objects(seq INTEGER PRIMARY KEY, system_id TEXT NOT NULL UNIQUE,"
         " kind TEXT NOT NULL, parent TEXT NOT NULL, body TEXT NOT NULL, ext_key TEXT);"
@@ -675,7 +675,7 @@ Noark5Archive::~Noark5Archive() = default;
 http::Response Noark5Archive::Handle(const http::Request& request) {
   std::lock_guard<std::mutex> lock(mu_);
   // Each request is one transaction: a create is all there or not at all.
-  auto tx = store::Transaction::Begin(*impl_->db);
+  auto tx = sql::Transaction::Begin(*impl_->db);
   if (!tx) return Feil(503, "the archive's store is busy: " + tx.error().message);
   Result<http::Response> r = impl_->Route(request);
   if (!r) return Feil(500, "the archive failed: " + r.error().message);
@@ -720,7 +720,7 @@ Result<http::Response> LoopbackTransport::Send(const http::Request& r) {
 Result<std::string> Noark5Archive::FileArkivmelding(const std::string& xml,
                                                     const std::map<std::string, std::string>& files) {
   std::lock_guard<std::mutex> lock(mu_);
-  ENROL_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::Begin(*impl_->db));
+  ENROL_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(*impl_->db));
   ENROL_ASSIGN_OR_RETURN(std::string kvittering, impl_->Arkivmelding(xml, files));
   ENROL_RETURN_IF_ERROR(tx.Commit());
   return kvittering;

@@ -30,7 +30,7 @@
 #include <mutex>
 #include <string>
 
-#include "connectors/http/http_message.h"
+#include "engine/net/http_message.h"
 #include "connectors/simulators/fault_plan.h"
 #include "engine/core/result.h"
 

@@ -5,11 +5,11 @@
 
 #include <boost/json.hpp>
 
-#include "engine/store/sqlite.h"
+#include "engine/sql/sqlite.h"
 
 namespace enrol::sim {
 namespace json = boost::json;
-using store::Statement;
+using sql::Statement;
 
 namespace {
 
@@ -65,10 +65,10 @@ http::Response ImsxError(int status, const std::string& minor, const std::string
 }  // namespace
 
 struct OneRosterSis::Impl {
-  std::unique_ptr<store::Database> db;
+  std::unique_ptr<sql::Database> db;
 
   Status Init(const std::string& path) {
-    ENROL_ASSIGN_OR_RETURN(db, store::Database::Open(path.empty() ? ":memory:" : path));
+    ENROL_ASSIGN_OR_RETURN(db, sql::Database::Open(path.empty() ? ":memory:" : path));
     return db->Exec(
         "CREATE TABLE IF NOT EXISTS objects(seq INTEGER PRIMARY KEY, collection TEXT NOT NULL, sourced_id TEXT NOT NULL,"
         " body TEXT NOT NULL, versions INTEGER NOT NULL, puts INTEGER NOT NULL, UNIQUE(collection, sourced_id));"
@@ -260,7 +260,7 @@ OneRosterSis::~OneRosterSis() = default;
 
 http::Response OneRosterSis::Handle(const http::Request& request) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto tx = store::Transaction::Begin(*impl_->db);
+  auto tx = sql::Transaction::Begin(*impl_->db);
   if (!tx) return ImsxError(503, "server_busy", "the student system's store is busy");
   Result<http::Response> r = impl_->Route(request);
   if (!r) return ImsxError(500, "internal_server_error", "the student system failed: " + r.error().message);

@@ -19,7 +19,7 @@
 #include <mutex>
 #include <string>
 
-#include "connectors/http/http_message.h"
+#include "engine/net/http_message.h"
 #include "engine/core/result.h"
 
 namespace enrol::sim {

@@ -5,14 +5,14 @@
 #include <boost/json.hpp>
 
 #include "engine/core/sha256.h"
-#include "engine/store/sqlite.h"
+#include "engine/sql/sqlite.h"
 
 namespace enrol::sim {
 namespace json = boost::json;
 
 struct SimulatedSystems::Impl {
   SimulatorOptions options;
-  std::unique_ptr<store::Database> db;  // null: kept in memory only
+  std::unique_ptr<sql::Database> db;  // null: kept in memory only
   // In memory, per (system, key): the calls, the first request's hash, and
   // the effect (a receipt, once applied).
   struct Key {
@@ -89,7 +89,7 @@ Result<std::unique_ptr<SimulatedSystems>> SimulatedSystems::Open(const Simulator
     s->impl_->keys.reserve(1 << 17);  // a school year's calls without rehashing
     return s;
   }
-  ENROL_ASSIGN_OR_RETURN(s->impl_->db, store::Database::Open(options.db_path));
+  ENROL_ASSIGN_OR_RETURN(s->impl_->db, sql::Database::Open(options.db_path));
   // Not in exclusive locking mode: a worker and an approval (two processes)
   // both use the simulators at once.
   ENROL_RETURN_IF_ERROR(s->impl_->db->Exec(
@@ -139,8 +139,8 @@ app::JobOutcome SimulatedSystems::Execute(const std::string& type, const app::Jo
     }
     return app::JobOutcome{true, e.receipt, "", true};
   }
-  store::Database& db = *impl_->db;
-  auto tx = store::Transaction::Begin(db);
+  sql::Database& db = *impl_->db;
+  auto tx = sql::Transaction::Begin(db);
   if (!tx) return fail("simulator store: " + tx.error().message);
   auto calls = db.Prepare(
       "INSERT INTO calls(system, key, attempts, request_sha) VALUES(?,?,1,?) "
@@ -195,7 +195,7 @@ Result<int64_t> SimulatedSystems::EffectCount(const std::string& type) {
     for (const auto& [k, e] : impl_->keys) n += k.system == type && !e.receipt.is_null();
     return n;
   }
-  ENROL_ASSIGN_OR_RETURN(store::Statement q, impl_->db->Prepare("SELECT COUNT(*) FROM effects WHERE system=?"));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, impl_->db->Prepare("SELECT COUNT(*) FROM effects WHERE system=?"));
   q.Bind(1, type);
   ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
   return row ? q.ColumnInt(0) : 0;
@@ -210,7 +210,7 @@ Result<std::map<std::string, int>> SimulatedSystems::EffectsPerCase(const std::s
     }
     return out;
   }
-  ENROL_ASSIGN_OR_RETURN(store::Statement q, impl_->db->Prepare("SELECT case_ref FROM effects WHERE system=?"));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, impl_->db->Prepare("SELECT case_ref FROM effects WHERE system=?"));
   q.Bind(1, type);
   for (;;) {
     ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -229,7 +229,7 @@ Result<std::map<std::string, int64_t>> SimulatedSystems::CallsPerKey(const std::
     }
     return out;
   }
-  ENROL_ASSIGN_OR_RETURN(store::Statement q, impl_->db->Prepare("SELECT key, attempts FROM calls WHERE system=?"));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, impl_->db->Prepare("SELECT key, attempts FROM calls WHERE system=?"));
   q.Bind(1, type);
   for (;;) {
     ENROL_ASSIGN_OR_RETURN(bool row, q.Step());

@@ -6,13 +6,13 @@
 
 #include <boost/json.hpp>
 
-#include "connectors/http/multipart.h"
+#include "engine/net/multipart.h"
 #include "engine/core/sha256.h"
-#include "engine/store/sqlite.h"
+#include "engine/sql/sqlite.h"
 
 namespace enrol::sim {
 namespace json = boost::json;
-using store::Statement;
+using sql::Statement;
 
 namespace {
 
@@ -54,10 +54,10 @@ std::string StatusAfter(int64_t steps, bool digital) {
 
 struct SvarUtPost::Impl {
   SvarUtOptions o;
-  std::unique_ptr<store::Database> db;
+  std::unique_ptr<sql::Database> db;
 
   Status Init() {
-    ENROL_ASSIGN_OR_RETURN(db, store::Database::Open(o.db_path.empty() ? ":memory:" : o.db_path));
+    ENROL_ASSIGN_OR_RETURN(db, sql::Database::Open(o.db_path.empty() ? ":memory:" : o.db_path));
     return db->Exec(
         "CREATE TABLE IF NOT EXISTS forsendelser(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, konto TEXT NOT NULL,"
         " eksternref TEXT NOT NULL, body TEXT NOT NULL, files INTEGER NOT NULL, bytes INTEGER NOT NULL,"
@@ -225,7 +225,7 @@ SvarUtPost::~SvarUtPost() = default;
 
 http::Response SvarUtPost::Handle(const http::Request& request) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto tx = store::Transaction::Begin(*impl_->db);
+  auto tx = sql::Transaction::Begin(*impl_->db);
   if (!tx) return Problem(503, "the service's store is busy");
   Result<http::Response> r = impl_->Route(request);
   if (!r) return Problem(500, "the service failed: " + r.error().message);

@@ -9,7 +9,7 @@
 #include <functional>
 #include <string>
 
-#include "connectors/http/http_message.h"
+#include "engine/net/http_message.h"
 #include "connectors/simulators/fault_plan.h"
 #include "connectors/simulators/simulated_systems.h"
 #include "engine/core/result.h"

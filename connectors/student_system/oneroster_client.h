@@ -20,7 +20,7 @@
 
 #include <boost/json/object.hpp>
 
-#include "connectors/http/http_message.h"
+#include "engine/net/http_message.h"
 #include "engine/app/student_system_ports.h"
 
 namespace enrol::sis {

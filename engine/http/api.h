@@ -17,7 +17,7 @@
 #include <optional>
 #include <string>
 
-#include "connectors/http/http_message.h"
+#include "engine/net/http_message.h"
 #include "engine/app/case_engine.h"
 #include "engine/app/letter_ports.h"
 #include "engine/app/case_queries.h"

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "connectors/http/http_message.h"
+#include "engine/net/http_message.h"
 
 namespace enrol::web {
 

@@ -22,7 +22,7 @@
 #include <mutex>
 #include <string>
 
-#include "connectors/http/http_message.h"
+#include "engine/net/http_message.h"
 #include "engine/app/case_ports.h"
 #include "engine/core/result.h"
 #include "engine/http/api.h"

@@ -16,7 +16,7 @@
 #include <memory>
 #include <string>
 
-#include "connectors/http/http_message.h"
+#include "engine/net/http_message.h"
 #include "engine/core/result.h"
 
 namespace enrol::web {

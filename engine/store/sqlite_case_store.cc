@@ -46,7 +46,7 @@ std::string AuditHash(const std::string& prev, int64_t seq, const std::string& a
   return key.empty() ? core::Sha256Hex(buf) : kKeyedPrefix + core::HmacSha256Hex(key, buf);
 }
 
-Result<std::unique_ptr<SqliteCaseStore>> SqliteCaseStore::Create(Database& db, std::string audit_key) {
+Result<std::unique_ptr<SqliteCaseStore>> SqliteCaseStore::Create(sql::Database& db, std::string audit_key) {
   if (!audit_key.empty() && audit_key.size() < kMinAuditKeyBytes) {
     return InvalidArgument("the audit key (ENROL_AUDIT_KEY or ENROL_AUDIT_KEY_FILE) is " +
                            std::to_string(audit_key.size()) + " bytes; it must be at least " +
@@ -78,9 +78,9 @@ Result<std::unique_ptr<SqliteCaseStore>> SqliteCaseStore::Create(Database& db, s
   return s;
 }
 
-Result<Statement*> SqliteCaseStore::Cached(std::optional<Statement>& slot, const char* sql) {
+Result<sql::Statement*> SqliteCaseStore::Cached(std::optional<sql::Statement>& slot, const char* sql) {
   if (!slot) {
-    ENROL_ASSIGN_OR_RETURN(Statement st, db_.Prepare(sql));
+    ENROL_ASSIGN_OR_RETURN(sql::Statement st, db_.Prepare(sql));
     slot.emplace(std::move(st));
   }
   slot->Reset();
@@ -89,10 +89,10 @@ Result<Statement*> SqliteCaseStore::Cached(std::optional<Statement>& slot, const
 
 Status SqliteCaseStore::Begin() {
   if (tx_) return FailedPrecondition("a transaction is already open");
-  ENROL_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
+  ENROL_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db_));
   tx_.emplace(std::move(tx));
   savepoints_ = 0;
-  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(audit_head_, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement* q, Cached(audit_head_, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"));
   ENROL_ASSIGN_OR_RETURN(bool row, q->Step());
   audit_seq_ = row ? q->ColumnInt(0) : 0;
   audit_hash_ = row ? q->ColumnText(1) : std::string(64, '0');
@@ -121,7 +121,7 @@ Status SqliteCaseStore::RollbackToSavepoint() {
   --savepoints_;
   ENROL_RETURN_IF_ERROR(db_.Exec("ROLLBACK TO case_event; RELEASE case_event"));
   // The audit rows written since the savepoint are gone: re-read the head.
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"));
   ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
   audit_seq_ = row ? q.ColumnInt(0) : 0;
   audit_hash_ = row ? q.ColumnText(1) : std::string(64, '0');
@@ -130,13 +130,13 @@ Status SqliteCaseStore::RollbackToSavepoint() {
 
 Status SqliteCaseStore::SaveWorkflow(const std::string& hash, const std::string& name,
                                      const std::string& source, const std::string& at) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
       "INSERT OR IGNORE INTO workflow_versions(hash, name, source, loaded_at) VALUES(?,?,?,?)"));
   return q.Bind(1, hash).Bind(2, name).Bind(3, source).Bind(4, at).Run();
 }
 
 Result<std::optional<std::string>> SqliteCaseStore::WorkflowSource(const std::string& hash) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare("SELECT source FROM workflow_versions WHERE hash=?"));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare("SELECT source FROM workflow_versions WHERE hash=?"));
   q.Bind(1, hash);
   ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<std::string>();
@@ -158,8 +158,8 @@ Status SqliteCaseStore::UpdateCase(const app::CaseRecord& c) {
       .Bind(8, ProtectedFlag(c)).Bind(9, c.id).Run();
 }
 
-Result<std::vector<app::CaseRecord>> SqliteCaseStore::Cases(Statement& q) {
-  auto out = CollectRows<app::CaseRecord>(q, [](Statement& r) {
+Result<std::vector<app::CaseRecord>> SqliteCaseStore::Cases(sql::Statement& q) {
+  auto out = sql::CollectRows<app::CaseRecord>(q, [](sql::Statement& r) {
     app::CaseRecord c;
     c.id = r.ColumnInt(0);
     c.key = r.ColumnText(1);
@@ -195,7 +195,7 @@ Result<std::optional<app::CaseRecord>> SqliteCaseStore::FindCase(int64_t id) {
 
 Result<std::optional<app::CaseRecord>> SqliteCaseStore::FindCaseByKey(const std::string& key) {
   static const std::string kSql = std::string("SELECT ") + kCaseColumns + " FROM cases WHERE case_key=?";
-  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(find_case_key_, kSql.c_str()));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement* q, Cached(find_case_key_, kSql.c_str()));
   q->Bind(1, key);
   ENROL_ASSIGN_OR_RETURN(auto list, Cases(*q));
   if (list.empty()) return std::optional<app::CaseRecord>();
@@ -203,7 +203,7 @@ Result<std::optional<app::CaseRecord>> SqliteCaseStore::FindCaseByKey(const std:
 }
 
 Result<std::optional<app::CaseStore::CasePerson>> SqliteCaseStore::PersonOfCase(int64_t case_id) {
-  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(person_of_case_, "SELECT person_id, protected FROM cases WHERE id=?"));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement* q, Cached(person_of_case_, "SELECT person_id, protected FROM cases WHERE id=?"));
   q->Bind(1, case_id);
   ENROL_ASSIGN_OR_RETURN(bool row, q->Step());
   std::optional<CasePerson> out;
@@ -213,7 +213,7 @@ Result<std::optional<app::CaseStore::CasePerson>> SqliteCaseStore::PersonOfCase(
 }
 
 Result<int64_t> SqliteCaseStore::DataVersion() {
-  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(data_version_, "PRAGMA data_version"));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement* q, Cached(data_version_, "PRAGMA data_version"));
   ENROL_ASSIGN_OR_RETURN(bool row, q->Step());
   const int64_t v = row ? q->ColumnInt(0) : -1;
   q->Reset();
@@ -222,7 +222,7 @@ Result<int64_t> SqliteCaseStore::DataVersion() {
 
 Result<std::optional<app::CaseStore::CasePerson>> SqliteCaseStore::HeldJobCase(int64_t job_id,
                                                                              const std::string& owner) {
-  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(held_job_case_,
+  ENROL_ASSIGN_OR_RETURN(sql::Statement* q, Cached(held_job_case_,
       "SELECT c.person_id, c.protected FROM jobs j JOIN cases c ON c.id = j.case_id "
       "WHERE j.id=? AND j.status='queued' AND j.lease_owner=?"));
   q->Bind(1, job_id).Bind(2, owner);
@@ -235,18 +235,18 @@ Result<std::optional<app::CaseStore::CasePerson>> SqliteCaseStore::HeldJobCase(i
 
 Status SqliteCaseStore::MarkProtectionChecked(int64_t import_id, int cases_reached, const std::string& at) {
   if (!tx_) return FailedPrecondition("a protection check is marked inside the transaction that applied it");
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
       "INSERT OR REPLACE INTO protection_checks(import_id, cases_reached, checked_at) VALUES(?,?,?)"));
   return q.Bind(1, import_id).Bind(2, cases_reached).Bind(3, at).Run();
 }
 
 Result<bool> SqliteCaseStore::ProtectionChecked(int64_t import_id) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare("SELECT 1 FROM protection_checks WHERE import_id=?"));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare("SELECT 1 FROM protection_checks WHERE import_id=?"));
   q.Bind(1, import_id);
   return q.Step();
 }
 
-Result<Statement> SqliteCaseStore::FilterQuery(const std::string& columns, const app::CaseFilter& f) {
+Result<sql::Statement> SqliteCaseStore::FilterQuery(const std::string& columns, const app::CaseFilter& f) {
   std::string sql = "SELECT " + columns + " FROM cases WHERE 1=1";
   if (!f.school.empty()) sql += " AND school=?1";
   if (f.grade) sql += " AND grade=?2";
@@ -255,7 +255,7 @@ Result<Statement> SqliteCaseStore::FilterQuery(const std::string& columns, const
   if (f.school_year) sql += " AND school_year=?5";
   sql += " ORDER BY id";
   if (f.limit >= 0) sql += " LIMIT " + std::to_string(f.limit);
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(sql));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(sql));
   if (!f.school.empty()) q.Bind(1, f.school);
   if (f.grade) q.Bind(2, f.grade);
   if (!f.state.empty()) q.Bind(3, f.state);
@@ -265,12 +265,12 @@ Result<Statement> SqliteCaseStore::FilterQuery(const std::string& columns, const
 }
 
 Result<std::vector<app::CaseRecord>> SqliteCaseStore::ListCases(const app::CaseFilter& f) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, FilterQuery(kCaseColumns, f));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, FilterQuery(kCaseColumns, f));
   return Cases(q);
 }
 
 Result<std::vector<int64_t>> SqliteCaseStore::ListCaseIds(const app::CaseFilter& f) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, FilterQuery("id", f));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, FilterQuery("id", f));
   std::vector<int64_t> out;
   for (;;) {
     ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -281,7 +281,7 @@ Result<std::vector<int64_t>> SqliteCaseStore::ListCaseIds(const app::CaseFilter&
 }
 
 Result<std::vector<std::tuple<std::string, std::string, int>>> SqliteCaseStore::CountCases(int year) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
       "SELECT school, CASE WHEN status='active' THEN state ELSE status END, COUNT(*) FROM cases "
       "WHERE school_year=? GROUP BY 1, 2 ORDER BY 1, 2"));
   q.Bind(1, year);
@@ -296,20 +296,20 @@ Result<std::vector<std::tuple<std::string, std::string, int>>> SqliteCaseStore::
 
 Result<app::CaseStore::OperationalCounts> SqliteCaseStore::CountForMonitoring(int64_t now_ms) {
   OperationalCounts out;
-  ENROL_ASSIGN_OR_RETURN(Statement c, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement c, db_.Prepare(
       "SELECT status, CASE WHEN status='active' THEN state ELSE '' END, COUNT(*) FROM cases GROUP BY 1, 2"));
   for (;;) {
     ENROL_ASSIGN_OR_RETURN(bool row, c.Step());
     if (!row) break;
     out.cases[{c.ColumnText(0), c.ColumnText(1)}] = c.ColumnInt(2);
   }
-  ENROL_ASSIGN_OR_RETURN(Statement j, db_.Prepare("SELECT type, status, COUNT(*) FROM jobs GROUP BY 1, 2"));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement j, db_.Prepare("SELECT type, status, COUNT(*) FROM jobs GROUP BY 1, 2"));
   for (;;) {
     ENROL_ASSIGN_OR_RETURN(bool row, j.Step());
     if (!row) break;
     out.jobs[{j.ColumnText(0), j.ColumnText(1)}] = j.ColumnInt(2);
   }
-  ENROL_ASSIGN_OR_RETURN(Statement l, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement l, db_.Prepare(
       "SELECT (SELECT COUNT(*) FROM jobs WHERE status='queued' AND lease_owner != '' AND lease_until > ?),"
       " (SELECT COUNT(*) FROM incidents WHERE status='open')"));
   l.Bind(1, now_ms);
@@ -322,7 +322,7 @@ Result<app::CaseStore::OperationalCounts> SqliteCaseStore::CountForMonitoring(in
 }
 
 Result<std::vector<std::tuple<std::string, int64_t, int64_t>>> SqliteCaseStore::FinishedPerHour(int hours) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
       "SELECT * FROM (SELECT substr(updated_at, 1, 13) AS hour, SUM(status = 'completed'), SUM(status = 'closed') "
       "FROM cases WHERE status IN ('completed', 'closed') GROUP BY hour ORDER BY hour DESC LIMIT ?) ORDER BY hour"));
   q.Bind(1, std::clamp(hours, 1, 24 * 366));
@@ -389,7 +389,7 @@ Result<app::CaseListPage> SqliteCaseStore::ReadListPage(const app::CaseListQuery
   json::array schools;
   for (const auto& s : q.schools) schools.emplace_back(s);
   const std::string schools_json = json::serialize(schools);
-  auto bind = [&](Statement& st) {
+  auto bind = [&](sql::Statement& st) {
     if (q.schools.size() == 1) st.Bind(1, q.schools.front());
     if (q.schools.size() > 1) st.Bind(1, schools_json);
     if (q.grade) st.Bind(2, q.grade);
@@ -399,7 +399,7 @@ Result<app::CaseListPage> SqliteCaseStore::ReadListPage(const app::CaseListQuery
   };
   app::CaseListPage page;
   // The page's ids first (from the index), then the rows and names of those only.
-  ENROL_ASSIGN_OR_RETURN(Statement rows, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement rows, db_.Prepare(
       "SELECT c.id, c.case_key, c.grade, c.school, " + phase + ", c.status, "
       "trim(coalesce(json_extract(p.record,'$.n.f'),'') || ' ' || coalesce(json_extract(p.record,'$.n.m'),'')) "
       "|| ' ' || coalesce(json_extract(p.record,'$.n.e'),''), coalesce(json_extract(p.record,'$.bd'),''), "
@@ -423,7 +423,7 @@ Result<app::CaseListPage> SqliteCaseStore::ReadListPage(const app::CaseListQuery
     r.updated_at = rows.ColumnText(9);
     page.rows.push_back(std::move(r));
   }
-  ENROL_ASSIGN_OR_RETURN(Statement phases, db_.Prepare("SELECT " + phase + ", COUNT(*)" + scope + grade + " GROUP BY 1"));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement phases, db_.Prepare("SELECT " + phase + ", COUNT(*)" + scope + grade + " GROUP BY 1"));
   bind(phases);
   for (;;) {
     ENROL_ASSIGN_OR_RETURN(bool row, phases.Step());
@@ -431,7 +431,7 @@ Result<app::CaseListPage> SqliteCaseStore::ReadListPage(const app::CaseListQuery
     page.by_phase[phases.ColumnText(0)] = phases.ColumnInt(1);
     if (q.phase.empty() || phases.ColumnText(0) == q.phase) page.total += phases.ColumnInt(1);
   }
-  ENROL_ASSIGN_OR_RETURN(Statement grades, db_.Prepare("SELECT c.grade, COUNT(*)" + scope + in_phase + " GROUP BY 1"));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement grades, db_.Prepare("SELECT c.grade, COUNT(*)" + scope + in_phase + " GROUP BY 1"));
   bind(grades);
   for (;;) {
     ENROL_ASSIGN_OR_RETURN(bool row, grades.Step());
@@ -455,7 +455,7 @@ Status SqliteCaseStore::PutTimer(const app::TimerRecord& t) {
 Result<bool> SqliteCaseStore::DeleteTimer(int64_t case_id, const std::string& send_id,
                                           std::optional<int64_t> due_ms) {
   if (due_ms) {
-    ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(delete_timer_due_,
+    ENROL_ASSIGN_OR_RETURN(sql::Statement* q, Cached(delete_timer_due_,
         "DELETE FROM timers WHERE case_id=? AND send_id=? AND due_ms=?"));
     ENROL_RETURN_IF_ERROR(q->Bind(1, case_id).Bind(2, send_id).Bind(3, *due_ms).Run());
     return db_.Changes() == 1;
@@ -464,14 +464,14 @@ Result<bool> SqliteCaseStore::DeleteTimer(int64_t case_id, const std::string& se
   return db_.Changes() == 1;
 }
 
-Result<std::vector<app::TimerRecord>> SqliteCaseStore::Timers(Statement& q) {
-  return CollectRows<app::TimerRecord>(q, [](Statement& r) {
+Result<std::vector<app::TimerRecord>> SqliteCaseStore::Timers(sql::Statement& q) {
+  return sql::CollectRows<app::TimerRecord>(q, [](sql::Statement& r) {
     return app::TimerRecord{r.ColumnInt(0), r.ColumnText(1), r.ColumnText(2), Parse(r.ColumnView(3)), r.ColumnInt(4)};
   });
 }
 
 Result<std::vector<app::TimerRecord>> SqliteCaseStore::DueTimers(int64_t now_ms, int limit) {
-  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(due_timers_,
+  ENROL_ASSIGN_OR_RETURN(sql::Statement* q, Cached(due_timers_,
       "SELECT case_id, send_id, event, data, due_ms FROM timers WHERE due_ms<=? "
       "ORDER BY due_ms, case_id LIMIT ?"));
   q->Bind(1, now_ms).Bind(2, limit);
@@ -481,7 +481,7 @@ Result<std::vector<app::TimerRecord>> SqliteCaseStore::DueTimers(int64_t now_ms,
 }
 
 Result<std::optional<int64_t>> SqliteCaseStore::NullableInt(const char* sql) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(sql));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(sql));
   ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row || q.ColumnIsNull(0)) return std::optional<int64_t>();
   return std::optional<int64_t>(q.ColumnInt(0));
@@ -492,7 +492,7 @@ Result<std::optional<int64_t>> SqliteCaseStore::NextTimerDue() {
 }
 
 Result<std::vector<app::TimerRecord>> SqliteCaseStore::TimersOf(int64_t case_id) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
       "SELECT case_id, send_id, event, data, due_ms FROM timers WHERE case_id=? ORDER BY due_ms"));
   q.Bind(1, case_id);
   return Timers(q);
@@ -518,7 +518,7 @@ Result<std::vector<app::JobRecord>> SqliteCaseStore::ClaimJobs(const std::string
   static const std::string kSql = std::string(
       "UPDATE jobs SET lease_owner=?1, lease_until=?2 WHERE id IN (SELECT id FROM jobs WHERE status='queued' "
       "AND next_ms<=?3 AND lease_until<=?3 ORDER BY next_ms, id LIMIT ?4) RETURNING ") + kJobColumns;
-  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(claim_jobs_, kSql.c_str()));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement* q, Cached(claim_jobs_, kSql.c_str()));
   q->Bind(1, owner).Bind(2, lease_until).Bind(3, now_ms).Bind(4, limit);
   auto out = Jobs(*q);
   q->Reset();
@@ -530,8 +530,8 @@ Result<std::vector<app::JobRecord>> SqliteCaseStore::ClaimJobs(const std::string
   return out;
 }
 
-Result<std::vector<app::JobRecord>> SqliteCaseStore::Jobs(Statement& q) {
-  return CollectRows<app::JobRecord>(q, [](Statement& r) {
+Result<std::vector<app::JobRecord>> SqliteCaseStore::Jobs(sql::Statement& q) {
+  return sql::CollectRows<app::JobRecord>(q, [](sql::Statement& r) {
     app::JobRecord j;
     j.id = r.ColumnInt(0);
     j.case_id = r.ColumnInt(1);
@@ -553,7 +553,7 @@ Result<std::vector<app::JobRecord>> SqliteCaseStore::Jobs(Statement& q) {
 
 Result<std::optional<app::JobRecord>> SqliteCaseStore::FindJob(int64_t id) {
   static const std::string kSql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id=?";
-  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(find_job_, kSql.c_str()));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement* q, Cached(find_job_, kSql.c_str()));
   q->Bind(1, id);
   auto jobs = Jobs(*q);
   q->Reset();
@@ -564,7 +564,7 @@ Result<std::optional<app::JobRecord>> SqliteCaseStore::FindJob(int64_t id) {
 
 Result<bool> SqliteCaseStore::UpdateHeldJob(const app::JobRecord& j, const std::string& owner,
                                             const std::string& at) {
-  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(job_held_,
+  ENROL_ASSIGN_OR_RETURN(sql::Statement* q, Cached(job_held_,
       "UPDATE jobs SET status=?, attempts=?, next_ms=?, last_error=?, result=?, updated_at=?, lease_owner=?, "
       "lease_until=? WHERE id=? AND status='queued' AND lease_owner=?"));
   ENROL_RETURN_IF_ERROR(q->Bind(1, j.status).Bind(2, j.attempts).Bind(3, j.next_ms).Bind(4, j.last_error)
@@ -576,7 +576,7 @@ Result<bool> SqliteCaseStore::UpdateHeldJob(const app::JobRecord& j, const std::
 Result<std::optional<app::JobRecord>> SqliteCaseStore::FindJobByInvoke(int64_t case_id,
                                                                      const std::string& invoke_id) {
   static const std::string kSql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE case_id=? AND invoke_id=?";
-  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(find_job_invoke_, kSql.c_str()));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement* q, Cached(find_job_invoke_, kSql.c_str()));
   q->Bind(1, case_id).Bind(2, invoke_id);
   auto jobs = Jobs(*q);
   q->Reset();
@@ -590,14 +590,14 @@ Result<std::optional<int64_t>> SqliteCaseStore::NextJobDue() {
 }
 
 Result<std::vector<app::JobRecord>> SqliteCaseStore::JobsOf(int64_t case_id) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(std::string("SELECT ") + kJobColumns +
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(std::string("SELECT ") + kJobColumns +
                                                   " FROM jobs WHERE case_id=? ORDER BY id"));
   q.Bind(1, case_id);
   return Jobs(q);
 }
 
 Result<int64_t> SqliteCaseStore::InsertIncident(const app::IncidentRecord& i) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
       "INSERT INTO incidents(job_id, case_id, kind, error, status, resolution, created_at, resolved_at) "
       "VALUES(?,?,?,?,'open','',?,'')"));
   if (i.job_id) {
@@ -611,7 +611,7 @@ Result<int64_t> SqliteCaseStore::InsertIncident(const app::IncidentRecord& i) {
 
 Status SqliteCaseStore::ResolveIncident(int64_t id, const std::string& status,
                                         const std::string& resolution, const std::string& at) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
       "UPDATE incidents SET status=?, resolution=?, resolved_at=? WHERE id=? AND status='open'"));
   return q.Bind(1, status).Bind(2, resolution).Bind(3, at).Bind(4, id).Run();
 }
@@ -632,12 +632,12 @@ Result<std::vector<app::IncidentRecord>> SqliteCaseStore::ListIncidents(const ap
     sql += ")";
   }
   sql += " ORDER BY i.id";
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(sql));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(sql));
   if (!f.school.empty()) q.Bind(1, f.school);
   if (f.grade) q.Bind(2, f.grade);
   if (!f.state.empty()) q.Bind(3, f.state);
   if (!f.error.empty()) q.Bind(4, f.error);
-  return CollectRows<app::IncidentRecord>(q, [](Statement& r) {
+  return sql::CollectRows<app::IncidentRecord>(q, [](sql::Statement& r) {
     app::IncidentRecord i;
     i.id = r.ColumnInt(0);
     i.job_id = r.ColumnInt(1);
@@ -656,8 +656,8 @@ Result<std::vector<app::IncidentRecord>> SqliteCaseStore::ListIncidents(const ap
   });
 }
 
-Result<std::optional<app::PersonRequest>> SqliteCaseStore::PersonRequests(Statement& q) {
-  ENROL_ASSIGN_OR_RETURN(auto rows, CollectRows<app::PersonRequest>(q, [](Statement& r) {
+Result<std::optional<app::PersonRequest>> SqliteCaseStore::PersonRequests(sql::Statement& q) {
+  ENROL_ASSIGN_OR_RETURN(auto rows, sql::CollectRows<app::PersonRequest>(q, [](sql::Statement& r) {
     return app::PersonRequest{r.ColumnInt(0), r.ColumnText(1), r.ColumnInt(2) != 0, r.ColumnText(3),
                               r.ColumnText(4), r.ColumnText(5), r.ColumnText(6)};
   }));
@@ -668,7 +668,7 @@ Result<std::optional<app::PersonRequest>> SqliteCaseStore::PersonRequests(Statem
 
 Result<std::optional<app::PersonRequest>> SqliteCaseStore::FindPersonRequest(int64_t case_id,
                                                                              const std::string& request_id) {
-  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(find_request_,
+  ENROL_ASSIGN_OR_RETURN(sql::Statement* q, Cached(find_request_,
       "SELECT case_id, request_id, given, fingerprint, event, actor, applied_at FROM person_requests "
       "WHERE case_id=? AND request_id=?"));
   q->Bind(1, case_id).Bind(2, request_id);
@@ -676,7 +676,7 @@ Result<std::optional<app::PersonRequest>> SqliteCaseStore::FindPersonRequest(int
 }
 
 Result<std::optional<app::PersonRequest>> SqliteCaseStore::LastPersonRequest(int64_t case_id) {
-  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(last_request_,
+  ENROL_ASSIGN_OR_RETURN(sql::Statement* q, Cached(last_request_,
       "SELECT case_id, request_id, given, fingerprint, event, actor, applied_at FROM person_requests "
       "WHERE case_id=? ORDER BY id DESC LIMIT 1"));
   q->Bind(1, case_id);
@@ -684,7 +684,7 @@ Result<std::optional<app::PersonRequest>> SqliteCaseStore::LastPersonRequest(int
 }
 
 Status SqliteCaseStore::InsertPersonRequest(const app::PersonRequest& r) {
-  ENROL_ASSIGN_OR_RETURN(Statement* q, Cached(insert_request_,
+  ENROL_ASSIGN_OR_RETURN(sql::Statement* q, Cached(insert_request_,
       "INSERT INTO person_requests(case_id, request_id, given, fingerprint, event, actor, applied_at) "
       "VALUES(?,?,?,?,?,?,?)"));
   return q->Bind(1, r.case_id).Bind(2, r.request_id).Bind(3, r.given ? 1 : 0).Bind(4, r.fingerprint)
@@ -707,28 +707,28 @@ Status SqliteCaseStore::AppendAudit(const app::AuditEntry& e, const std::string&
 }
 
 Result<std::vector<std::pair<std::string, app::AuditEntry>>> SqliteCaseStore::AuditOf(int64_t case_id) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
       "SELECT at, case_id, actor, kind, detail FROM audit WHERE case_id=? ORDER BY seq"));
   q.Bind(1, case_id);
-  return CollectRows<std::pair<std::string, app::AuditEntry>>(q, [](Statement& r) {
+  return sql::CollectRows<std::pair<std::string, app::AuditEntry>>(q, [](sql::Statement& r) {
     return std::make_pair(r.ColumnText(0),
                           app::AuditEntry{r.ColumnInt(1), r.ColumnText(2), r.ColumnText(3), r.ColumnText(4)});
   });
 }
 
 Result<std::vector<app::CaseStore::AuditRow>> SqliteCaseStore::RecentAudit(int64_t before_seq, int limit) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
       "SELECT a.seq, a.at, coalesce(c.case_key, ''), a.case_id, a.actor, a.kind, a.detail FROM audit a "
       "LEFT JOIN cases c ON c.id = a.case_id WHERE (?1 = 0 OR a.seq < ?1) ORDER BY a.seq DESC LIMIT ?2"));
   q.Bind(1, before_seq).Bind(2, std::clamp(limit, 1, 500));
-  return CollectRows<AuditRow>(q, [](Statement& r) {
+  return sql::CollectRows<AuditRow>(q, [](sql::Statement& r) {
     return AuditRow{r.ColumnInt(0), r.ColumnText(1), r.ColumnText(2),
                     app::AuditEntry{r.ColumnInt(3), r.ColumnText(4), r.ColumnText(5), r.ColumnText(6)}};
   });
 }
 
 Result<app::AuditVerification> SqliteCaseStore::VerifyAudit(std::optional<app::AuditHead> expected) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
       "SELECT seq, at, case_id, actor, kind, detail, prev_hash, hash FROM audit ORDER BY seq"));
   app::AuditVerification v;
   auto broken = [&](std::string problem) {
@@ -787,13 +787,13 @@ Result<app::AuditVerification> SqliteCaseStore::VerifyAudit(std::optional<app::A
 }
 
 Status SqliteCaseStore::AddDeferral(int64_t person_id, int to_year, int64_t case_id) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
       "INSERT OR IGNORE INTO deferrals(person_id, to_year, case_id) VALUES(?,?,?)"));
   return q.Bind(1, person_id).Bind(2, to_year).Bind(3, case_id).Run();
 }
 
 Result<std::vector<int64_t>> SqliteCaseStore::DeferredTo(int year) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare("SELECT person_id FROM deferrals WHERE to_year=?"));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare("SELECT person_id FROM deferrals WHERE to_year=?"));
   q.Bind(1, year);
   std::vector<int64_t> out;
   for (;;) {

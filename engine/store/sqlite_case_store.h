@@ -7,7 +7,7 @@
 #include <map>
 
 #include "engine/app/case_ports.h"
-#include "engine/store/sqlite.h"
+#include "engine/sql/sqlite.h"
 
 namespace enrol::store {
 
@@ -19,7 +19,7 @@ class SqliteCaseStore final : public app::CaseStore {
   // A key shorter than kMinAuditKeyBytes is refused, wherever it came from.
   // A store without a key refuses to append to a chain that is keyed.
   static constexpr size_t kMinAuditKeyBytes = 32;
-  [[nodiscard]] static Result<std::unique_ptr<SqliteCaseStore>> Create(Database& db, std::string audit_key = "");
+  [[nodiscard]] static Result<std::unique_ptr<SqliteCaseStore>> Create(sql::Database& db, std::string audit_key = "");
 
   Status Begin() override;
   Status Commit() override;
@@ -85,28 +85,28 @@ class SqliteCaseStore final : public app::CaseStore {
   Result<std::vector<int64_t>> DeferredTo(int year) override;
 
  private:
-  explicit SqliteCaseStore(Database& db) : db_(db) {}
-  Result<Statement> FilterQuery(const std::string& columns, const app::CaseFilter& f);
-  Result<std::vector<app::CaseRecord>> Cases(Statement& q);
+  explicit SqliteCaseStore(sql::Database& db) : db_(db) {}
+  Result<sql::Statement> FilterQuery(const std::string& columns, const app::CaseFilter& f);
+  Result<std::vector<app::CaseRecord>> Cases(sql::Statement& q);
   // The single integer a query returns, or nullopt for NULL / no row.
   Result<std::optional<int64_t>> NullableInt(const char* sql);
-  Result<std::vector<app::JobRecord>> Jobs(Statement& q);
-  Result<std::vector<app::TimerRecord>> Timers(Statement& q);
-  Result<std::optional<app::PersonRequest>> PersonRequests(Statement& q);
+  Result<std::vector<app::JobRecord>> Jobs(sql::Statement& q);
+  Result<std::vector<app::TimerRecord>> Timers(sql::Statement& q);
+  Result<std::optional<app::PersonRequest>> PersonRequests(sql::Statement& q);
 
-  Database& db_;
+  sql::Database& db_;
   std::string audit_key_;
-  std::optional<Transaction> tx_;
+  std::optional<sql::Transaction> tx_;
   int savepoints_ = 0;
   // Chain head, read at Begin(): the last row's seq and hash.
   int64_t audit_seq_ = 0;
   std::string audit_hash_;
   // Prepared once: the hot paths of intake and the worker.
-  Result<Statement*> Cached(std::optional<Statement>& slot, const char* sql);
-  std::optional<Statement> find_case_key_, find_job_, due_timers_, audit_head_, jobs_of_,
+  Result<sql::Statement*> Cached(std::optional<sql::Statement>& slot, const char* sql);
+  std::optional<sql::Statement> find_case_key_, find_job_, due_timers_, audit_head_, jobs_of_,
       find_job_invoke_, claim_jobs_, person_of_case_, held_job_case_, delete_timer_due_, find_request_, last_request_, insert_request_,
       job_held_;
-  std::optional<Statement> insert_case_, update_case_, find_case_, mark_event_, put_timer_,
+  std::optional<sql::Statement> insert_case_, update_case_, find_case_, mark_event_, put_timer_,
       delete_timer_, insert_job_, update_job_, insert_audit_, data_version_;
   // The web app's lists, as last read, while the database is unchanged (by
   // this connection or another: PRAGMA data_version and the change count).

@@ -9,8 +9,8 @@ constexpr const char* kColumns =
 
 }  // namespace
 
-Result<std::vector<app::StoredLetter>> SqliteLetterStore::Rows(Statement& q) {
-  return CollectRows<app::StoredLetter>(q, [](Statement& r) {
+Result<std::vector<app::StoredLetter>> SqliteLetterStore::Rows(sql::Statement& q) {
+  return sql::CollectRows<app::StoredLetter>(q, [](sql::Statement& r) {
     app::StoredLetter l;
     l.id = r.ColumnInt(0);
     l.case_id = r.ColumnInt(1);
@@ -32,21 +32,21 @@ Result<std::vector<app::StoredLetter>> SqliteLetterStore::Rows(Statement& q) {
 }
 
 Result<std::vector<app::StoredLetter>> SqliteLetterStore::ByJobKey(const std::string& key) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(std::string("SELECT ") + kColumns +
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(std::string("SELECT ") + kColumns +
                                                   " FROM letters WHERE job_key=? ORDER BY copy"));
   q.Bind(1, key);
   return Rows(q);
 }
 
 Result<int> SqliteLetterStore::AddVersion(int64_t case_id, std::vector<app::StoredLetter> copies) {
-  ENROL_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
-  ENROL_ASSIGN_OR_RETURN(Statement next, db_.Prepare("SELECT COALESCE(MAX(version), 0) + 1 FROM letters WHERE case_id=?"));
+  ENROL_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db_));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement next, db_.Prepare("SELECT COALESCE(MAX(version), 0) + 1 FROM letters WHERE case_id=?"));
   next.Bind(1, case_id);
   ENROL_ASSIGN_OR_RETURN(bool row, next.Step());
   const int version = row ? static_cast<int>(next.ColumnInt(0)) : 1;
-  ENROL_ASSIGN_OR_RETURN(Statement old, db_.Prepare("UPDATE letters SET status='superseded' WHERE case_id=? AND status='current'"));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement old, db_.Prepare("UPDATE letters SET status='superseded' WHERE case_id=? AND status='current'"));
   ENROL_RETURN_IF_ERROR(old.Bind(1, case_id).Run());
-  ENROL_ASSIGN_OR_RETURN(Statement ins, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement ins, db_.Prepare(
       "INSERT INTO letters(case_id, version, copy, copies, job_key, template, template_version, data, pdf, "
       "pdf_sha256, pdfa, pdfa_sha256, status, created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,'current',?)"));
   for (const app::StoredLetter& l : copies) {
@@ -60,7 +60,7 @@ Result<int> SqliteLetterStore::AddVersion(int64_t case_id, std::vector<app::Stor
 }
 
 Result<std::vector<app::StoredLetter>> SqliteLetterStore::OfCase(int64_t case_id, bool all) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(std::string("SELECT ") + kColumns + " FROM letters WHERE case_id=?" +
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(std::string("SELECT ") + kColumns + " FROM letters WHERE case_id=?" +
                                                   (all ? "" : " AND status='current'") + " ORDER BY version, copy"));
   q.Bind(1, case_id);
   return Rows(q);

@@ -4,7 +4,7 @@
 
 namespace enrol::store {
 
-Result<std::unique_ptr<SqlitePersonStore>> SqlitePersonStore::Create(Database& db) {
+Result<std::unique_ptr<SqlitePersonStore>> SqlitePersonStore::Create(sql::Database& db) {
   std::unique_ptr<SqlitePersonStore> s(new SqlitePersonStore(db));
   ENROL_ASSIGN_OR_RETURN(s->find_nin_,
                          db.Prepare("SELECT id, record, last_import FROM persons WHERE nin=?"));
@@ -35,7 +35,7 @@ Status SqlitePersonStore::BeginImport() {
   // A bigger page cache keeps the import's dirty pages in memory instead of
   // spilling them to the WAL mid-transaction (64 MiB; RSS stays well bounded).
   ENROL_RETURN_IF_ERROR(db_.Exec("PRAGMA cache_size=-65536"));
-  ENROL_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_));
+  ENROL_ASSIGN_OR_RETURN(sql::Transaction tx, sql::Transaction::Begin(db_));
   tx_.emplace(std::move(tx));
   return {};
 }
@@ -61,7 +61,7 @@ Status SqlitePersonStore::EndFile(bool keep) {
 }
 
 Result<int64_t> SqlitePersonStore::CreateImport(std::string_view started_at) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
       "INSERT INTO imports(started_at, finished_at, records, new_persons, changed, unchanged, "
       "skipped) VALUES(?, '', 0, 0, 0, 0, 0)"));
   ENROL_RETURN_IF_ERROR(q.Bind(1, started_at).Run());
@@ -69,7 +69,7 @@ Result<int64_t> SqlitePersonStore::CreateImport(std::string_view started_at) {
 }
 
 Result<std::optional<int64_t>> SqlitePersonStore::ImportOfFile(std::string_view sha256) {
-  ENROL_ASSIGN_OR_RETURN(Statement q,
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q,
                          db_.Prepare("SELECT import_id FROM import_files WHERE sha256=?"));
   q.Bind(1, sha256);
   ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -134,7 +134,7 @@ Status SqlitePersonStore::RecordChange(int64_t import_id, int64_t key, core::Per
 Status SqlitePersonStore::RecordFile(int64_t import_id, std::string_view path,
                                      std::string_view sha256, std::string_view format,
                                      int records, int64_t bytes) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
       "INSERT INTO import_files(import_id, path, sha256, format, records, bytes) "
       "VALUES(?,?,?,?,?,?)"));
   return q.Bind(1, import_id).Bind(2, path).Bind(3, sha256).Bind(4, format).Bind(5, records)
@@ -144,7 +144,7 @@ Status SqlitePersonStore::RecordFile(int64_t import_id, std::string_view path,
 Status SqlitePersonStore::RecordIssue(int64_t import_id, std::string_view path, int record,
                                       int line, std::string_view field,
                                       std::string_view message) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
       "INSERT INTO import_issues(import_id, path, record, line, field, message) "
       "VALUES(?,?,?,?,?,?)"));
   return q.Bind(1, import_id).Bind(2, path).Bind(3, record).Bind(4, line).Bind(5, field)
@@ -153,14 +153,14 @@ Status SqlitePersonStore::RecordIssue(int64_t import_id, std::string_view path, 
 
 Status SqlitePersonStore::FinishImport(int64_t import_id, const app::ImportCounts& c,
                                        std::string_view finished_at) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
       "UPDATE imports SET finished_at=?, records=?, new_persons=?, changed=?, unchanged=?, "
       "skipped=? WHERE id=?"));
   return q.Bind(1, finished_at).Bind(2, c.records).Bind(3, c.new_persons).Bind(4, c.changed)
       .Bind(5, c.unchanged).Bind(6, c.skipped).Bind(7, import_id).Run();
 }
 
-Result<std::optional<app::StoredPerson>> SqlitePersonStore::FindOne(Statement& q) {
+Result<std::optional<app::StoredPerson>> SqlitePersonStore::FindOne(sql::Statement& q) {
   ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<app::StoredPerson>();
   app::StoredPerson sp;
@@ -170,7 +170,7 @@ Result<std::optional<app::StoredPerson>> SqlitePersonStore::FindOne(Statement& q
 }
 
 Result<std::vector<app::StoredPerson>> SqlitePersonStore::PersonsBornIn(int year) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
       "SELECT id, record FROM persons WHERE birth_year=? ORDER BY id"));
   q.Bind(1, year);
   std::vector<app::StoredPerson> out;
@@ -224,7 +224,7 @@ Result<int64_t> SqlitePersonStore::LatestImport() {
 }
 
 Result<std::vector<app::ImportInfo>> SqlitePersonStore::Imports() {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
       "SELECT id, started_at, finished_at, records, new_persons, changed, unchanged, skipped "
       "FROM imports ORDER BY id"));
   std::vector<app::ImportInfo> out;
@@ -244,7 +244,7 @@ Result<std::vector<app::ImportInfo>> SqlitePersonStore::Imports() {
 }
 
 Result<std::vector<std::pair<int64_t, std::string>>> SqlitePersonStore::ChangesOf(int64_t key) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
       "SELECT import_id, kind FROM person_changes WHERE person_id=?1 "
       "UNION ALL SELECT first_import, 'new' FROM persons WHERE id=?1 "
       "ORDER BY 1 DESC, 2"));

@@ -5,14 +5,14 @@
 #include <optional>
 
 #include "engine/app/ports.h"
-#include "engine/store/sqlite.h"
+#include "engine/sql/sqlite.h"
 
 namespace enrol::store {
 
 class SqlitePersonStore final : public app::PersonStore {
  public:
   // `db` must be migrated and outlive the store.
-  [[nodiscard]] static Result<std::unique_ptr<SqlitePersonStore>> Create(Database& db);
+  [[nodiscard]] static Result<std::unique_ptr<SqlitePersonStore>> Create(sql::Database& db);
 
   Status BeginImport() override;
   Status CommitImport() override;
@@ -39,12 +39,12 @@ class SqlitePersonStore final : public app::PersonStore {
   Result<std::vector<app::StoredPerson>> HouseholdWithGradering(int64_t child_key) override;
 
  private:
-  explicit SqlitePersonStore(Database& db) : db_(db) {}
-  Result<std::optional<app::StoredPerson>> FindOne(Statement& q);
+  explicit SqlitePersonStore(sql::Database& db) : db_(db) {}
+  Result<std::optional<app::StoredPerson>> FindOne(sql::Statement& q);
 
-  Database& db_;
-  std::optional<Transaction> tx_;
-  std::optional<Statement> find_nin_, insert_, update_, touch_, change_, by_nin_, by_key_, household_, latest_import_;
+  sql::Database& db_;
+  std::optional<sql::Transaction> tx_;
+  std::optional<sql::Statement> find_nin_, insert_, update_, touch_, change_, by_nin_, by_key_, household_, latest_import_;
 };
 
 }  // namespace enrol::store

@@ -10,7 +10,7 @@ namespace {
 constexpr const char* kColumns =
     "id, name, role, schools, password_hash, disabled, failed_logins, locked_until, created_at, updated_at";
 
-Result<app::User> Read(Statement& q) {
+Result<app::User> Read(sql::Statement& q) {
   app::User u;
   u.id = q.ColumnInt(0);
   u.name = q.ColumnText(1);
@@ -41,7 +41,7 @@ std::string Schools(const app::User& u) {
 }  // namespace
 
 Result<std::optional<app::User>> SqliteUserStore::FindUser(const std::string& name) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(std::string("SELECT ") + kColumns + " FROM users WHERE name=?"));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(std::string("SELECT ") + kColumns + " FROM users WHERE name=?"));
   q.Bind(1, name);
   ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<app::User>();
@@ -50,7 +50,7 @@ Result<std::optional<app::User>> SqliteUserStore::FindUser(const std::string& na
 }
 
 Status SqliteUserStore::InsertUser(const app::User& u) {
-  ENROL_ASSIGN_OR_RETURN(Statement s, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement s, db_.Prepare(
       "INSERT INTO users(name, role, schools, password_hash, disabled, failed_logins, locked_until, created_at, "
       "updated_at) VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(name) DO NOTHING"));
   s.Bind(1, u.name).Bind(2, app::RoleName(u.role)).Bind(3, Schools(u)).Bind(4, u.password_hash)
@@ -62,7 +62,7 @@ Status SqliteUserStore::InsertUser(const app::User& u) {
 }
 
 Status SqliteUserStore::UpdateUser(const app::User& u) {
-  ENROL_ASSIGN_OR_RETURN(Statement s, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement s, db_.Prepare(
       "UPDATE users SET role=?, schools=?, password_hash=?, disabled=?, failed_logins=?, locked_until=?, updated_at=? "
       "WHERE name=?"));
   s.Bind(1, app::RoleName(u.role)).Bind(2, Schools(u)).Bind(3, u.password_hash).Bind(4, static_cast<int64_t>(u.disabled))
@@ -73,7 +73,7 @@ Status SqliteUserStore::UpdateUser(const app::User& u) {
 }
 
 Result<std::vector<app::User>> SqliteUserStore::ListUsers() {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(std::string("SELECT ") + kColumns + " FROM users ORDER BY name"));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(std::string("SELECT ") + kColumns + " FROM users ORDER BY name"));
   std::vector<app::User> out;
   for (;;) {
     ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -86,14 +86,14 @@ Result<std::vector<app::User>> SqliteUserStore::ListUsers() {
 
 Status SqliteUserStore::AddActiveTime(const std::string& name, const std::string& role, const std::string& day,
                                       int64_t ms) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare(
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
       "INSERT INTO web_usage(user_name, role, day, active_ms) VALUES(?,?,?,?) "
       "ON CONFLICT(user_name, day) DO UPDATE SET active_ms = active_ms + excluded.active_ms, role = excluded.role"));
   return q.Bind(1, name).Bind(2, role).Bind(3, day).Bind(4, ms).Run();
 }
 
 Result<int64_t> SqliteUserStore::ActiveTime(const std::string& role) {
-  ENROL_ASSIGN_OR_RETURN(Statement q, db_.Prepare("SELECT coalesce(sum(active_ms), 0) FROM web_usage WHERE role=?"));
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare("SELECT coalesce(sum(active_ms), 0) FROM web_usage WHERE role=?"));
   q.Bind(1, role);
   ENROL_ASSIGN_OR_RETURN(bool row, q.Step());
   return row ? q.ColumnInt(0) : 0;

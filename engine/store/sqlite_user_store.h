@@ -2,13 +2,13 @@
 // UserStore on SQLite (schemas/migrations/0005_users.sql).
 
 #include "engine/app/users.h"
-#include "engine/store/sqlite.h"
+#include "engine/sql/sqlite.h"
 
 namespace enrol::store {
 
 class SqliteUserStore final : public app::UserStore {
  public:
-  explicit SqliteUserStore(Database& db) : db_(db) {}
+  explicit SqliteUserStore(sql::Database& db) : db_(db) {}
   Result<std::optional<app::User>> FindUser(const std::string& name) override;
   Status InsertUser(const app::User& u) override;
   Status UpdateUser(const app::User& u) override;
@@ -17,7 +17,7 @@ class SqliteUserStore final : public app::UserStore {
   Result<int64_t> ActiveTime(const std::string& role) override;
 
  private:
-  Database& db_;
+  sql::Database& db_;
 };
 
 }  // namespace enrol::store

@@ -15,7 +15,8 @@
 #include "engine/app/import_extract.h"
 #include "engine/app/kill_point.h"
 #include "engine/config/config_loader.h"
-#include "engine/store/sqlite.h"
+#include "engine/sql/sqlite.h"
+#include "engine/store/schema_migrations.h"
 #include "engine/store/sqlite_case_store.h"
 #include "engine/store/sqlite_person_store.h"
 #include "tests/support/freg_docs.h"
@@ -66,7 +67,7 @@ class CaseEngineTest : public ::testing::Test {
     persons_.reset();
     simulators_.reset();
     db_.reset();
-    auto db = store::Database::Open(dir_.File("enrol.db"));
+    auto db = sql::Database::Open(dir_.File("enrol.db"));
     ASSERT_TRUE(db) << db.error().message;
     db_ = std::move(*db);
     ASSERT_TRUE(store::Migrate(*db_));
@@ -182,7 +183,7 @@ class CaseEngineTest : public ::testing::Test {
   TestClock clock_;
   CountingIds ids_;
   Settings settings_;
-  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<sql::Database> db_;
   std::unique_ptr<store::SqlitePersonStore> persons_;
   std::unique_ptr<store::SqliteCaseStore> cases_;
   std::unique_ptr<sim::SimulatedSystems> simulators_;
@@ -622,7 +623,7 @@ TEST_F(CaseEngineTest, AJobLeasedByAnotherWorkerIsLeftAloneUntilTheLeaseLapses) 
   Open(o);
   ImportFamily();
   // A second worker on the same database claims the letter job and "dies".
-  auto other_db = store::Database::Open(dir_.File("enrol.db"));
+  auto other_db = sql::Database::Open(dir_.File("enrol.db"));
   ASSERT_TRUE(other_db);
   auto other = store::SqliteCaseStore::Create(**other_db);
   ASSERT_TRUE(other);
@@ -820,7 +821,7 @@ TEST_F(CaseEngineTest, ASkippedLetterGoesToManualHandling) {
 TEST_F(CaseEngineTest, ALockedDatabaseIsWaitedOutNotAnError) {
   ImportFamily();
   ASSERT_TRUE(engine_->Intake(2026, {1}));
-  auto other = store::Database::Open(dir_.File("enrol.db"));
+  auto other = sql::Database::Open(dir_.File("enrol.db"));
   ASSERT_TRUE(other);
   ASSERT_TRUE((*other)->Exec("BEGIN IMMEDIATE"));
   std::atomic<bool> stop{true};  // give up the lock wait at once
@@ -993,7 +994,7 @@ TEST_F(CaseEngineTest, AProtectionImportedDuringAPassStopsTheEffectsNotYetBegun)
   ASSERT_TRUE(engine_->ApplyPersonEvent(TheCase().id, approve));
   // Another process (the web server's upload) imports a protected guardian
   // and applies it while the worker's first call is being made.
-  auto other_db = store::Database::Open(dir_.File("enrol.db"));
+  auto other_db = sql::Database::Open(dir_.File("enrol.db"));
   ASSERT_TRUE(other_db);
   auto other_persons = store::SqlitePersonStore::Create(**other_db);
   auto other_cases = store::SqliteCaseStore::Create(**other_db);
@@ -1035,7 +1036,7 @@ TEST_F(CaseEngineTest, NoCaseCanBeCreatedBetweenTheProtectionListingAndItsCheck)
   ImportFamily();
   ASSERT_TRUE(engine_->Intake(2026, {1}));
   ImportProtected("v2.json", false, true);
-  auto other = store::Database::Open(dir_.File("enrol.db"));
+  auto other = sql::Database::Open(dir_.File("enrol.db"));
   ASSERT_TRUE(other);
   ASSERT_TRUE((*other)->Exec("PRAGMA busy_timeout=0"));
   int passed = 0;
@@ -1061,7 +1062,7 @@ TEST_F(CaseEngineTest, NoCaseCanBeCreatedBetweenTheProtectionListingAndItsCheck)
 TEST_F(CaseEngineTest, AProtectionImportedDuringAnIntakeReachesTheCasesItCreates) {
   ImportFamily();
   ASSERT_TRUE(engine_->ApplyProtectionChanges(persons_->Imports()->back().id));
-  auto other_db = store::Database::Open(dir_.File("enrol.db"));
+  auto other_db = sql::Database::Open(dir_.File("enrol.db"));
   ASSERT_TRUE(other_db);
   auto other_persons = store::SqlitePersonStore::Create(**other_db);
   auto other_cases = store::SqliteCaseStore::Create(**other_db);
@@ -1101,7 +1102,7 @@ TEST_F(CaseEngineTest, AnIncidentCancelledWhileARetryRunsIsNotRunAgain) {
   ImportFamily();
   ASSERT_TRUE(engine_->Intake(2026, {1}));
   ASSERT_EQ(cases_->ListIncidents({})->size(), 1u);
-  auto other_db = store::Database::Open(dir_.File("enrol.db"));
+  auto other_db = sql::Database::Open(dir_.File("enrol.db"));
   ASSERT_TRUE(other_db);
   auto other_persons = store::SqlitePersonStore::Create(**other_db);
   auto other_cases = store::SqliteCaseStore::Create(**other_db);

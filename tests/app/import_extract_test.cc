@@ -5,7 +5,8 @@
 
 #include "connectors/register/freg_reader.h"
 #include "engine/app/cohort_report.h"
-#include "engine/store/sqlite.h"
+#include "engine/sql/sqlite.h"
+#include "engine/store/schema_migrations.h"
 #include "engine/store/sqlite_person_store.h"
 #include "tests/support/freg_docs.h"
 #include "tests/support/test_support.h"
@@ -57,7 +58,7 @@ class FixedClock final : public Clock {
 class ImportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = store::Database::Open(dir_.File("enrol.db"));
+    auto db = sql::Database::Open(dir_.File("enrol.db"));
     ASSERT_TRUE(db) << db.error().message;
     db_ = std::move(*db);
     ASSERT_TRUE(store::Migrate(*db_));
@@ -96,7 +97,7 @@ class ImportTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<sql::Database> db_;
   std::unique_ptr<store::SqlitePersonStore> store_;
   freg::FregExtractOpener opener_{{.accept_synthetic = true}};
   FixedClock clock_;

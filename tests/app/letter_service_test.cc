@@ -10,7 +10,8 @@
 #include "engine/app/import_extract.h"
 #include "engine/config/config_loader.h"
 #include "engine/letters/template_renderer.h"
-#include "engine/store/sqlite.h"
+#include "engine/sql/sqlite.h"
+#include "engine/store/schema_migrations.h"
 #include "engine/store/sqlite_case_store.h"
 #include "engine/store/sqlite_letter_store.h"
 #include "engine/store/sqlite_person_store.h"
@@ -31,7 +32,7 @@ class FixedClock final : public Clock {
 class LetterServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = std::move(*store::Database::Open(dir_.File("enrol.db")));
+    db_ = std::move(*sql::Database::Open(dir_.File("enrol.db")));
     ASSERT_TRUE(store::Migrate(*db_));
     persons_ = std::move(*store::SqlitePersonStore::Create(*db_));
     cases_ = std::move(*store::SqliteCaseStore::Create(*db_));
@@ -85,7 +86,7 @@ class LetterServiceTest : public ::testing::Test {
   testing::TempDir dir_;
   FixedClock clock_;
   Settings settings_;
-  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<sql::Database> db_;
   std::unique_ptr<store::SqlitePersonStore> persons_;
   std::unique_ptr<store::SqliteCaseStore> cases_;
   std::unique_ptr<store::SqliteLetterStore> letters_;

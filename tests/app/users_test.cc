@@ -7,7 +7,8 @@
 
 #include "engine/auth/argon2_hasher.h"
 #include "engine/config/config_loader.h"
-#include "engine/store/sqlite.h"
+#include "engine/sql/sqlite.h"
+#include "engine/store/schema_migrations.h"
 #include "engine/store/sqlite_user_store.h"
 #include "tests/support/test_support.h"
 
@@ -17,7 +18,7 @@ namespace {
 class UsersTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = store::Database::Open(dir_.File("enrol.db"));
+    auto db = sql::Database::Open(dir_.File("enrol.db"));
     ASSERT_TRUE(db);
     db_ = std::move(*db);
     ASSERT_TRUE(store::Migrate(*db_));
@@ -29,7 +30,7 @@ class UsersTest : public ::testing::Test {
   }
   std::string Why(const Status& st) { return st ? "ok" : st.error().message; }
   testing::TempDir dir_;
-  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<sql::Database> db_;
   Settings settings_;
   auth::Argon2Hasher hasher_{auth::Argon2Hasher::Strength::kMinimum};
   std::unique_ptr<store::SqliteUserStore> users_;

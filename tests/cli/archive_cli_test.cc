@@ -8,7 +8,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "engine/store/sqlite.h"
+#include "engine/sql/sqlite.h"
 #include "tests/support/demo_config.h"
 
 namespace enrol {
@@ -64,7 +64,7 @@ class ArchiveCliTest : public ::testing::Test {
   // What the archive holds, and that it is one saksmappe per pupil and one
   // journalpost, document and file per case.
   void ExpectOneFilingPerCase(const std::string& archive_db, size_t cases) {
-    auto db = store::Database::Open(archive_db);
+    auto db = sql::Database::Open(archive_db);
     ASSERT_TRUE(db);
     auto count = [&](const std::string& kind) {
       auto q = (*db)->Prepare("SELECT COUNT(*) FROM objects WHERE kind='" + kind + "'");
@@ -176,7 +176,7 @@ TEST_F(ArchiveCliTest, FiksArkivThroughADropFolder) {
   int64_t queued = -1;
   for (int round = 0; round < 600 && queued != 0; ++round) {
     ASSERT_EQ(Enrol("run --until-idle").exit_code, 0);
-    auto db = store::Database::Open(dir_.File("enrol.db"));
+    auto db = sql::Database::Open(dir_.File("enrol.db"));
     ASSERT_TRUE(db);
     auto q = (*db)->Prepare("SELECT COUNT(*) FROM jobs WHERE status='queued'");
     ASSERT_TRUE(q && *q->Step());
@@ -190,7 +190,7 @@ TEST_F(ArchiveCliTest, FiksArkivThroughADropFolder) {
   EXPECT_EQ(Json(Enrol("--json incidents list")).as_array().size(), 0u);
   ExpectOneFilingPerCase(dir_.File("served.db"), done);
   // Waiting was polling, not failing: each archive job took one attempt.
-  auto db = store::Database::Open(dir_.File("enrol.db"));
+  auto db = sql::Database::Open(dir_.File("enrol.db"));
   auto q = (*db)->Prepare("SELECT MAX(attempts), COUNT(*) FROM jobs WHERE type='archive' AND status='done'");
   ASSERT_TRUE(q && *q->Step());
   EXPECT_EQ(q->ColumnInt(0), 1);
@@ -230,7 +230,7 @@ TEST_F(ArchiveCliTest, TheEducationOfficeFilesAProtectedCaseWithTheStricterScree
   const json::value& receipt = shown.at("data").at("receipts").at("archive");
   EXPECT_EQ(receipt.at("journalpostnummer"), 1);
   // Only that case reached the archive, with the stricter screening and no address.
-  auto db = store::Database::Open(dir_.File("archive.db"));
+  auto db = sql::Database::Open(dir_.File("archive.db"));
   ASSERT_TRUE(db);
   auto q = (*db)->Prepare("SELECT kind, body FROM objects WHERE kind IN ('saksmappe','journalpost','korrespondansepartperson')");
   ASSERT_TRUE(q);
@@ -268,7 +268,7 @@ TEST_F(ArchiveCliTest, WithoutTheStricterScreeningAProtectedFilingIsRefusedWithW
   ASSERT_EQ(Enrol("run --until-idle").exit_code, 0);
   auto incidents = Enrol("--json incidents list");
   EXPECT_NE(incidents.out.find("skjerming.protected is not configured"), std::string::npos) << incidents.out;
-  auto db = store::Database::Open(dir_.File("archive.db"));
+  auto db = sql::Database::Open(dir_.File("archive.db"));
   auto q = (*db)->Prepare("SELECT COUNT(*) FROM objects WHERE kind='journalpost'");
   ASSERT_TRUE(q && *q->Step());
   EXPECT_EQ(q->ColumnInt(0), 0);
@@ -320,7 +320,7 @@ TEST_P(ArchiveFaultTest, EveryCaseEndsFiledExactlyOnce) {
   int64_t queued = -1;
   for (int round = 0; round < 600 && queued != 0; ++round) {
     ASSERT_EQ(Enrol("run --until-idle").exit_code, 0);
-    auto db = store::Database::Open(dir_.File("enrol.db"));
+    auto db = sql::Database::Open(dir_.File("enrol.db"));
     ASSERT_TRUE(db);
     auto q = (*db)->Prepare("SELECT COUNT(*) FROM jobs WHERE status='queued'");
     ASSERT_TRUE(q && *q->Step());
@@ -334,7 +334,7 @@ TEST_P(ArchiveFaultTest, EveryCaseEndsFiledExactlyOnce) {
   ExpectOneFilingPerCase(dir_.File("archive.db"), approving);
   // The faults did happen: some archive jobs took more than one attempt (a
   // slow answer is still an answer).
-  auto db = store::Database::Open(dir_.File("enrol.db"));
+  auto db = sql::Database::Open(dir_.File("enrol.db"));
   auto q = (*db)->Prepare("SELECT MAX(attempts) FROM jobs WHERE type='archive'");
   ASSERT_TRUE(q && *q->Step());
   if (std::string(GetParam()) == "slow") {

@@ -10,7 +10,8 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "engine/store/sqlite.h"
+#include "engine/sql/sqlite.h"
+#include "engine/store/schema_migrations.h"
 #include "tests/support/demo_config.h"
 #include "tests/support/personal_data.h"
 
@@ -175,7 +176,7 @@ TEST_F(CaseCliTest, MalformedIdsAreNotFound) {
 
 TEST_F(CaseCliTest, ANewerSchemaIsRefusedWithBothVersions) {
   {
-    auto db = store::Database::Open(dir_.File("enrol.db"));
+    auto db = sql::Database::Open(dir_.File("enrol.db"));
     ASSERT_TRUE(db);
     ASSERT_TRUE((*db)->Exec("INSERT INTO schema_migrations VALUES(999, '0999_future.sql', 'x')"));
   }
@@ -223,7 +224,7 @@ TEST_F(CaseCliTest, CaseStuckListsDamagedCases) {
   ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
   EXPECT_EQ(Json(Enrol("--json case stuck")).as_array().size(), 0u);
   {
-    auto db = store::Database::Open(dir_.File("enrol.db"));
+    auto db = sql::Database::Open(dir_.File("enrol.db"));
     ASSERT_TRUE(db);
     ASSERT_TRUE((*db)->Exec("UPDATE cases SET instance='[' WHERE id=2"));
   }
@@ -260,7 +261,7 @@ TEST_F(CaseCliTest, TwoWorkersOnOneDatabaseFinishAllWorkCallingEachJobOnce) {
   const size_t approved = Json(Enrol("--json case list --status completed")).as_array().size();
   EXPECT_GT(approved, 100u);
   EXPECT_EQ(Json(Enrol("--json case list --state sending")).as_array().size(), 0u);
-  auto sims = store::Database::Open(dir_.File("sims.db"));
+  auto sims = sql::Database::Open(dir_.File("sims.db"));
   ASSERT_TRUE(sims);
   auto q = (*sims)->Prepare("SELECT COUNT(*), SUM(attempts = 2), MAX(attempts) FROM calls");
   ASSERT_TRUE(q && *q->Step());
@@ -272,7 +273,7 @@ TEST_F(CaseCliTest, TwoWorkersOnOneDatabaseFinishAllWorkCallingEachJobOnce) {
 
 TEST_F(CaseCliTest, JobKeysAreDistinctTimeOrderedUuids) {
   ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
-  auto db = store::Database::Open(dir_.File("enrol.db"));
+  auto db = sql::Database::Open(dir_.File("enrol.db"));
   ASSERT_TRUE(db);
   auto q = (*db)->Prepare("SELECT idempotency_key FROM jobs ORDER BY id");
   ASSERT_TRUE(q);
@@ -298,7 +299,7 @@ TEST_F(CaseCliTest, JobKeysAreDistinctTimeOrderedUuids) {
 
 TEST_F(CaseCliTest, RunStopsAtOnceOnSigtermWhileTheDatabaseIsLocked) {
   ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
-  auto db = store::Database::Open(dir_.File("enrol.db"));
+  auto db = sql::Database::Open(dir_.File("enrol.db"));
   ASSERT_TRUE(db);
   ASSERT_TRUE((*db)->Exec("BEGIN IMMEDIATE"));  // another process holds the write lock
   const std::string out = dir_.File("run.out");
@@ -331,7 +332,7 @@ TEST_F(CaseCliTest, AuditVerifyFindsRowsCutOffTheEnd) {
   ASSERT_TRUE(std::filesystem::exists(dir_.File("enrol.db.audit-head")));
   EXPECT_FALSE(std::filesystem::exists(dir_.File("enrol.db.audit-head.tmp")));
   {
-    auto db = store::Database::Open(dir_.File("enrol.db"));
+    auto db = sql::Database::Open(dir_.File("enrol.db"));
     ASSERT_TRUE(db);
     ASSERT_TRUE((*db)->Exec("DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq > (SELECT MAX(seq) - 3 FROM audit)"));
   }

@@ -11,7 +11,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "engine/store/sqlite.h"
+#include "engine/sql/sqlite.h"
 #include "tests/support/demo_config.h"
 #include "tests/support/xml_schema.h"
 
@@ -47,7 +47,7 @@ class ConnectorsCliTest : public ::testing::Test {
   testing::CommandResult Enrol(const std::string& args) { return testing::EnrolIn(dir_, args); }
   static json::value Json(const testing::CommandResult& r) { return testing::OutputJson(r); }
   int64_t Sql(const std::string& db, const std::string& sql) {
-    auto d = store::Database::Open(dir_.File(db));
+    auto d = sql::Database::Open(dir_.File(db));
     EXPECT_TRUE(d) << db;
     if (!d) return -1;
     auto q = (*d)->Prepare(sql);

@@ -13,7 +13,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "engine/store/sqlite.h"
+#include "engine/sql/sqlite.h"
 #include "tests/support/demo_config.h"
 
 namespace enrol {
@@ -479,7 +479,7 @@ TEST_F(WebCliTest, ABusyDatabaseIsA503ToTryAgainWithoutSqlText) {
   ASSERT_GT(id, 0);
   const std::string body = json::serialize(json::object{{"event", "approve"}, {"request_id", "busy-click-1"}});
   {
-    auto db = store::Database::Open(dir_->File("enrol.db"));
+    auto db = sql::Database::Open(dir_->File("enrol.db"));
     ASSERT_TRUE(db);
     ASSERT_TRUE((*db)->Exec("BEGIN IMMEDIATE"));  // an import's long transaction, say
     Reply busy = Call("POST", "/api/v1/cases/" + std::to_string(id) + "/events", body, "busy.jar", csrf);

@@ -21,7 +21,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/app/case_engine.h"
-#include "engine/store/sqlite.h"
+#include "engine/sql/sqlite.h"
 #include "tests/support/demo_config.h"
 
 extern char** environ;
@@ -149,7 +149,7 @@ class CrashTest : public ::testing::TestWithParam<bool> {
   }
 
   int64_t Sql(const std::string& db, const std::string& sql) {
-    auto d = store::Database::Open(db);
+    auto d = sql::Database::Open(db);
     EXPECT_TRUE(d) << d.error().message;
     auto q = (*d)->Prepare(sql);
     EXPECT_TRUE(q) << q.error().message;
@@ -220,7 +220,7 @@ TEST_P(CrashTest, KilledAtRandomTheIntakeStillCompletesExactlyOnce) {
     server_pid_ = 0;
   }
   const std::string sims = dir_.File("simulated-systems.db");
-  auto sim_db = store::Database::Open(sims);
+  auto sim_db = sql::Database::Open(sims);
   ASSERT_TRUE(sim_db);
   std::map<std::string, std::map<std::string, int>> per_case;  // system -> case key -> effects
   auto q = (*sim_db)->Prepare("SELECT system, key FROM effects");
@@ -435,7 +435,7 @@ TEST_P(ConnectorsCrashTest, KilledAtAnyRequestOfAnySystemNothingHappensTwice) {
     // killed too (after its marks, before its file has its name).
     std::vector<std::string> list;
     {
-      auto q = store::Database::Open(db);
+      auto q = sql::Database::Open(db);
       ASSERT_TRUE(q);
       auto schools = (*q)->Prepare(
           "SELECT DISTINCT school FROM cases WHERE status='active' AND ' ' || state || ' ' LIKE '% printing %'");

@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "connectors/archive/fiks_arkiv.h"
-#include "connectors/http/multipart.h"
+#include "engine/net/multipart.h"
 #include "connectors/simulators/fiks_arkiv_messages.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

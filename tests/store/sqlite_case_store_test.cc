@@ -7,11 +7,15 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "engine/store/sqlite.h"
+#include "engine/sql/sqlite.h"
+#include "engine/store/schema_migrations.h"
 #include "tests/support/test_support.h"
 
 namespace enrol::store {
 namespace {
+
+using sql::Database;
+using sql::Statement;
 
 namespace json = boost::json;
 

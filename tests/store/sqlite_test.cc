@@ -1,4 +1,5 @@
-#include "engine/store/sqlite.h"
+#include "engine/sql/sqlite.h"
+#include "engine/store/schema_migrations.h"
 
 #include <gtest/gtest.h>
 
@@ -8,6 +9,10 @@
 
 namespace enrol::store {
 namespace {
+
+using sql::Database;
+using sql::Statement;
+using sql::Transaction;
 
 TEST(SqliteTest, MigrateIsIdempotent) {
   testing::TempDir dir;

@@ -9,7 +9,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "connectors/http/multipart.h"
+#include "engine/net/multipart.h"
 #include "connectors/simulators/fiks_arkiv_messages.h"
 #include "connectors/simulators/noark5_archive.h"
 #include "tests/support/test_support.h"

@@ -8,7 +8,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "connectors/http/multipart.h"
+#include "engine/net/multipart.h"
 #include "connectors/simulators/fault_plan.h"
 #include "connectors/simulators/noark5_archive.h"
 #include "connectors/simulators/svarut_post.h"

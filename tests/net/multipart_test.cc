@@ -1,7 +1,7 @@
 // multipart/form-data: what the Fiks Arkiv client builds, the simulator reads
 // back byte for byte; a body that is not what it says is an error naming
 // the part.
-#include "connectors/http/multipart.h"
+#include "engine/net/multipart.h"
 
 #include <gtest/gtest.h>
 

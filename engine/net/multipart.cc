@@ -1,4 +1,4 @@
-#include "connectors/http/multipart.h"
+#include "engine/net/multipart.h"
 
 #include <algorithm>
 #include <cctype>

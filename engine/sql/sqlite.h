@@ -1,6 +1,8 @@
 #pragma once
 // A thin RAII layer over SQLite: a connection, prepared statements with bound
-// parameters only, and transactions that roll back unless committed.
+// parameters only, and transactions that roll back unless committed. Below
+// engine/app: the stores (engine/store) and the simulators' own databases
+// use it; the SQL dialect stays in those who write the statements.
 // Not thread-safe: one Database per thread.
 
 #include <atomic>
@@ -16,7 +18,7 @@
 struct sqlite3;
 struct sqlite3_stmt;
 
-namespace enrol::store {
+namespace enrol::sql {
 
 class Statement;
 
@@ -114,15 +116,4 @@ template <typename T, typename Read>
   return out;
 }
 
-// Applies the numbered migrations embedded from schemas/migrations that the
-// database has not seen yet, each in its own transaction. Refuses a database
-// written by a newer enrol (a migration number it does not know).
-[[nodiscard]] Status Migrate(Database& db);
-
-// The newest schema version this build knows.
-int LatestSchemaVersion();
-
-// The schema version the database is at (0 for a new file).
-[[nodiscard]] Result<int> SchemaVersion(Database& db);
-
-}  // namespace enrol::store
+}  // namespace enrol::sql

@@ -1,4 +1,4 @@
-#include "connectors/http/http_message.h"
+#include "engine/net/http_message.h"
 
 namespace enrol::http {
 
