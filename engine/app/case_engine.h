@@ -25,6 +25,7 @@
 namespace enrol::app {
 
 class CaseBatch;
+class JobPass;
 
 struct RetryPolicy {
   int attempts = 5;
@@ -204,6 +205,7 @@ class CaseEngine {
   [[nodiscard]] std::string NowText();
 
  private:
+  friend class JobPass;  // the worker's pass over the due jobs (worker_jobs.cc)
   // Applies an event to `c` (in memory) and writes its audit row, timers
   // and jobs; the caller writes the case row (UpdateCase) before commit.
   Result<ApplyResult> Apply(CaseRecord& c, const std::string& event_id, const sc::Event& event,
