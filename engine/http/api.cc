@@ -36,6 +36,15 @@ http::Response Json(int status, const json::value& v) {
   return r;
 }
 
+// A 200 whose body is JSON already serialized.
+http::Response JsonText(std::string body) {
+  http::Response r;
+  r.status = 200;
+  r.headers["content-type"] = "application/json; charset=utf-8";
+  r.body = std::move(body);
+  return r;
+}
+
 http::Response FromError(const Error& e) {
   const int status = HttpStatusFor(e.code);
   const char* code = status == 404 ? "not_found" : status == 403 ? "forbidden" : status == 400 ? "invalid"
@@ -267,22 +276,14 @@ http::Response Api::Handle(const http::Request& r, std::string& route) {
     if (!app::IsOffice(c.user)) return JsonError(403, "forbidden", "imports are the education office's");
     if (!p_.uploads) return JsonError(404, "not_found", "this server takes no imports");
     if (m != "GET") return method_not_allowed("GET");
-    http::Response out;
-    out.status = 200;
-    out.headers["content-type"] = "application/json; charset=utf-8";
-    out.body = p_.uploads->StatusJson();
-    return out;
+    return JsonText(p_.uploads->StatusJson());
   }
   if (res == "intake" && seg.size() == 3) {
     if (!app::IsOffice(c.user)) return JsonError(403, "forbidden", "intake runs are the education office's");
     if (!p_.intake) return JsonError(404, "not_found", "this server runs no intake");
     if (m == "POST") return StartIntake(c, r);
     if (m != "GET") return method_not_allowed("GET, POST");
-    http::Response out;
-    out.status = 200;
-    out.headers["content-type"] = "application/json; charset=utf-8";
-    out.body = p_.intake->StatusJson();
-    return out;
+    return JsonText(p_.intake->StatusJson());
   }
   if (res == "workflow" && seg.size() == 3) {
     if (m != "GET") return method_not_allowed("GET");

@@ -172,6 +172,42 @@ class CaseEngineTest : public ::testing::Test {
     }
   }
 
+  // Another process on the same database: its own connection, stores and
+  // engine (the web server's importer, a second worker, the command line).
+  struct OtherProcess {
+    std::unique_ptr<sql::Database> db;
+    std::unique_ptr<store::SqlitePersonStore> persons;
+    std::unique_ptr<store::SqliteCaseStore> cases;
+    std::unique_ptr<CaseEngine> engine;
+  };
+  std::unique_ptr<OtherProcess> AnotherProcess() {
+    auto o = std::make_unique<OtherProcess>();
+    o->db = std::move(*sql::Database::Open(dir_.File("enrol.db")));
+    o->persons = std::move(*store::SqlitePersonStore::Create(*o->db));
+    o->cases = std::move(*store::SqliteCaseStore::Create(*o->db));
+    o->engine = std::make_unique<CaseEngine>(*o->cases, *o->persons, clock_, ids_, settings_, simulators_->All());
+    EXPECT_TRUE(o->engine->LoadWorkflow(testing::ReadFile(testing::SourceDir() + "/workflows/enrolment.scxml")));
+    return o;
+  }
+  // The family again with the mother fortrolig, imported and its protection
+  // changes applied by `other`; returns how many cases that reached.
+  int ImportProtectedMotherIn(OtherProcess& other) {
+    testing::DocSpec child{kChild, "2020-03-14", "Storgata", 5, true};
+    testing::DocSpec mother{kMother, "1988-05-05", "Storgata", 5, false};
+    mother.gradering = "fortrolig";
+    testing::WriteFile(dir_.File("v2.json"), "[" + testing::PersonDoc(child) + "," + testing::PersonDoc(mother) + "," +
+                                                 PersonDoc(kFather, "1987-02-02", "Storgata", 5, false) + "]");
+    freg::FregExtractOpener opener(settings_.national_ids);
+    ImportOptions o;
+    o.municipality = "5099";
+    auto imported = ImportExtracts({dir_.File("v2.json")}, o, opener, *other.persons, clock_);
+    EXPECT_TRUE(imported) << imported.error().message;
+    if (!imported) return -1;
+    auto applied = other.engine->ApplyProtectionChanges(imported->import_id);
+    EXPECT_TRUE(applied) << applied.error().message;
+    return applied ? *applied : -1;
+  }
+
   int64_t Count(const std::string& sql) {
     auto q = db_->Prepare(sql);
     EXPECT_TRUE(q) << q.error().message;
@@ -994,28 +1030,10 @@ TEST_F(CaseEngineTest, AProtectionImportedDuringAPassStopsTheEffectsNotYetBegun)
   ASSERT_TRUE(engine_->ApplyPersonEvent(TheCase().id, approve));
   // Another process (the web server's upload) imports a protected guardian
   // and applies it while the worker's first call is being made.
-  auto other_db = sql::Database::Open(dir_.File("enrol.db"));
-  ASSERT_TRUE(other_db);
-  auto other_persons = store::SqlitePersonStore::Create(**other_db);
-  auto other_cases = store::SqliteCaseStore::Create(**other_db);
-  CaseEngine other(**other_cases, **other_persons, clock_, ids_, settings_, simulators_->All());
-  ASSERT_TRUE(other.LoadWorkflow(testing::ReadFile(testing::SourceDir() + "/workflows/enrolment.scxml")));
+  auto other = AnotherProcess();
   auto systems = simulators_->All();
   CallbackConnector dispatch(*systems.at("dispatch"), [&] {
-    testing::DocSpec child{kChild, "2020-03-14", "Storgata", 5, true};
-    testing::DocSpec mother{kMother, "1988-05-05", "Storgata", 5, false};
-    mother.gradering = "fortrolig";
-    std::string content = "[" + testing::PersonDoc(child) + "," + testing::PersonDoc(mother) + "," +
-                          PersonDoc(kFather, "1987-02-02", "Storgata", 5, false) + "]";
-    testing::WriteFile(dir_.File("v2.json"), content);
-    freg::FregExtractOpener opener(settings_.national_ids);
-    ImportOptions o;
-    o.municipality = "5099";
-    auto imported = ImportExtracts({dir_.File("v2.json")}, o, opener, **other_persons, clock_);
-    ASSERT_TRUE(imported) << imported.error().message;
-    auto applied = other.ApplyProtectionChanges(imported->import_id);
-    ASSERT_TRUE(applied) << applied.error().message;
-    EXPECT_EQ(*applied, 1);  // the case re-screens; its queued jobs are cancelled
+    EXPECT_EQ(ImportProtectedMotherIn(*other), 1);  // the case re-screens; its queued jobs are cancelled
   }, in_process);
   systems["dispatch"] = &dispatch;
   engine_ = std::make_unique<CaseEngine>(*cases_, *persons_, clock_, ids_, settings_, systems);
@@ -1062,25 +1080,11 @@ TEST_F(CaseEngineTest, NoCaseCanBeCreatedBetweenTheProtectionListingAndItsCheck)
 TEST_F(CaseEngineTest, AProtectionImportedDuringAnIntakeReachesTheCasesItCreates) {
   ImportFamily();
   ASSERT_TRUE(engine_->ApplyProtectionChanges(persons_->Imports()->back().id));
-  auto other_db = sql::Database::Open(dir_.File("enrol.db"));
-  ASSERT_TRUE(other_db);
-  auto other_persons = store::SqlitePersonStore::Create(**other_db);
-  auto other_cases = store::SqliteCaseStore::Create(**other_db);
-  CaseEngine other(**other_cases, **other_persons, clock_, ids_, settings_, simulators_->All());
-  ASSERT_TRUE(other.LoadWorkflow(testing::ReadFile(testing::SourceDir() + "/workflows/enrolment.scxml")));
+  auto other = AnotherProcess();
   SetTestPoint([&](std::string_view name) {
-    if (name != "intake.cohorts_built") return;
-    testing::DocSpec child{kChild, "2020-03-14", "Storgata", 5, true};
-    testing::DocSpec mother{kMother, "1988-05-05", "Storgata", 5, false};
-    mother.gradering = "fortrolig";
-    testing::WriteFile(dir_.File("v2.json"), "[" + testing::PersonDoc(child) + "," + testing::PersonDoc(mother) + "," +
-                                                 PersonDoc(kFather, "1987-02-02", "Storgata", 5, false) + "]");
-    freg::FregExtractOpener opener(settings_.national_ids);
-    ImportOptions o;
-    o.municipality = "5099";
-    auto imported = ImportExtracts({dir_.File("v2.json")}, o, opener, **other_persons, clock_);
-    ASSERT_TRUE(imported) << imported.error().message;
-    ASSERT_TRUE(other.ApplyProtectionChanges(imported->import_id));
+    if (name == "intake.cohorts_built") {
+      EXPECT_EQ(ImportProtectedMotherIn(*other), 0);  // no case yet
+    }
   });
   auto s = engine_->Intake(2026, {1});
   SetTestPoint({});
@@ -1102,17 +1106,12 @@ TEST_F(CaseEngineTest, AnIncidentCancelledWhileARetryRunsIsNotRunAgain) {
   ImportFamily();
   ASSERT_TRUE(engine_->Intake(2026, {1}));
   ASSERT_EQ(cases_->ListIncidents({})->size(), 1u);
-  auto other_db = sql::Database::Open(dir_.File("enrol.db"));
-  ASSERT_TRUE(other_db);
-  auto other_persons = store::SqlitePersonStore::Create(**other_db);
-  auto other_cases = store::SqliteCaseStore::Create(**other_db);
-  CaseEngine other(**other_cases, **other_persons, clock_, ids_, settings_, simulators_->All());
-  ASSERT_TRUE(other.LoadWorkflow(testing::ReadFile(testing::SourceDir() + "/workflows/enrolment.scxml")));
+  auto other = AnotherProcess();
   bool fired = false;
   SetTestPoint([&](std::string_view name) {
     if (name != "incidents.listed" || fired) return;
     fired = true;
-    auto cancelled = other.CancelIncidents({}, "person:other", "not to be done");
+    auto cancelled = other->engine->CancelIncidents({}, "person:other", "not to be done");
     ASSERT_TRUE(cancelled) << cancelled.error().message;
     EXPECT_EQ(cancelled->done, 1);
   });
