@@ -159,7 +159,7 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
   }
   cur->status = "incident";
   ENROL_ASSIGN_OR_RETURN(CaseRecord* c, write_held());
-    if (!c) return {};
+  if (!c) return {};
   IncidentRecord inc;
   inc.job_id = cur->id;
   inc.case_id = c->id;
