@@ -12,6 +12,14 @@
 namespace enrol::app {
 namespace json = boost::json;
 
+namespace {
+
+// What identifies a person's request: who sent which event with which data.
+std::string Fingerprint(const PersonCommand& cmd, const json::object& data) {
+  return core::Sha256Hex(cmd.actor + "\n" + cmd.event + "\n" + json::serialize(data));
+}
+
+}  // namespace
 
 Status CaseEngine::Authorize(const CaseRecord& c, const PersonCommand& cmd) {
   if (!cmd.user) return {};
@@ -45,7 +53,7 @@ Result<ApplyResult> CaseEngine::ApplyPerson(CaseRecord& c, const PersonCommand& 
       const sc::PersonEventSpec* spec = (*chart)->PersonEvent(cmd.event);
       auto data = spec ? CheckPersonEventData(*spec, cmd.data, settings_.municipality, c.grade)
                        : Result<json::object>(InvalidArgument("not a person event"));
-      if (!data || seen->fingerprint != core::Sha256Hex(cmd.actor + "\n" + cmd.event + "\n" + json::serialize(*data))) {
+      if (!data || seen->fingerprint != Fingerprint(cmd, *data)) {
         return InvalidArgument("request id '" + cmd.request_id + "' was used for another request on case " + c.key +
                                " (" + seen->event + " at " + seen->applied_at + "); give a new one");
       }
@@ -66,7 +74,7 @@ Result<ApplyResult> CaseEngine::ApplyPerson(CaseRecord& c, const PersonCommand& 
     if (const sc::PersonEventSpec* declared = chart.PersonEvent(cmd.event)) {
       auto data = CheckPersonEventData(*declared, cmd.data, settings_.municipality, c.grade);
       if (data) {
-        const std::string fp = core::Sha256Hex(cmd.actor + "\n" + cmd.event + "\n" + json::serialize(*data));
+        const std::string fp = Fingerprint(cmd, *data);
         ENROL_ASSIGN_OR_RETURN(std::optional<PersonRequest> last, cases_.LastPersonRequest(c.id));
         if (last && last->fingerprint == fp) {
           dup.note = "the same " + cmd.event + " with the same data was the last event applied to case " + c.key +
@@ -96,7 +104,7 @@ Result<ApplyResult> CaseEngine::ApplyPerson(CaseRecord& c, const PersonCommand& 
   }
   auto data = CheckPersonEventData(*spec, cmd.data, settings_.municipality, c.grade);
   if (!data) return tl::unexpected(data.error().WithContext("case " + c.key));
-  const std::string fingerprint = core::Sha256Hex(cmd.actor + "\n" + cmd.event + "\n" + json::serialize(*data));
+  const std::string fingerprint = Fingerprint(cmd, *data);
   const std::string request_id = cmd.request_id.empty() ? "auto-" + ids_.NewUuid() : cmd.request_id;
   sc::Event ev;
   ev.name = cmd.event;
