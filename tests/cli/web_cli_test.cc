@@ -58,7 +58,9 @@ class WebCliTest : public ::testing::Test {
     auto started = testing::Run("cd " + d + " && (ENROL_CONFIG=" + dir_->File("config.json") + " " +
                                 testing::EnrolBinary() +
                                 " serve --listen 127.0.0.1:0 --poll-ms 50 > serve.out 2>&1 & echo $! > serve.pid);"
-                                " for i in $(seq 1 200); do grep -q listening serve.out && break; sleep 0.05; done; cat serve.out");
+                                // Up to 30 s: under a full parallel ctest the server's start (its
+                                // worker's and importer's connections and workflow) can take a while.
+                                " for i in $(seq 1 600); do grep -q listening serve.out && break; sleep 0.05; done; cat serve.out");
     const size_t at = started.out.find("http://127.0.0.1:");
     ASSERT_NE(at, std::string::npos) << started.out;
     url_ = started.out.substr(at, started.out.find(' ', at) - at);
