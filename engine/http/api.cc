@@ -129,7 +129,6 @@ std::string Str(const json::object& o, const char* key) {
 
 std::string Phase(const app::CaseRecord& c) { return c.status == "active" ? c.state : c.status; }
 
-bool IsProtected(const app::CaseRecord& c) { return c.protected_case; }
 
 json::object UserJson(const app::User& u) {
   json::array schools;
@@ -415,7 +414,7 @@ http::Response Api::ShowCase(const Caller& c, int64_t id) {
   const app::CaseRecord& k = view->record;
   json::object o{{"id", k.id}, {"key", k.key}, {"grade", k.grade}, {"school_year", k.school_year},
                  {"school", k.school}, {"phase", Phase(k)}, {"status", k.status}, {"state", k.state},
-                 {"protected", IsProtected(k)}, {"updated_at", k.updated_at}, {"created_at", k.created_at}};
+                 {"protected", k.protected_case}, {"updated_at", k.updated_at}, {"created_at", k.created_at}};
   for (const auto& s : p_.settings.municipality.schools) {
     if (s.id == k.school) o["school_name"] = s.name;
   }
