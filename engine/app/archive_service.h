@@ -21,7 +21,7 @@ class ArchiveService final : public Connector {
  public:
   // `in_flight` filings at once, when the port may be called from many
   // threads at a time.
-  ArchiveService(PersonStore& persons, CaseStore& cases, LetterStore& letters, ArchivePort& archive,
+  ArchiveService(PersonStore& persons, Cases& cases, LetterStore& letters, ArchivePort& archive,
                  const Settings& settings, int in_flight = 1)
       : persons_(persons), cases_(cases), letters_(letters), archive_(archive), settings_(settings),
         in_flight_(in_flight) {}
@@ -36,7 +36,7 @@ class ArchiveService final : public Connector {
 
  private:
   PersonStore& persons_;
-  CaseStore& cases_;
+  Cases& cases_;
   LetterStore& letters_;
   ArchivePort& archive_;
   const Settings& settings_;

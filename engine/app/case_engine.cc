@@ -128,7 +128,7 @@ Status CaseEngine::LoadWorkflow(const std::string& source) {
   ENROL_ASSIGN_OR_RETURN(std::optional<std::string> stored, cases_.WorkflowSource(chart->hash));
   if (!stored) {
     ENROL_ASSIGN_OR_RETURN(UnitOfWork tx, UnitOfWork::Begin(cases_));
-    ENROL_RETURN_IF_ERROR(cases_.SaveWorkflow(chart->hash, chart->name, source, NowText()));
+    ENROL_RETURN_IF_ERROR(tx.cases().SaveWorkflow(chart->hash, chart->name, source, NowText()));
     ENROL_RETURN_IF_ERROR(tx.Commit());
   }
   charts_[chart->hash] = chart;
@@ -139,7 +139,7 @@ Status CaseEngine::LoadWorkflow(const std::string& source) {
 Status CaseEngine::RecordAudit(int64_t case_id, const std::string& actor, const std::string& kind,
                                const std::string& what) {
   ENROL_ASSIGN_OR_RETURN(UnitOfWork tx, UnitOfWork::Begin(cases_));
-  ENROL_RETURN_IF_ERROR(cases_.AppendAudit(AuditEntry{case_id, actor, kind, what}, NowText()));
+  ENROL_RETURN_IF_ERROR(tx.audit().AppendAudit(AuditEntry{case_id, actor, kind, what}, NowText()));
   return tx.Commit();
 }
 
@@ -190,17 +190,17 @@ int64_t CaseEngine::Backoff(const RetryPolicy& p, int64_t job_id, int attempt) c
   return static_cast<int64_t>(wait);
 }
 
-Status CaseEngine::CarryOut(CaseRecord& c, const sc::StepOutcome& out, const std::string& actor) {
+Status CaseEngine::CarryOut(UnitOfWork& tx, CaseRecord& c, const sc::StepOutcome& out, const std::string& actor) {
   (void)actor;
   const int64_t now = NowMs();
   const std::string at = NowText();
   for (const sc::Effect& e : out.effects) {
     switch (e.kind) {
       case sc::Effect::kSchedule:
-        ENROL_RETURN_IF_ERROR(cases_.PutTimer(TimerRecord{c.id, e.id, e.name, e.data, now + e.delay_ms}));
+        ENROL_RETURN_IF_ERROR(tx.timers().PutTimer(TimerRecord{c.id, e.id, e.name, e.data, now + e.delay_ms}));
         break;
       case sc::Effect::kCancelSchedule: {
-        ENROL_ASSIGN_OR_RETURN(bool deleted, cases_.DeleteTimer(c.id, e.id));
+        ENROL_ASSIGN_OR_RETURN(bool deleted, tx.timers().DeleteTimer(c.id, e.id));
         (void)deleted;
         break;
       }
@@ -216,22 +216,22 @@ Status CaseEngine::CarryOut(CaseRecord& c, const sc::StepOutcome& out, const std
         j.status = "queued";
         j.next_ms = now;
         j.result = nullptr;
-        ENROL_ASSIGN_OR_RETURN(int64_t id, cases_.InsertJob(j, at));
+        ENROL_ASSIGN_OR_RETURN(int64_t id, tx.jobs().InsertJob(j, at));
         (void)id;
         break;
       }
       case sc::Effect::kCancelInvoke: {
-        ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> j, cases_.FindJobByInvoke(c.id, e.id));
+        ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> j, tx.jobs().FindJobByInvoke(c.id, e.id));
         if (j && (j->status == "queued" || j->status == "incident")) {
           const bool had_incident = j->status == "incident";
           j->status = "cancelled";
-          ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*j, at));
+          ENROL_RETURN_IF_ERROR(tx.jobs().UpdateJob(*j, at));
           if (had_incident) {
             IncidentFilter f;
-            ENROL_ASSIGN_OR_RETURN(auto incidents, cases_.ListIncidents(f));
+            ENROL_ASSIGN_OR_RETURN(auto incidents, tx.incidents().ListIncidents(f));
             for (const auto& i : incidents) {
               if (i.job_id == j->id) {
-                ENROL_RETURN_IF_ERROR(cases_.ResolveIncident(i.id, "cancelled", "its state was left", at));
+                ENROL_RETURN_IF_ERROR(tx.incidents().ResolveIncident(i.id, "cancelled", "its state was left", at));
               }
             }
           }
@@ -247,7 +247,7 @@ Status CaseEngine::CarryOut(CaseRecord& c, const sc::StepOutcome& out, const std
   return {};
 }
 
-Result<ApplyResult> CaseEngine::Apply(CaseRecord& c, const std::string& event_id, const sc::Event& event,
+Result<ApplyResult> CaseEngine::Apply(UnitOfWork& tx, CaseRecord& c, const std::string& event_id, const sc::Event& event,
                                       const std::string& actor, bool must_apply, bool show_data) {
   ApplyResult r;
   const std::string at = NowText();
@@ -256,11 +256,11 @@ Result<ApplyResult> CaseEngine::Apply(CaseRecord& c, const std::string& event_id
     if (must_apply) {
       return FailedPrecondition("case " + c.key + " is " + c.status + "; it takes no more events");
     }
-    ENROL_ASSIGN_OR_RETURN(bool fresh, cases_.MarkEventApplied(event_id, c.id, event.name, at));
+    ENROL_ASSIGN_OR_RETURN(bool fresh, tx.cases().MarkEventApplied(event_id, c.id, event.name, at));
     r.duplicate = !fresh;
     return r;
   }
-  ENROL_ASSIGN_OR_RETURN(bool fresh, cases_.MarkEventApplied(event_id, c.id, event.name, at));
+  ENROL_ASSIGN_OR_RETURN(bool fresh, tx.cases().MarkEventApplied(event_id, c.id, event.name, at));
   if (!fresh) {
     r.duplicate = true;
     return r;
@@ -290,9 +290,9 @@ Result<ApplyResult> CaseEngine::Apply(CaseRecord& c, const std::string& event_id
   r.to = c.state;
   const std::string shown =
       show_data ? event.name + " " + (event.data.is_null() ? std::string("{}") : json::serialize(event.data)) : event.name;
-  ENROL_RETURN_IF_ERROR(cases_.AppendAudit(AuditEntry{c.id, actor, "event", detail::DescribeStep(shown, r.from, r.to, out)}, at));
-  ENROL_RETURN_IF_ERROR(CarryOut(c, out, actor));
-  if (deferred) ENROL_RETURN_IF_ERROR(cases_.AddDeferral(c.person_id, c.school_year + 1, c.id));
+  ENROL_RETURN_IF_ERROR(tx.audit().AppendAudit(AuditEntry{c.id, actor, "event", detail::DescribeStep(shown, r.from, r.to, out)}, at));
+  ENROL_RETURN_IF_ERROR(CarryOut(tx, c, out, actor));
+  if (deferred) ENROL_RETURN_IF_ERROR(tx.cases().AddDeferral(c.person_id, c.school_year + 1, c.id));
   return r;
 }
 
@@ -374,8 +374,8 @@ Result<int> CaseEngine::MigrateCases(const std::string& actor) {
     const std::string from = c->workflow;
     c->workflow = current_;
     c->updated_at = at;
-    ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
-    ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
+    ENROL_RETURN_IF_ERROR(tx.cases().UpdateCase(*c));
+    ENROL_RETURN_IF_ERROR(tx.audit().AppendAudit(
         AuditEntry{c->id, actor, "migrate", "workflow " + from.substr(0, 12) + " -> " + current_.substr(0, 12)}, at));
   }
   ENROL_RETURN_IF_ERROR(tx.Commit());

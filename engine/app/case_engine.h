@@ -208,9 +208,9 @@ class CaseEngine {
   friend class JobPass;  // the worker's pass over the due jobs (worker_jobs.cc)
   // Applies an event to `c` (in memory) and writes its audit row, timers
   // and jobs; the caller writes the case row (UpdateCase) before commit.
-  Result<ApplyResult> Apply(CaseRecord& c, const std::string& event_id, const sc::Event& event,
+  Result<ApplyResult> Apply(UnitOfWork& tx, CaseRecord& c, const std::string& event_id, const sc::Event& event,
                             const std::string& actor, bool must_apply, bool show_data = false);
-  Result<ApplyResult> ApplyPerson(CaseRecord& c, const PersonCommand& command);
+  Result<ApplyResult> ApplyPerson(UnitOfWork& tx, CaseRecord& c, const PersonCommand& command);
   // The command's user may see the case and send its event (see PersonCommand::user).
   Status Authorize(const CaseRecord& c, const PersonCommand& command);
   Status FireTimers(int batch, WorkerStats& stats);
@@ -225,9 +225,9 @@ class CaseEngine {
   // holds; an outcome that fails becomes an incident alone. `also` runs in
   // that transaction, after them.
   Status RecordOutcomes(const std::vector<Arrived>& arrived, WorkerStats& stats,
-                        const std::function<Status()>& also = {});
+                        const std::function<Status(UnitOfWork&)>& also = {});
   // Records one job's outcome inside the caller's transaction.
-  Status RecordOutcome(const JobRecord& job, const JobOutcome& outcome, bool protected_case, CaseBatch& cases,
+  Status RecordOutcome(UnitOfWork& tx, const JobRecord& job, const JobOutcome& outcome, bool protected_case, CaseBatch& cases,
                        WorkerStats& stats);
   // The job (or timer) could not be applied to its case: an incident.
   Status RecordFailure(int64_t case_id, const JobRecord* job, const std::string& what, const Error& error,
@@ -237,7 +237,7 @@ class CaseEngine {
   // Knows the newest import, and whether its protection check has been made.
   Status ProtectionAsOf(int64_t latest_import);
   // A case's protection now, before an effect.
-  Result<bool> ProtectedNow(const CaseStore::CasePerson& p);
+  Result<bool> ProtectedNow(const CasePerson& p);
   // The workflow's protection-stop event (its role), with the data that
   // hands the case to the education office.
   static sc::Event ProtectionStop(const sc::Chart& chart);
@@ -247,25 +247,25 @@ class CaseEngine {
   // What a claim read, inside its transaction: the case's person and flag,
   // the database's data version and how many commits this worker had made.
   struct ClaimSnapshot {
-    std::optional<CaseStore::CasePerson> person;
+    std::optional<CasePerson> person;
     int64_t data_version = -1;
     int64_t own_commits = -1;
   };
   Result<std::optional<bool>> ScreenBeforeEffect(const JobRecord& j, const ClaimSnapshot& claim, int64_t own_commits);
-  Status CarryOut(CaseRecord& c, const sc::StepOutcome& out, const std::string& actor);
-  Result<int64_t> CreateCase(const CohortReport& report, const core::CohortEntry& entry,
+  Status CarryOut(UnitOfWork& tx, CaseRecord& c, const sc::StepOutcome& out, const std::string& actor);
+  Result<int64_t> CreateCase(UnitOfWork& tx, const CohortReport& report, const core::CohortEntry& entry,
                              int64_t person_key, int64_t seen_import, bool register_newer);
   // Intake: last year's deferred children joining a grade 1 cohort; one
   // batch of a cohort's cases in its unit of work; an existing case's
   // register changes since it last looked, as events.
   Status AddDeferredChildren(CohortReport& report, int year);
   Status IntakeBatch(const CohortReport& report, size_t start, size_t end, int64_t latest, IntakeSummary& summary);
-  Status ApplyRegisterChanges(CaseRecord& existing, const CohortReport& report, const core::CohortEntry& entry,
+  Status ApplyRegisterChanges(UnitOfWork& tx, CaseRecord& existing, const CohortReport& report, const core::CohortEntry& entry,
                               int64_t person_key, int64_t latest, IntakeSummary& summary);
   boost::json::object CaseData(const CohortReport& report, const core::CohortEntry& entry,
                                int64_t person_key) const;
   // Skips (the job counts as done) or cancels (the invoke fails) one incident.
-  Status EndIncident(const IncidentRecord& i, const std::string& actor, const std::string& reason, bool skip);
+  Status EndIncident(UnitOfWork& tx, const IncidentRecord& i, const std::string& actor, const std::string& reason, bool skip);
   RetryPolicy PolicyFor(const std::string& type) const;
   int64_t Backoff(const RetryPolicy& p, int64_t job_id, int attempt) const;
 

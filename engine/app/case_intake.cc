@@ -38,7 +38,7 @@ json::object CaseEngine::CaseData(const CohortReport& report, const core::Cohort
   return d;
 }
 
-Result<int64_t> CaseEngine::CreateCase(const CohortReport& report, const core::CohortEntry& e,
+Result<int64_t> CaseEngine::CreateCase(UnitOfWork& tx, const CohortReport& report, const core::CohortEntry& e,
                                        int64_t person_key, int64_t seen_import, bool register_newer) {
   ENROL_ASSIGN_OR_RETURN(std::shared_ptr<const sc::Chart> chart, Chart(current_));
   json::object data = CaseData(report, e, person_key);
@@ -67,12 +67,12 @@ Result<int64_t> CaseEngine::CreateCase(const CohortReport& report, const core::C
   c.status = detail::FinalStatus(inst, *chart);
   c.seen_import = seen_import;
   c.created_at = c.updated_at = NowText();
-  ENROL_ASSIGN_OR_RETURN(c.id, cases_.InsertCase(c));
-  ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
+  ENROL_ASSIGN_OR_RETURN(c.id, tx.cases().InsertCase(c));
+  ENROL_RETURN_IF_ERROR(tx.audit().AppendAudit(
       AuditEntry{c.id, "intake", "event",
                  detail::DescribeStep("created (workflow " + current_.substr(0, 12) + ")", "", c.state, out)},
       c.created_at));
-  ENROL_RETURN_IF_ERROR(CarryOut(c, out, "intake"));
+  ENROL_RETURN_IF_ERROR(CarryOut(tx, c, out, "intake"));
   return c.id;
 }
 
@@ -103,7 +103,7 @@ Status CaseEngine::AddDeferredChildren(CohortReport& r, int year) {
   return {};
 }
 
-Status CaseEngine::ApplyRegisterChanges(CaseRecord& existing, const CohortReport& report, const core::CohortEntry& e,
+Status CaseEngine::ApplyRegisterChanges(UnitOfWork& tx, CaseRecord& existing, const CohortReport& report, const core::CohortEntry& e,
                                         int64_t person_key, int64_t latest, IntakeSummary& summary) {
   ENROL_ASSIGN_OR_RETURN(auto changes, persons_.ChangesOf(person_key));
   const json::object fresh = CaseData(report, e, person_key);
@@ -118,7 +118,7 @@ Status CaseEngine::ApplyRegisterChanges(CaseRecord& existing, const CohortReport
     json::object d;
     for (const char* k : {"school", "needs_manual", "manual_reasons", "protected"}) d[k] = fresh.at(k);
     ev.data = std::move(d);
-    ENROL_ASSIGN_OR_RETURN(ApplyResult ar, Apply(existing, "import/" + std::to_string(import_id) + "/" +
+    ENROL_ASSIGN_OR_RETURN(ApplyResult ar, Apply(tx, existing, "import/" + std::to_string(import_id) + "/" +
                                                                existing.key + "/" + kind,
                                                  ev, "register", false));
     summary.register_events += ar.duplicate ? 0 : 1;
@@ -127,13 +127,13 @@ Status CaseEngine::ApplyRegisterChanges(CaseRecord& existing, const CohortReport
   if (!closed && e.outcome == core::Outcome::kExcluded && existing.status == "active") {
     sc::Event ev;
     ev.name = e.exclusion == core::Exclusion::kDied ? "register.died" : "register.left_municipality";
-    ENROL_ASSIGN_OR_RETURN(ApplyResult ar, Apply(existing, "import/" + std::to_string(latest) + "/" + existing.key +
+    ENROL_ASSIGN_OR_RETURN(ApplyResult ar, Apply(tx, existing, "import/" + std::to_string(latest) + "/" + existing.key +
                                                                "/excluded",
                                                  ev, "register", false));
     summary.closed_as_excluded += ar.handled ? 1 : 0;
   }
   existing.seen_import = latest;
-  return cases_.UpdateCase(existing);
+  return tx.cases().UpdateCase(existing);
 }
 
 Status CaseEngine::IntakeBatch(const CohortReport& report, size_t start, size_t end, int64_t latest,
@@ -148,10 +148,10 @@ Status CaseEngine::IntakeBatch(const CohortReport& report, size_t start, size_t 
     const int64_t person_key = report.children[i].key;
     const std::string key =
         std::to_string(report.school_year) + "/" + std::to_string(report.grade) + "/" + PersonRef(person_key);
-    ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> existing, cases_.FindCaseByKey(key));
+    ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> existing, tx.cases().FindCaseByKey(key));
     if (!existing) {
       if (e.outcome == core::Outcome::kLetter || e.outcome == core::Outcome::kManual) {
-        ENROL_ASSIGN_OR_RETURN(int64_t id, CreateCase(report, e, person_key, latest, register_newer));
+        ENROL_ASSIGN_OR_RETURN(int64_t id, CreateCase(tx, report, e, person_key, latest, register_newer));
         (void)id;
         ++summary.created;
       }
@@ -160,7 +160,7 @@ Status CaseEngine::IntakeBatch(const CohortReport& report, size_t start, size_t 
     ++summary.existing;
     if (existing->status != "active" || existing->seen_import >= latest) continue;
     // Register changes since this case last looked become events.
-    ENROL_RETURN_IF_ERROR(ApplyRegisterChanges(*existing, report, e, person_key, latest, summary));
+    ENROL_RETURN_IF_ERROR(ApplyRegisterChanges(tx, *existing, report, e, person_key, latest, summary));
   }
   return tx.Commit();
 }

@@ -35,7 +35,7 @@ Status CaseEngine::Authorize(const CaseRecord& c, const PersonCommand& cmd) {
   return {};
 }
 
-Result<ApplyResult> CaseEngine::ApplyPerson(CaseRecord& c, const PersonCommand& cmd) {
+Result<ApplyResult> CaseEngine::ApplyPerson(UnitOfWork& tx, CaseRecord& c, const PersonCommand& cmd) {
   // Who may act is checked here, inside the transaction, against the case
   // as it is now (reassigned or protected a moment ago included).
   ENROL_RETURN_IF_ERROR(Authorize(c, cmd));
@@ -46,7 +46,7 @@ Result<ApplyResult> CaseEngine::ApplyPerson(CaseRecord& c, const PersonCommand& 
   // A request applied before is a repeat whatever the case did since (a
   // retry after a lost answer may come when the case has moved on).
   if (!cmd.request_id.empty()) {
-    ENROL_ASSIGN_OR_RETURN(std::optional<PersonRequest> seen, cases_.FindPersonRequest(c.id, cmd.request_id));
+    ENROL_ASSIGN_OR_RETURN(std::optional<PersonRequest> seen, tx.cases().FindPersonRequest(c.id, cmd.request_id));
     if (seen) {
       auto chart = Chart(c.workflow);
       if (!chart) return Internal("case " + c.key + ": " + chart.error().message);
@@ -75,7 +75,7 @@ Result<ApplyResult> CaseEngine::ApplyPerson(CaseRecord& c, const PersonCommand& 
       auto data = CheckPersonEventData(*declared, cmd.data, settings_.municipality, c.grade);
       if (data) {
         const std::string fp = Fingerprint(cmd, *data);
-        ENROL_ASSIGN_OR_RETURN(std::optional<PersonRequest> last, cases_.LastPersonRequest(c.id));
+        ENROL_ASSIGN_OR_RETURN(std::optional<PersonRequest> last, tx.cases().LastPersonRequest(c.id));
         if (last && last->fingerprint == fp) {
           dup.note = "the same " + cmd.event + " with the same data was the last event applied to case " + c.key +
                      " (at " + last->applied_at + "); not applied again. To send it again on purpose, give a new " +
@@ -109,20 +109,20 @@ Result<ApplyResult> CaseEngine::ApplyPerson(CaseRecord& c, const PersonCommand& 
   sc::Event ev;
   ev.name = cmd.event;
   ev.data = std::move(*data);
-  ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(c, "person/" + std::to_string(c.id) + "/" + request_id, ev,
+  ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(tx, c, "person/" + std::to_string(c.id) + "/" + request_id, ev,
                                               cmd.actor, true, /*show_data=*/true));
   if (!r.handled) return r;
-  ENROL_RETURN_IF_ERROR(cases_.InsertPersonRequest(
+  ENROL_RETURN_IF_ERROR(tx.cases().InsertPersonRequest(
       PersonRequest{c.id, request_id, !cmd.request_id.empty(), fingerprint, cmd.event, cmd.actor, NowText()}));
-  ENROL_RETURN_IF_ERROR(cases_.UpdateCase(c));
+  ENROL_RETURN_IF_ERROR(tx.cases().UpdateCase(c));
   return r;
 }
 
 Result<ApplyResult> CaseEngine::ApplyPersonEvent(int64_t case_id, const PersonCommand& cmd) {
   ENROL_ASSIGN_OR_RETURN(UnitOfWork tx, UnitOfWork::Begin(cases_));
-  ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(case_id));
+  ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, tx.cases().FindCase(case_id));
   if (!c) return NotFound("no case " + std::to_string(case_id));
-  ENROL_ASSIGN_OR_RETURN(ApplyResult r, ApplyPerson(*c, cmd));
+  ENROL_ASSIGN_OR_RETURN(ApplyResult r, ApplyPerson(tx, *c, cmd));
   ENROL_RETURN_IF_ERROR(tx.Commit());
   return r;
 }
@@ -134,10 +134,10 @@ Result<std::vector<Result<ApplyResult>>> CaseEngine::ApplyPersonEventToMany(cons
   constexpr size_t kGroup = 256;
   for (size_t start = 0; start < ids.size(); start += kGroup) {
     const size_t n = std::min(ids.size() - start, kGroup);
-    ENROL_ASSIGN_OR_RETURN(auto group, AllOrEachAlone<ApplyResult>(cases_, n, [&](size_t i, bool) -> Result<ApplyResult> {
-      ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(ids[start + i]));
+    ENROL_ASSIGN_OR_RETURN(auto group, AllOrEachAlone<ApplyResult>(cases_, n, [&](UnitOfWork& tx, size_t i, bool) -> Result<ApplyResult> {
+      ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, tx.cases().FindCase(ids[start + i]));
       if (!c) return NotFound("no case " + std::to_string(ids[start + i]));
-      return ApplyPerson(*c, cmd);
+      return ApplyPerson(tx, *c, cmd);
     }));
     for (auto& r : group) out.push_back(std::move(r));
   }
@@ -147,15 +147,15 @@ Result<std::vector<Result<ApplyResult>>> CaseEngine::ApplyPersonEventToMany(cons
 Result<ApplyResult> CaseEngine::RecordPrinted(int64_t case_id, int64_t letter_version, const std::string& batch,
                                               const std::string& actor) {
   ENROL_ASSIGN_OR_RETURN(UnitOfWork tx, UnitOfWork::Begin(cases_));
-  ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(case_id));
+  ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, tx.cases().FindCase(case_id));
   if (!c) return NotFound("no case " + std::to_string(case_id));
   sc::Event ev;
   ev.name = "post.printed";
   ev.data = json::object{{"batch", batch}};
-  ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "print-batch/" + std::to_string(case_id) + "/v" +
+  ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(tx, *c, "print-batch/" + std::to_string(case_id) + "/v" +
                                                       std::to_string(letter_version),
                                               ev, actor, /*must_apply=*/true, /*show_data=*/true));
-  if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
+  if (!r.duplicate) ENROL_RETURN_IF_ERROR(tx.cases().UpdateCase(*c));
   ENROL_RETURN_IF_ERROR(tx.Commit());
   return r;
 }

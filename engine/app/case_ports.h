@@ -6,6 +6,7 @@
 #include <optional>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <functional>
@@ -163,18 +164,38 @@ struct PersonRequest {
   std::string applied_at;
 };
 
-// Everything in one SQLite database. Writes happen inside Begin()..Commit();
-// Savepoint/Release/RollbackTo nest inside it.
-class CaseStore {
- public:
-  virtual ~CaseStore() = default;
-  [[nodiscard]] virtual Status Begin() = 0;
-  [[nodiscard]] virtual Status Commit() = 0;
-  virtual void Rollback() = 0;
-  [[nodiscard]] virtual Status Savepoint() = 0;
-  [[nodiscard]] virtual Status Release() = 0;
-  [[nodiscard]] virtual Status RollbackToSavepoint() = 0;
+// The person (child) of a case and whether the case is of a protected
+// address, read without the case's instance.
+struct CasePerson {
+  int64_t person_id = 0;
+  bool protected_case = false;
+};
 
+// The newest audit rows, with their seq and the case's key (RecentAudit).
+struct AuditRow {
+  int64_t seq = 0;
+  std::string at, case_key;
+  AuditEntry entry;
+};
+
+// What runs, for monitoring: cases by (status, state), jobs by (type,
+// status), the jobs leased now, the open incidents.
+struct OperationalCounts {
+  std::map<std::pair<std::string, std::string>, int64_t> cases;
+  std::map<std::pair<std::string, std::string>, int64_t> jobs;
+  int64_t jobs_leased = 0;
+  int64_t incidents_open = 0;
+};
+
+// The small ports a unit of work hands out (engine/app/unit_of_work.h). Each
+// is implemented by engine/store in a file of its own; a PostgreSQL store
+// implements the same ones. Writes happen only inside a unit of work.
+
+// Cases, their applied events and person requests, deferrals, the workflow
+// versions they run, and which imports' protection changes reached them.
+class Cases {
+ public:
+  virtual ~Cases() = default;
   [[nodiscard]] virtual Status SaveWorkflow(const std::string& hash, const std::string& name,
                                             const std::string& source, const std::string& at) = 0;
   [[nodiscard]] virtual Result<std::optional<std::string>> WorkflowSource(const std::string& hash) = 0;
@@ -183,17 +204,7 @@ class CaseStore {
   [[nodiscard]] virtual Status UpdateCase(const CaseRecord& c) = 0;
   [[nodiscard]] virtual Result<std::optional<CaseRecord>> FindCase(int64_t id) = 0;
   [[nodiscard]] virtual Result<std::optional<CaseRecord>> FindCaseByKey(const std::string& key) = 0;
-  // The person (child) of a case and whether the case is of a protected
-  // address, without reading its instance.
-  struct CasePerson {
-    int64_t person_id = 0;
-    bool protected_case = false;
-  };
   [[nodiscard]] virtual Result<std::optional<CasePerson>> PersonOfCase(int64_t case_id) = 0;
-  // The same for a job's case, read now, while the job is still queued and
-  // leased to `owner`: nullopt once it was cancelled or taken over (its
-  // call must not begin).
-  [[nodiscard]] virtual Result<std::optional<CasePerson>> HeldJobCase(int64_t job_id, const std::string& owner) = 0;
   // A number that changes whenever another connection (another process, or
   // the web server's thread) commits: two equal readings mean that nothing
   // changed in between but this connection's own writes.
@@ -206,30 +217,39 @@ class CaseStore {
   [[nodiscard]] virtual Result<std::vector<CaseRecord>> ListCases(const CaseFilter& f) = 0;
   // The ids only (no instance is read): for selecting cases to act on.
   [[nodiscard]] virtual Result<std::vector<int64_t>> ListCaseIds(const CaseFilter& f) = 0;
-  // What runs, for monitoring: cases by (status, state), jobs by (type,
-  // status), the jobs leased now, the open incidents.
-  struct OperationalCounts {
-    std::map<std::pair<std::string, std::string>, int64_t> cases;
-    std::map<std::pair<std::string, std::string>, int64_t> jobs;
-    int64_t jobs_leased = 0;
-    int64_t incidents_open = 0;
-  };
-  [[nodiscard]] virtual Result<OperationalCounts> CountForMonitoring(int64_t now_ms) = 0;
-
-  // Cases that reached their end (completed or closed), per hour of
-  // updated_at ("YYYY-MM-DDTHH"), oldest first, at most the last `hours`.
-  [[nodiscard]] virtual Result<std::vector<std::tuple<std::string, int64_t, int64_t>>> FinishedPerHour(int hours) = 0;
-  // The web app's case lists (see CaseListQuery).
-  [[nodiscard]] virtual Result<CaseListPage> ListPage(const CaseListQuery& q) = 0;
-
-  // Counts by (school, status, state) for summaries.
-  [[nodiscard]] virtual Result<std::vector<std::tuple<std::string, std::string, int>>> CountCases(
-      int school_year) = 0;
 
   // False when the event id was applied before.
   [[nodiscard]] virtual Result<bool> MarkEventApplied(const std::string& event_id, int64_t case_id,
                                                       const std::string& name, const std::string& at) = 0;
 
+  [[nodiscard]] virtual Result<std::optional<PersonRequest>> FindPersonRequest(int64_t case_id,
+                                                                             const std::string& request_id) = 0;
+  [[nodiscard]] virtual Result<std::optional<PersonRequest>> LastPersonRequest(int64_t case_id) = 0;
+  [[nodiscard]] virtual Status InsertPersonRequest(const PersonRequest& r) = 0;
+
+  [[nodiscard]] virtual Status AddDeferral(int64_t person_id, int to_year, int64_t case_id) = 0;
+  [[nodiscard]] virtual Result<std::vector<int64_t>> DeferredTo(int year) = 0;
+};
+
+// What the web app and monitoring read across many cases.
+class CaseReports {
+ public:
+  virtual ~CaseReports() = default;
+  [[nodiscard]] virtual Result<OperationalCounts> CountForMonitoring(int64_t now_ms) = 0;
+  // Cases that reached their end (completed or closed), per hour of
+  // updated_at ("YYYY-MM-DDTHH"), oldest first, at most the last `hours`.
+  [[nodiscard]] virtual Result<std::vector<std::tuple<std::string, int64_t, int64_t>>> FinishedPerHour(int hours) = 0;
+  // The web app's case lists (see CaseListQuery).
+  [[nodiscard]] virtual Result<CaseListPage> ListPage(const CaseListQuery& q) = 0;
+  // Counts by (school, status, state) for summaries.
+  [[nodiscard]] virtual Result<std::vector<std::tuple<std::string, std::string, int>>> CountCases(
+      int school_year) = 0;
+};
+
+// Timers a workflow set (SCXML <send delay>), due in Unix ms.
+class Timers {
+ public:
+  virtual ~Timers() = default;
   [[nodiscard]] virtual Status PutTimer(const TimerRecord& t) = 0;
   // True when a timer was deleted. With `due_ms`, only the timer due then:
   // a firing of an earlier timer never deletes one set again since.
@@ -238,14 +258,19 @@ class CaseStore {
   [[nodiscard]] virtual Result<std::vector<TimerRecord>> DueTimers(int64_t now_ms, int limit) = 0;
   [[nodiscard]] virtual Result<std::optional<int64_t>> NextTimerDue() = 0;
   [[nodiscard]] virtual Result<std::vector<TimerRecord>> TimersOf(int64_t case_id) = 0;
+};
 
+// The jobs a workflow's <invoke>s made, claimed by workers under a lease.
+class JobQueue {
+ public:
+  virtual ~JobQueue() = default;
   // Inserts a job (one per case and invoke id); returns the job id.
   [[nodiscard]] virtual Result<int64_t> InsertJob(const JobRecord& j, const std::string& at) = 0;
   // Writes status, attempts, next_ms, error, result and the lease.
   [[nodiscard]] virtual Status UpdateJob(const JobRecord& j, const std::string& at) = 0;
   // Claims up to `limit` due jobs for `owner` until `lease_until` (queued,
   // due, and unclaimed or with a lapsed claim), in one statement; call it
-  // inside Begin()..Commit(). Returns the claimed jobs.
+  // inside a unit of work. Returns the claimed jobs.
   [[nodiscard]] virtual Result<std::vector<JobRecord>> ClaimJobs(const std::string& owner, int64_t now_ms,
                                                                int64_t lease_until, int limit) = 0;
   [[nodiscard]] virtual Result<std::optional<JobRecord>> FindJob(int64_t id) = 0;
@@ -254,39 +279,61 @@ class CaseStore {
   // false, and nothing written, when it is not.
   [[nodiscard]] virtual Result<bool> UpdateHeldJob(const JobRecord& j, const std::string& owner,
                                                    const std::string& at) = 0;
+  // The person and protection of a job's case, read now, while the job is
+  // still queued and leased to `owner`: nullopt once it was cancelled or
+  // taken over (its call must not begin).
+  [[nodiscard]] virtual Result<std::optional<CasePerson>> HeldJobCase(int64_t job_id, const std::string& owner) = 0;
   [[nodiscard]] virtual Result<std::optional<JobRecord>> FindJobByInvoke(int64_t case_id,
                                                                        const std::string& invoke_id) = 0;
   // The earliest time a queued job can be run (its due time, or when its
   // claim lapses).
   [[nodiscard]] virtual Result<std::optional<int64_t>> NextJobDue() = 0;
   [[nodiscard]] virtual Result<std::vector<JobRecord>> JobsOf(int64_t case_id) = 0;
+};
 
+// Jobs and cases that need a person: open until retried, skipped or
+// cancelled.
+class Incidents {
+ public:
+  virtual ~Incidents() = default;
   [[nodiscard]] virtual Result<int64_t> InsertIncident(const IncidentRecord& i) = 0;
   [[nodiscard]] virtual Status ResolveIncident(int64_t id, const std::string& status,
                                                const std::string& resolution, const std::string& at) = 0;
   [[nodiscard]] virtual Result<std::vector<IncidentRecord>> ListIncidents(const IncidentFilter& f) = 0;
+};
 
-  [[nodiscard]] virtual Result<std::optional<PersonRequest>> FindPersonRequest(int64_t case_id,
-                                                                             const std::string& request_id) = 0;
-  [[nodiscard]] virtual Result<std::optional<PersonRequest>> LastPersonRequest(int64_t case_id) = 0;
-  [[nodiscard]] virtual Status InsertPersonRequest(const PersonRequest& r) = 0;
-
+// The hash-chained audit log.
+class AuditLog {
+ public:
+  virtual ~AuditLog() = default;
   [[nodiscard]] virtual Status AppendAudit(const AuditEntry& e, const std::string& at) = 0;
   [[nodiscard]] virtual Result<std::vector<std::pair<std::string, AuditEntry>>> AuditOf(int64_t case_id) = 0;
-  // The newest audit rows before `before_seq` (0: the newest), newest first,
-  // with their seq and the case's key.
-  struct AuditRow {
-    int64_t seq = 0;
-    std::string at, case_key;
-    AuditEntry entry;
-  };
+  // The newest audit rows before `before_seq` (0: the newest), newest first.
   [[nodiscard]] virtual Result<std::vector<AuditRow>> RecentAudit(int64_t before_seq, int limit) = 0;
   // Checks every row's link and hash; with `expected`, also that the log
   // still reaches that head and holds it unchanged (rows cut off the end).
   [[nodiscard]] virtual Result<AuditVerification> VerifyAudit(std::optional<AuditHead> expected = std::nullopt) = 0;
+};
 
-  [[nodiscard]] virtual Status AddDeferral(int64_t person_id, int to_year, int64_t case_id) = 0;
-  [[nodiscard]] virtual Result<std::vector<int64_t>> DeferredTo(int year) = 0;
+class UnitOfWork;
+
+// The whole store: every port over one database, and its transactions
+// (opened and closed only by UnitOfWork; savepoints nest inside).
+class CaseStore : public Cases, public CaseReports, public Timers, public JobQueue, public Incidents,
+                  public AuditLog {
+ public:
+  using CasePerson = app::CasePerson;
+  using AuditRow = app::AuditRow;
+  using OperationalCounts = app::OperationalCounts;
+
+ protected:
+  friend class UnitOfWork;
+  [[nodiscard]] virtual Status Begin() = 0;
+  [[nodiscard]] virtual Status Commit() = 0;
+  virtual void Rollback() = 0;
+  [[nodiscard]] virtual Status Savepoint() = 0;
+  [[nodiscard]] virtual Status Release() = 0;
+  [[nodiscard]] virtual Status RollbackToSavepoint() = 0;
 };
 
 // A request to a connector. The key is the same for every attempt.

@@ -24,7 +24,7 @@ Status CaseEngine::ProtectionAsOf(int64_t latest) {
   return {};
 }
 
-Result<bool> CaseEngine::ProtectedNow(const CaseStore::CasePerson& p) {
+Result<bool> CaseEngine::ProtectedNow(const CasePerson& p) {
   // Once the newest import's changes have reached every open case, a case's
   // own flag is its current protection; before, only the register knows.
   if (protection_checked_) return p.protected_case;
@@ -49,7 +49,7 @@ Result<std::optional<bool>> CaseEngine::ScreenBeforeEffect(const JobRecord& j, c
   }
   ENROL_ASSIGN_OR_RETURN(int64_t latest, persons_.LatestImport());
   ENROL_RETURN_IF_ERROR(ProtectionAsOf(latest));
-  ENROL_ASSIGN_OR_RETURN(std::optional<CaseStore::CasePerson> person, cases_.HeldJobCase(j.id, worker_id_));
+  ENROL_ASSIGN_OR_RETURN(std::optional<CasePerson> person, cases_.HeldJobCase(j.id, worker_id_));
   if (!person) return std::optional<bool>();
   ENROL_ASSIGN_OR_RETURN(bool prot, ProtectedNow(*person));
   return std::optional<bool>(prot);
@@ -71,27 +71,27 @@ Result<int> CaseEngine::ApplyProtectionChanges(int64_t import_id) {
   ENROL_ASSIGN_OR_RETURN(UnitOfWork tx, UnitOfWork::Begin(cases_));
   CaseFilter f;
   f.status = "active";
-  ENROL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, cases_.ListCaseIds(f));
+  ENROL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, tx.cases().ListCaseIds(f));
   TestPoint("protection_changes.listed");
   for (int64_t id : ids) {
-    ENROL_ASSIGN_OR_RETURN(std::optional<CaseStore::CasePerson> person, cases_.PersonOfCase(id));
+    ENROL_ASSIGN_OR_RETURN(std::optional<CasePerson> person, tx.cases().PersonOfCase(id));
     if (!person) continue;
     ENROL_ASSIGN_OR_RETURN(bool now_protected, CaseIsProtected(person->person_id));
     if (!now_protected) continue;
-    ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(id));
+    ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, tx.cases().FindCase(id));
     if (c && !c->damage.empty()) all_reached = false;  // its flag cannot be set: the worker asks the register
     if (!c || c->status != "active" || !c->damage.empty()) continue;
     ENROL_ASSIGN_OR_RETURN(std::shared_ptr<const sc::Chart> chart, Chart(c->workflow));
     const bool in_manual = (" " + c->state + " ").find(" " + chart->roles.manual + " ") != std::string::npos;
     if (c->protected_case && in_manual) continue;  // already handled by hand as protected
-    ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "import/" + std::to_string(import_id) + "/" + c->key +
+    ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(tx, *c, "import/" + std::to_string(import_id) + "/" + c->key +
                                                         "/protection_changed",
                                                 ProtectionStop(*chart), "register", false));
     if (r.duplicate) continue;
-    ENROL_RETURN_IF_ERROR(cases_.UpdateCase(*c));
+    ENROL_RETURN_IF_ERROR(tx.cases().UpdateCase(*c));
     ++reached;
   }
-  if (all_reached) ENROL_RETURN_IF_ERROR(cases_.MarkProtectionChecked(import_id, reached, NowText()));
+  if (all_reached) ENROL_RETURN_IF_ERROR(tx.cases().MarkProtectionChecked(import_id, reached, NowText()));
   ENROL_RETURN_IF_ERROR(tx.Commit());
   protection_cache_.clear();
   protection_import_ = -1;  // read again, with this check

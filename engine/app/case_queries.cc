@@ -80,7 +80,7 @@ Result<std::vector<IncidentRecord>> CaseQueries::Incidents(const User& viewer, c
   return cases_.ListIncidents(filter);
 }
 
-Result<std::vector<CaseStore::AuditRow>> CaseQueries::Audit(const User& viewer, int64_t before_seq, int limit) {
+Result<std::vector<AuditRow>> CaseQueries::Audit(const User& viewer, int64_t before_seq, int limit) {
   if (!MayReadAudit(viewer)) return PermissionDenied("the audit log is the office's and the auditor's");
   return cases_.RecentAudit(before_seq, limit);
 }

@@ -42,7 +42,7 @@ struct OfficeFigures {
   std::map<std::string, std::map<std::string, int64_t>> by_school;  // school id -> phase -> cases
   std::map<std::string, int64_t> totals;                            // phase -> cases
   std::vector<std::tuple<std::string, int64_t, int64_t>> finished_per_hour;
-  CaseStore::OperationalCounts running;
+  OperationalCounts running;
 };
 
 class CaseQueries {
@@ -59,7 +59,7 @@ class CaseQueries {
   [[nodiscard]] Result<CaseListPage> Inbox(const User& viewer, CaseListQuery query);
   // The education office's: incidents, and the audit log (also the auditor's).
   [[nodiscard]] Result<std::vector<IncidentRecord>> Incidents(const User& viewer, const IncidentFilter& filter);
-  [[nodiscard]] Result<std::vector<CaseStore::AuditRow>> Audit(const User& viewer, int64_t before_seq, int limit);
+  [[nodiscard]] Result<std::vector<AuditRow>> Audit(const User& viewer, int64_t before_seq, int limit);
   // The office's dashboard figures for `schools`, and what runs now.
   [[nodiscard]] Result<OfficeFigures> Office(const User& viewer, const std::vector<std::string>& schools,
                                              int64_t now_ms);

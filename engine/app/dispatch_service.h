@@ -23,7 +23,7 @@ namespace enrol::app {
 
 class DispatchService final : public Connector {
  public:
-  DispatchService(PersonStore& persons, CaseStore& cases, LetterStore& letters, DigitalPostPort& post,
+  DispatchService(PersonStore& persons, Cases& cases, LetterStore& letters, DigitalPostPort& post,
                   const Settings& settings, int in_flight = 1)
       : persons_(persons), cases_(cases), letters_(letters), post_(post), settings_(settings), in_flight_(in_flight) {}
 
@@ -35,7 +35,7 @@ class DispatchService final : public Connector {
 
  private:
   PersonStore& persons_;
-  CaseStore& cases_;
+  Cases& cases_;
   LetterStore& letters_;
   DigitalPostPort& post_;
   const Settings& settings_;

@@ -23,7 +23,7 @@ namespace enrol::app {
 
 class LetterService final : public Connector {
  public:
-  LetterService(PersonStore& persons, CaseStore& cases, LetterStore& letters, LetterRenderer& renderer,
+  LetterService(PersonStore& persons, Cases& cases, LetterStore& letters, LetterRenderer& renderer,
                 const Settings& settings, Clock& clock)
       : persons_(persons), cases_(cases), letters_(letters), renderer_(renderer), settings_(settings),
         clock_(clock) {}
@@ -35,7 +35,7 @@ class LetterService final : public Connector {
 
  private:
   PersonStore& persons_;
-  CaseStore& cases_;
+  Cases& cases_;
   LetterStore& letters_;
   LetterRenderer& renderer_;
   const Settings& settings_;

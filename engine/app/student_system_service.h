@@ -17,7 +17,7 @@ namespace enrol::app {
 
 class StudentSystemService final : public Connector {
  public:
-  StudentSystemService(PersonStore& persons, CaseStore& cases, StudentSystemPort& port, const Settings& settings,
+  StudentSystemService(PersonStore& persons, Cases& cases, StudentSystemPort& port, const Settings& settings,
                        int in_flight = 1)
       : persons_(persons), cases_(cases), port_(port), settings_(settings), in_flight_(in_flight) {}
 
@@ -30,7 +30,7 @@ class StudentSystemService final : public Connector {
 
  private:
   PersonStore& persons_;
-  CaseStore& cases_;
+  Cases& cases_;
   StudentSystemPort& port_;
   const Settings& settings_;
   int in_flight_;

@@ -68,7 +68,11 @@ class UnitOfWork {
   }
 
   // The ports this unit of work acts through.
-  [[nodiscard]] CaseStore& store() { return *store_; }
+  [[nodiscard]] Cases& cases() { return *store_; }
+  [[nodiscard]] JobQueue& jobs() { return *store_; }
+  [[nodiscard]] Timers& timers() { return *store_; }
+  [[nodiscard]] Incidents& incidents() { return *store_; }
+  [[nodiscard]] AuditLog& audit() { return *store_; }
 
  private:
   explicit UnitOfWork(CaseStore& store) : store_(&store), open_(true) {}
@@ -79,8 +83,9 @@ class UnitOfWork {
 // Another writer held the database longer than a statement waits.
 inline bool IsBusy(const Error& e) { return e.code == ErrorCode::kAborted; }
 
-// Runs step(0, alone) .. step(n-1, alone) in one unit of work and returns
-// their results once it has committed; finish(alone) runs before the commit.
+// Runs step(tx, 0, alone) .. step(tx, n-1, alone) in one unit of work and
+// returns their results once it has committed; finish(tx, alone) runs
+// before the commit.
 // A step that fails leaves nothing behind: the first pass runs without
 // savepoints (SQLite copies every page a savepoint touches into its
 // sub-journal, which costs more than the steps themselves), and if any step
@@ -88,7 +93,7 @@ inline bool IsBusy(const Error& e) { return e.code == ErrorCode::kAborted; }
 // savepoint each, so that the others still commit. A busy database ends it
 // with nothing written.
 struct NoFinish {
-  Status operator()(bool /*alone*/) const { return {}; }
+  Status operator()(UnitOfWork& /*tx*/, bool /*alone*/) const { return {}; }
 };
 template <class T, class Step, class Finish = NoFinish>
 Result<std::vector<Result<T>>> AllOrEachAlone(CaseStore& store, size_t n, Step step, Finish finish = {}) {
@@ -103,14 +108,14 @@ Result<std::vector<Result<T>>> AllOrEachAlone(CaseStore& store, size_t n, Step s
         ENROL_ASSIGN_OR_RETURN(UnitOfWork::Savepoint sp, tx.Save());
         savepoint.emplace(std::move(sp));
       }
-      Result<T> r = step(i, alone);
+      Result<T> r = step(tx, i, alone);
       if (!r && IsBusy(r.error())) return tl::unexpected(r.error());
       if (savepoint) ENROL_RETURN_IF_ERROR(r ? savepoint->Release() : savepoint->RollBack());
       failed = !r && !alone;
       out.push_back(std::move(r));
     }
     if (!failed) {
-      Status done = finish(alone);
+      Status done = finish(tx, alone);
       if (!done && (alone || IsBusy(done.error()))) return tl::unexpected(done.error());
       failed = !done;
     }

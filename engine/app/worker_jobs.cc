@@ -94,17 +94,17 @@ class JobPass {
   // Claims the next due jobs inside the caller's transaction, at most one
   // in-process window of them, so that no outcome of this worker's commits
   // between a claim and the calls of the window it feeds.
-  Status Claim(int64_t at, std::vector<Claimed>& into) {
+  Status Claim(UnitOfWork& tx, int64_t at, std::vector<Claimed>& into) {
     into.clear();
     ENROL_ASSIGN_OR_RETURN(std::vector<JobRecord> more,
-                           e_.cases_.ClaimJobs(e_.worker_id_, at, at + lease_ms_,
+                           tx.jobs().ClaimJobs(e_.worker_id_, at, at + lease_ms_,
                                                std::min(batch_, static_cast<int>(CaseEngine::kInProcessWindow))));
     if (more.empty()) return {};
-    ENROL_ASSIGN_OR_RETURN(int64_t version, e_.cases_.DataVersion());
+    ENROL_ASSIGN_OR_RETURN(int64_t version, tx.cases().DataVersion());
     ENROL_ASSIGN_OR_RETURN(int64_t latest, e_.persons_.LatestImport());
     ENROL_RETURN_IF_ERROR(e_.ProtectionAsOf(latest));
     for (JobRecord& j : more) {
-      ENROL_ASSIGN_OR_RETURN(std::optional<CaseStore::CasePerson> person, e_.cases_.PersonOfCase(j.case_id));
+      ENROL_ASSIGN_OR_RETURN(std::optional<CasePerson> person, tx.cases().PersonOfCase(j.case_id));
       into.push_back(Claimed{std::move(j), CaseEngine::ClaimSnapshot{person, version, own_commits_}});
     }
     return {};
@@ -112,7 +112,7 @@ class JobPass {
   Result<size_t> ClaimMore(int64_t at) {
     std::vector<Claimed> more;
     ENROL_ASSIGN_OR_RETURN(UnitOfWork tx, UnitOfWork::Begin(e_.cases_));
-    ENROL_RETURN_IF_ERROR(Claim(at, more));
+    ENROL_RETURN_IF_ERROR(Claim(tx, at, more));
     ENROL_RETURN_IF_ERROR(tx.Commit());
     for (Claimed& c : more) claimed_.push_back(std::move(c));
     return more.size();
@@ -121,11 +121,11 @@ class JobPass {
     if (k_ >= claimed_.size()) return {};
     ENROL_ASSIGN_OR_RETURN(UnitOfWork tx, UnitOfWork::Begin(e_.cases_));
     for (; k_ < claimed_.size(); ++k_) {
-      ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> cur, e_.cases_.FindJob(claimed_[k_].job.id));
+      ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> cur, tx.jobs().FindJob(claimed_[k_].job.id));
       if (!cur || cur->lease_owner != e_.worker_id_) continue;
       cur->lease_owner.clear();
       cur->lease_until = 0;
-      ENROL_RETURN_IF_ERROR(e_.cases_.UpdateJob(*cur, e_.NowText()));
+      ENROL_RETURN_IF_ERROR(tx.jobs().UpdateJob(*cur, e_.NowText()));
     }
     return tx.Commit();
   }
@@ -160,10 +160,10 @@ class JobPass {
   // in the same commit, up to `batch` in this pass.
   Status CommitWindow() {
     std::vector<Claimed> next;
-    std::function<Status()> claim_next;
+    std::function<Status(UnitOfWork&)> claim_next;
     if (k_ == claimed_.size() && flying_.Running() == 0 && !Stopping() &&
         claimed_.size() < static_cast<size_t>(batch_) && !OverBudget()) {
-      claim_next = [&] { return Claim(e_.NowMs(), next); };
+      claim_next = [&](UnitOfWork& tx) { return Claim(tx, e_.NowMs(), next); };
     }
     ++own_commits_;
     Status st = e_.RecordOutcomes(arrived_, stats_, claim_next);
@@ -178,7 +178,7 @@ class JobPass {
   // no connector). False: commit what arrived before another call.
   Result<bool> CallNext() {
     const JobRecord& j = claimed_[k_].job;
-    const std::optional<CaseStore::CasePerson>& person = claimed_[k_].snapshot.person;
+    const std::optional<CasePerson>& person = claimed_[k_].snapshot.person;
     const RetryPolicy p = e_.PolicyFor(j.type);
     auto it = e_.connectors_.find(j.type);
     const int most = it == e_.connectors_.end() ? 1 : it->second->MaxInFlight();

@@ -18,7 +18,7 @@ namespace json = boost::json;
 // together); otherwise each change is written at once.
 class CaseBatch {
  public:
-  CaseBatch(CaseStore& store, bool keep) : store_(store), keep_(keep) {}
+  CaseBatch(Cases& store, bool keep) : store_(store), keep_(keep) {}
   Result<CaseRecord*> Get(int64_t id) {
     if (auto it = cases_.find(id); it != cases_.end()) return &it->second;
     ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, store_.FindCase(id));
@@ -45,32 +45,32 @@ class CaseBatch {
   }
 
  private:
-  CaseStore& store_;
+  Cases& store_;
   bool keep_;
   std::map<int64_t, CaseRecord> cases_;
   std::set<int64_t> dirty_;
 };
 
 Status CaseEngine::RecordOutcomes(const std::vector<Arrived>& arrived, WorkerStats& stats,
-                                  const std::function<Status()>& also) {
+                                  const std::function<Status(UnitOfWork&)>& also) {
   for (int attempt = 0;; ++attempt) {  // the outcomes are not lost to a busy database
     std::optional<CaseBatch> batch;
     auto recorded = AllOrEachAlone<WorkerStats>(
         cases_, arrived.size(),
-        [&](size_t i, bool alone) -> Result<WorkerStats> {
-          if (i == 0) batch.emplace(cases_, !alone);
+        [&](UnitOfWork& tx, size_t i, bool alone) -> Result<WorkerStats> {
+          if (i == 0) batch.emplace(tx.cases(), !alone);
           WorkerStats one;
           const Arrived& a = arrived[i];
-          Status st = RecordOutcome(*a.job, a.outcome, a.protected_case, *batch, one);
+          Status st = RecordOutcome(tx, *a.job, a.outcome, a.protected_case, *batch, one);
           if (!st) {
             batch->Forget(a.job->case_id);
             return tl::unexpected(st.error());
           }
           return one;
         },
-        [&](bool) -> Status {
+        [&](UnitOfWork& tx, bool) -> Status {
           if (batch) ENROL_RETURN_IF_ERROR(batch->Flush());
-          return also ? also() : Status{};
+          return also ? also(tx) : Status{};
         });
     if (!recorded && IsBusy(recorded.error()) && attempt < 2) continue;
     if (!recorded) return tl::unexpected(recorded.error());
@@ -87,7 +87,7 @@ Status CaseEngine::RecordOutcomes(const std::vector<Arrived>& arrived, WorkerSta
   }
 }
 
-Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool protected_case, CaseBatch& cases,
+Status CaseEngine::RecordOutcome(UnitOfWork& tx, const JobRecord& job, const JobOutcome& o, bool protected_case, CaseBatch& cases,
                                  WorkerStats& stats) {
   const std::string at = NowText();
   const int64_t now = NowMs();
@@ -96,7 +96,7 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
   // cancelled meanwhile, or taken by another worker after the lease lapsed,
   // the outcome is dropped with nothing written (and its case not read).
   auto write_held = [&]() -> Result<CaseRecord*> {
-    ENROL_ASSIGN_OR_RETURN(bool held, cases_.UpdateHeldJob(*cur, worker_id_, at));
+    ENROL_ASSIGN_OR_RETURN(bool held, tx.jobs().UpdateHeldJob(*cur, worker_id_, at));
     if (!held) return static_cast<CaseRecord*>(nullptr);
     ENROL_ASSIGN_OR_RETURN(CaseRecord* c, cases.Get(cur->case_id));
     if (!c) return Internal("job " + std::to_string(cur->id) + " has no case");
@@ -111,10 +111,10 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
     cur->last_error = "not run: the child or a guardian has a protected address";
     ENROL_ASSIGN_OR_RETURN(CaseRecord* c, write_held());
     if (!c) return {};
-    ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
+    ENROL_RETURN_IF_ERROR(tx.audit().AppendAudit(
         AuditEntry{c->id, "engine", "effect", cur->invoke_id + " not run: the case has a protected address"}, at));
     ENROL_ASSIGN_OR_RETURN(std::shared_ptr<const sc::Chart> chart, Chart(c->workflow));
-    ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "job/" + std::to_string(cur->id) + "/protected",
+    ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(tx, *c, "job/" + std::to_string(cur->id) + "/protected",
                                                 ProtectionStop(*chart), "engine", false));
     if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases.Changed(*c));
     stats.protected_stops += 1;
@@ -135,7 +135,7 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
     ENROL_ASSIGN_OR_RETURN(CaseRecord* c, write_held());
     if (!c) return {};
     sc::Event ev{"done.invoke." + cur->invoke_id, o.receipt, cur->invoke_id, ""};
-    ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(*c, "job/" + std::to_string(cur->id) + "/done", ev,
+    ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(tx, *c, "job/" + std::to_string(cur->id) + "/done", ev,
                                                 "connector:" + cur->type, false));
     if (!r.duplicate) ENROL_RETURN_IF_ERROR(cases.Changed(*c));
     stats.jobs_done += 1;
@@ -149,7 +149,7 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
     cur->next_ms = now + std::max(Backoff(p, cur->id, cur->attempts), std::min<int64_t>(o.retry_after_ms, 86400000));
     ENROL_ASSIGN_OR_RETURN(CaseRecord* c, write_held());
     if (!c) return {};
-    ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
+    ENROL_RETURN_IF_ERROR(tx.audit().AppendAudit(
         AuditEntry{c->id, "connector:" + cur->type, "effect",
                    "attempt " + std::to_string(cur->attempts) + " of " + cur->invoke_id + " failed: " + o.error +
                        "; retry in " + std::to_string((cur->next_ms - now) / 1000) + "s"},
@@ -165,8 +165,8 @@ Status CaseEngine::RecordOutcome(const JobRecord& job, const JobOutcome& o, bool
   inc.case_id = c->id;
   inc.error = o.error;
   inc.created_at = at;
-  ENROL_ASSIGN_OR_RETURN(int64_t id, cases_.InsertIncident(inc));
-  ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
+  ENROL_ASSIGN_OR_RETURN(int64_t id, tx.incidents().InsertIncident(inc));
+  ENROL_RETURN_IF_ERROR(tx.audit().AppendAudit(
       AuditEntry{c->id, "connector:" + cur->type, "effect",
                  "incident " + std::to_string(id) + ": " + cur->invoke_id + " failed after " +
                      std::to_string(cur->attempts) + " attempt(s): " + o.error},
@@ -185,19 +185,19 @@ Status CaseEngine::RecordFailure(int64_t case_id, const JobRecord* job, const st
   inc.error = "internal error in " + what + ": " + error.message;
   inc.created_at = at;
   if (job) {
-    ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> cur, cases_.FindJob(job->id));
+    ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> cur, tx.jobs().FindJob(job->id));
     if (cur) {
       if (cur->status != "queued") return tx.Commit();
       cur->status = "incident";
       cur->lease_owner.clear();
       cur->lease_until = 0;
       cur->last_error = inc.error;
-      ENROL_RETURN_IF_ERROR(cases_.UpdateJob(*cur, at));
+      ENROL_RETURN_IF_ERROR(tx.jobs().UpdateJob(*cur, at));
       inc.job_id = cur->id;
     }
   }
-  ENROL_ASSIGN_OR_RETURN(int64_t id, cases_.InsertIncident(inc));
-  ENROL_RETURN_IF_ERROR(cases_.AppendAudit(
+  ENROL_ASSIGN_OR_RETURN(int64_t id, tx.incidents().InsertIncident(inc));
+  ENROL_RETURN_IF_ERROR(tx.audit().AppendAudit(
       AuditEntry{case_id, "engine", "effect", "incident " + std::to_string(id) + ": " + inc.error}, at));
   stats.incidents += 1;
   return tx.Commit();

@@ -51,7 +51,7 @@ class RequestMetrics {
 
 class Router {
  public:
-  using Counts = std::function<Result<app::CaseStore::OperationalCounts>()>;
+  using Counts = std::function<Result<app::OperationalCounts>()>;
   // With `api`, also /api/v1 (api.h) and the web app's files (assets.h).
   explicit Router(Counts counts, Api* api = nullptr) : counts_(std::move(counts)), api_(api) {}
 

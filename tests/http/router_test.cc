@@ -8,8 +8,8 @@
 namespace enrol::web {
 namespace {
 
-app::CaseStore::OperationalCounts Counts() {
-  app::CaseStore::OperationalCounts c;
+app::OperationalCounts Counts() {
+  app::OperationalCounts c;
   c.cases[{"active", "awaiting_approval"}] = 12;
   c.cases[{"completed", ""}] = 30;
   c.jobs[{"archive", "queued"}] = 4;
@@ -27,7 +27,7 @@ http::Request Get(const std::string& target, const std::string& method = "GET") 
 
 TEST(RouterTest, HealthSaysOkWhileTheDatabaseAnswers) {
   bool up = true;
-  Router router([&]() -> Result<app::CaseStore::OperationalCounts> {
+  Router router([&]() -> Result<app::OperationalCounts> {
     if (!up) return Unavailable("database is locked");
     return Counts();
   });
@@ -45,7 +45,7 @@ TEST(RouterTest, HealthSaysOkWhileTheDatabaseAnswers) {
 }
 
 TEST(RouterTest, MetricsAreInPrometheusFormat) {
-  Router router([] { return Result<app::CaseStore::OperationalCounts>(Counts()); });
+  Router router([] { return Result<app::OperationalCounts>(Counts()); });
   (void)router.Handle(Get("/healthz"));
   (void)router.Handle(Get("/nowhere"));
   http::Response m = router.Handle(Get("/metrics"));
@@ -63,7 +63,7 @@ TEST(RouterTest, MetricsAreInPrometheusFormat) {
 }
 
 TEST(RouterTest, WrongMethodsAndPathsAreJsonErrors) {
-  Router router([] { return Result<app::CaseStore::OperationalCounts>(Counts()); });
+  Router router([] { return Result<app::OperationalCounts>(Counts()); });
   http::Response post = router.Handle(Get("/healthz", "POST"));
   EXPECT_EQ(post.status, 405);
   EXPECT_EQ(post.Header("allow"), "GET");
