@@ -176,7 +176,29 @@ class ProductionServices final : public cli::Services {
 
   app::Clock& Clock() override { return clock_; }
 
-  Result<app::CaseStore*> Cases() override {
+  Result<app::CaseQueries*> Queries() override {
+    if (!queries_) {
+      ENROL_ASSIGN_OR_RETURN(app::CaseEngine* engine, Engine());
+      ENROL_ASSIGN_OR_RETURN(app::CaseStore* cases, Cases());
+      ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());
+      ENROL_ASSIGN_OR_RETURN(app::LetterStore* letters, Letters());
+      queries_ = std::make_unique<app::CaseQueries>(*cases, *persons, *letters, *engine);
+    }
+    return queries_.get();
+  }
+
+  Result<app::OperatorQueries*> Operator() override {
+    if (!operator_) {
+      ENROL_ASSIGN_OR_RETURN(app::CaseStore* cases, Cases());
+      ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());
+      ENROL_ASSIGN_OR_RETURN(app::LetterStore* letters, Letters());
+      operator_ = std::make_unique<app::OperatorQueries>(*cases, *letters, *persons);
+    }
+    return operator_.get();
+  }
+
+ private:
+  Result<app::CaseStore*> Cases() {
     if (!case_store_) {
       ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());  // opens and checks the database
       (void)persons;
@@ -186,6 +208,7 @@ class ProductionServices final : public cli::Services {
     return case_store_.get();
   }
 
+ public:
   Result<app::LetterRenderer*> Renderer() override {
     if (!renderer_) {
       ENROL_ASSIGN_OR_RETURN(const app::Settings* settings, Settings());
@@ -201,7 +224,8 @@ class ProductionServices final : public cli::Services {
     return renderer_.get();
   }
 
-  Result<app::LetterStore*> Letters() override {
+ private:
+  Result<app::LetterStore*> Letters() {
     if (!letter_store_) {
       ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());
       (void)persons;
@@ -210,6 +234,7 @@ class ProductionServices final : public cli::Services {
     return letter_store_.get();
   }
 
+ public:
   Result<app::UserService*> Users() override {
     if (!user_service_) {
       ENROL_ASSIGN_OR_RETURN(app::PersonStore* persons, Store());  // opens the database, checks its schema
@@ -544,6 +569,8 @@ class ProductionServices final : public cli::Services {
   std::unique_ptr<app::PostStatusService> post_status_service_;
   std::unique_ptr<app::ArchiveService> archive_service_;
   std::unique_ptr<app::CaseEngine> engine_;
+  std::unique_ptr<app::CaseQueries> queries_;
+  std::unique_ptr<app::OperatorQueries> operator_;
 };
 
 }  // namespace

@@ -110,4 +110,6 @@ Result<std::vector<ImportInfo>> CaseQueries::Imports(const User& viewer) {
   return persons_.Imports();
 }
 
+Result<OperationalCounts> CaseQueries::Running(int64_t now_ms) { return cases_.CountForMonitoring(now_ms); }
+
 }  // namespace enrol::app

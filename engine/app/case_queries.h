@@ -64,6 +64,8 @@ class CaseQueries {
   [[nodiscard]] Result<OfficeFigures> Office(const User& viewer, const std::vector<std::string>& schools,
                                              int64_t now_ms);
   [[nodiscard]] Result<std::vector<ImportInfo>> Imports(const User& viewer);
+  // What runs now, in counts that name no person (the /metrics page).
+  [[nodiscard]] Result<OperationalCounts> Running(int64_t now_ms);
 
  private:
   // The case, when the viewer may see it; kNotFound otherwise.

@@ -80,7 +80,12 @@ class UserService {
                                             const std::string& at);
   // The user as stored now (for a session: disabled or changed since?).
   [[nodiscard]] Result<std::optional<User>> Find(const std::string& name) { return store_.FindUser(name); }
-  [[nodiscard]] UserStore& Store() { return store_; }
+  // Time spent in the web app: added per user and day, summed per role.
+  [[nodiscard]] Status AddActiveTime(const std::string& name, const std::string& role, const std::string& day,
+                                     int64_t ms) {
+    return store_.AddActiveTime(name, role, day, ms);
+  }
+  [[nodiscard]] Result<int64_t> ActiveTime(const std::string& role) { return store_.ActiveTime(role); }
 
  private:
   UserStore& store_;

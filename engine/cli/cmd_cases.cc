@@ -21,40 +21,10 @@
 namespace enrol::cli {
 namespace json = boost::json;
 
-Result<app::CaseRecord> FindCaseByRef(app::CaseStore& cases, const std::string& ref) {
-  // Control characters are not echoed back to the terminal.
-  std::string shown;
-  for (unsigned char ch : ref.substr(0, 60)) shown += ch < 0x20 || ch == 0x7f ? '?' : static_cast<char>(ch);
-  const std::string hint = " (give a case number or a key such as 2027/1/P12)";
-  std::optional<app::CaseRecord> c;
-  if (!ref.empty() && ref.find_first_not_of("0123456789") == std::string::npos) {
-    // More digits than any case number has cannot name a case.
-    if (ref.size() > 18) return NotFound("no case " + shown + hint);
-    ENROL_ASSIGN_OR_RETURN(c, cases.FindCase(std::stoll(ref)));
-  } else if (!ref.empty() && ref.size() <= 64) {
-    ENROL_ASSIGN_OR_RETURN(c, cases.FindCaseByKey(ref));
-  }
-  if (!c) return NotFound("no case " + shown + hint);
-  return std::move(*c);
-}
-
 namespace {
 
 std::atomic<bool> g_stop{false};
 extern "C" void OnStopSignal(int) { g_stop = true; }
-
-Result<std::vector<int64_t>> SelectCases(app::CaseStore& cases, const std::string& ref, const app::CaseFilter& f) {
-  std::vector<int64_t> ids;
-  if (!ref.empty()) {
-    ENROL_ASSIGN_OR_RETURN(app::CaseRecord c, FindCaseByRef(cases, ref));
-    ids.push_back(c.id);
-    return ids;
-  }
-  if (f.school.empty() && !f.grade && f.state.empty()) {
-    return InvalidArgument("say which cases: a case number or key, or --school, --grade and/or --state");
-  }
-  return cases.ListCaseIds(f);
-}
 
 json::object CaseJson(const app::CaseRecord& c) {
   return json::object{{"id", c.id},         {"key", c.key},         {"school_year", c.school_year},
@@ -188,7 +158,7 @@ int RunWorker(const GlobalOptions& g, Services& s, const RunArgs& a) {
 }
 
 int RunCaseList(const GlobalOptions& g, Services& s, const CaseArgs& a) {
-  auto cases = s.Cases();
+  auto cases = s.Operator();
   if (!cases) return ReportError(cases.error());
   auto list = (*cases)->ListCases(a.filter);
   if (!list) return ReportError(list.error());
@@ -208,19 +178,18 @@ int RunCaseList(const GlobalOptions& g, Services& s, const CaseArgs& a) {
 }
 
 int RunCaseShow(const GlobalOptions& g, Services& s, const CaseArgs& a) {
-  auto cases = s.Cases();
+  auto cases = s.Operator();
   if (!cases) return ReportError(cases.error());
-  auto ids = SelectCases(**cases, a.ref, {});
-  if (!ids) return ReportError(ids.error());
-  auto c = (*cases)->FindCase(ids->front());
-  if (!c || !*c) return ReportError(c ? Error{ErrorCode::kNotFound, "no such case"} : c.error());
-  auto jobs = (*cases)->JobsOf((*c)->id);
-  auto timers = (*cases)->TimersOf((*c)->id);
-  auto audit = (*cases)->AuditOf((*c)->id);
-  if (!jobs || !timers || !audit) return ReportError(Error{ErrorCode::kInternal, "cannot read the case's records"});
-  const json::value data = (*c)->instance.contains("data") ? (*c)->instance.at("data") : json::value();
+  if (a.ref.empty()) return ReportError(Error{ErrorCode::kInvalidArgument, "say which case: a case number or key"});
+  auto detail = (*cases)->Detail(a.ref);
+  if (!detail) return ReportError(detail.error());
+  const app::CaseRecord* c = &detail->record;
+  const std::vector<app::JobRecord>* jobs = &detail->jobs;
+  const std::vector<app::TimerRecord>* timers = &detail->timers;
+  const auto* audit = &detail->history;
+  const json::value data = c->instance.contains("data") ? c->instance.at("data") : json::value();
   if (g.json) {
-    json::object o = CaseJson(**c);
+    json::object o = CaseJson(*c);
     o["data"] = data;
     json::array ja, ta, aa;
     for (const auto& j : *jobs) {
@@ -237,7 +206,7 @@ int RunCaseShow(const GlobalOptions& g, Services& s, const CaseArgs& a) {
     PrintJson(o);
     return 0;
   }
-  const app::CaseRecord& r = **c;
+  const app::CaseRecord& r = *c;
   std::cout << "case " << r.id << "  " << r.key << "  (grade " << r.grade << ", " << r.school_year << "/"
             << r.school_year + 1 << ")\n";
   std::cout << "status: " << r.status << "   state: " << r.state << "   school: " << (r.school.empty() ? "-" : r.school)
@@ -259,9 +228,9 @@ int RunCaseShow(const GlobalOptions& g, Services& s, const CaseArgs& a) {
 int RunCaseEvent(const GlobalOptions& g, Services& s, const CaseArgs& a) {
   auto engine = s.Engine();
   if (!engine) return ReportError(engine.error());
-  auto cases = s.Cases();
+  auto cases = s.Operator();
   if (!cases) return ReportError(cases.error());
-  auto ids = SelectCases(**cases, a.ref, a.filter);
+  auto ids = (*cases)->SelectCases(a.ref, a.filter);
   if (!ids) return ReportError(ids.error());
   sc::Event ev;
   ev.name = a.event;
@@ -338,7 +307,7 @@ int RunCaseStuck(const GlobalOptions& g, Services& s) {
 int RunIncidents(const GlobalOptions& g, Services& s, const IncidentArgs& a) {
   auto engine = s.Engine();
   if (!engine) return ReportError(engine.error());
-  auto cases = s.Cases();
+  auto cases = s.Operator();
   if (!cases) return ReportError(cases.error());
   app::IncidentFilter f = a.filter;
   if (a.action != "list") {
@@ -351,21 +320,7 @@ int RunIncidents(const GlobalOptions& g, Services& s, const IncidentArgs& a) {
     }
     // Ids named one by one must each be an open incident.
     if (!f.ids.empty()) {
-      app::IncidentFilter any;
-      any.ids = f.ids;
-      any.open_only = false;
-      auto known = (*cases)->ListIncidents(any);
-      if (!known) return ReportError(known.error());
-      for (int64_t id : f.ids) {
-        auto it = std::find_if(known->begin(), known->end(), [&](const app::IncidentRecord& i) { return i.id == id; });
-        if (it == known->end()) {
-          return ReportError(Error{ErrorCode::kNotFound, "no incident " + std::to_string(id)});
-        }
-        if (it->status != "open") {
-          return ReportError(Error{ErrorCode::kInvalidArgument,
-                                   "incident " + std::to_string(id) + " is " + it->status + ", not open"});
-        }
-      }
+      if (auto st = (*cases)->OpenIncidents(f.ids); !st) return ReportError(st.error());
     }
     Result<app::IncidentActions> n = a.action == "retry"  ? (*engine)->RetryIncidents(f, Actor(a.as))
                                      : a.action == "skip" ? (*engine)->SkipIncidents(f, Actor(a.as), a.reason)
@@ -386,7 +341,7 @@ int RunIncidents(const GlobalOptions& g, Services& s, const IncidentArgs& a) {
     return n->refused.empty() ? 0 : 1;
   }
   f.open_only = !a.all;
-  auto list = (*cases)->ListIncidents(f);
+  auto list = (*cases)->Incidents(f);
   if (!list) return ReportError(list.error());
   if (g.json) {
     json::array arr;
@@ -448,7 +403,7 @@ Status WriteCheckpoint(const std::string& path, const app::AuditVerification& v)
 // off the end could not be found without it); only `audit checkpoint`
 // starts one.
 Result<app::AuditVerification> Verify(const GlobalOptions& g, Services& s, const AuditArgs& a, bool need_head) {
-  ENROL_ASSIGN_OR_RETURN(app::CaseStore* cases, s.Cases());
+  ENROL_ASSIGN_OR_RETURN(app::OperatorQueries* cases, s.Operator());
   std::optional<app::AuditHead> head;
   const std::string file = CheckpointPath(g, a);
   if (!a.head.empty()) {

@@ -210,7 +210,9 @@ int RunExplain(const GlobalOptions& g, Services& s, const ExplainArgs& a) {
   std::cout << "guardians with parental responsibility: " << e.guardians.size();
   if (missing) std::cout << " (" << missing << " without a register document in the extract)";
   std::cout << "\n";
-  auto changes = (*store)->ChangesOf(ex->person.key);
+  auto operator_queries = s.Operator();
+  if (!operator_queries) return ReportError(operator_queries.error());
+  auto changes = (*operator_queries)->ChangesOf(ex->person.key);
   if (changes && !changes->empty()) {
     std::cout << "register changes:";
     for (const auto& [imp, kind] : *changes) std::cout << " " << kind << "@import" << imp;

@@ -46,7 +46,7 @@ int RunDemo(const GlobalOptions& g, Services& s, const DemoArgs& a) {
   // The demo users: created once per database, with passwords printed once.
   auto users = s.Users();
   if (!users) return ReportError(users.error());
-  auto cases = s.Cases();
+  auto cases = s.Operator();
   if (!cases) return ReportError(cases.error());
   auto list = (*users)->List();
   if (!list) return ReportError(list.error());
@@ -64,10 +64,9 @@ int RunDemo(const GlobalOptions& g, Services& s, const DemoArgs& a) {
     for (const auto& school : m.schools) {
       app::CaseFilter f;
       f.school = school.id;
-      f.limit = 1;
-      auto any = (*cases)->ListCaseIds(f);
+      auto any = (*cases)->AnyCase(f);
       if (!any) return ReportError(any.error());
-      if (any->empty()) continue;
+      if (!*any) continue;
       std::string lower = school.id;
       for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       if (auto st = add("sekretaer." + lower, "secretary", {school.id}); !st) return ReportError(st.error());

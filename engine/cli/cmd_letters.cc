@@ -92,13 +92,11 @@ int RunLettersCheck(const GlobalOptions& g, Services& s) {
 }
 
 int RunLettersPreview(const GlobalOptions& g, Services& s, const LetterArgs& a) {
-  auto cases = s.Cases();
+  auto cases = s.Operator();
   if (!cases) return ReportError(cases.error());
-  auto letters = s.Letters();
-  if (!letters) return ReportError(letters.error());
-  auto c = FindCaseByRef(**cases, a.ref);
+  auto c = (*cases)->FindCase(a.ref);
   if (!c) return ReportError(c.error());
-  auto list = (*letters)->OfCase(c->id, a.version != 0);
+  auto list = (*cases)->Letters(c->id, a.version != 0);
   if (!list) return ReportError(list.error());
   const app::StoredLetter* found = nullptr;
   for (const auto& l : *list) {
@@ -126,10 +124,8 @@ int RunLettersPreview(const GlobalOptions& g, Services& s, const LetterArgs& a) 
 }
 
 int RunLettersPrintBatch(const GlobalOptions& g, Services& s, const LetterArgs& a) {
-  auto cases = s.Cases();
+  auto cases = s.Operator();
   if (!cases) return ReportError(cases.error());
-  auto letters = s.Letters();
-  if (!letters) return ReportError(letters.error());
   auto renderer = s.Renderer();
   if (!renderer) return ReportError(renderer.error());
   auto settings = s.Settings();
@@ -165,7 +161,7 @@ int RunLettersPrintBatch(const GlobalOptions& g, Services& s, const LetterArgs& 
       ++held_back;
       continue;
     }
-    auto copies = (*letters)->OfCase(c.id, false);
+    auto copies = (*cases)->Letters(c.id, false);
     if (!copies) return ReportError(copies.error());
     const std::set<int> undelivered = a.undelivered ? UndeliveredCopies(c) : std::set<int>{};
     if (a.undelivered && !copies->empty()) printed.push_back({c.id, copies->front().version});

@@ -115,9 +115,9 @@ int RunImport(const GlobalOptions& g, Services& s, const ImportArgs& a) {
 }
 
 int RunImports(const GlobalOptions& g, Services& s) {
-  auto store = s.Store();
-  if (!store) return ReportError(store.error());
-  auto list = (*store)->Imports();
+  auto operator_queries = s.Operator();
+  if (!operator_queries) return ReportError(operator_queries.error());
+  auto list = (*operator_queries)->Imports();
   if (!list) return ReportError(list.error());
   if (g.json) {
     json::array a;

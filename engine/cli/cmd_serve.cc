@@ -132,13 +132,9 @@ int RunServe(const GlobalOptions& g, Services& s, const ServeArgs& a) {
   auto engine = s.Engine();
   if (!engine) return ReportError(engine.error());
   (*engine)->SetStopFlag(&g_serve_stop);
-  auto cases = s.Cases();
-  auto persons = s.Store();
-  auto letters = s.Letters();
+  auto queries = s.Queries();
   auto users = s.Users();
-  if (!cases || !persons || !letters || !users) {
-    return ReportError(!cases ? cases.error() : !persons ? persons.error() : !letters ? letters.error() : users.error());
-  }
+  if (!queries || !users) return ReportError(!queries ? queries.error() : users.error());
 
   // The worker: its own services (connection, connectors) on its own thread.
   std::unique_ptr<Services> worker_services = s.Another();
@@ -148,7 +144,6 @@ int RunServe(const GlobalOptions& g, Services& s, const ServeArgs& a) {
   (*worker)->SetStopFlag(&g_serve_stop);
 
   Wakeup wake;
-  app::CaseStore* store = *cases;
   web::SessionStore sessions([&s] { return s.RandomToken(); }, (*settings)->web.idle_minutes * 60000,
                              (*settings)->web.absolute_hours * 3600000);
   // Uploads are imported on a thread of their own, with its own connection.
@@ -162,8 +157,7 @@ int RunServe(const GlobalOptions& g, Services& s, const ServeArgs& a) {
   if (!opener) return ReportError(opener.error());
   web::IntakeRuns intake_runs;
   web::UploadImports uploads;
-  app::CaseQueries queries(**cases, **persons, **letters, **engine);
-  web::ApiPorts ports{queries, **engine, **users, (*users)->Store(), **settings,
+  web::ApiPorts ports{**queries, **engine, **users, **settings,
                       NowMs, [&] { return (*engine)->NowText(); }, [&wake] { wake.Notify(); },
                       &intake_runs, &uploads};
   // Register extracts are uploaded to a file (streamed, size-limited).
@@ -180,7 +174,8 @@ int RunServe(const GlobalOptions& g, Services& s, const ServeArgs& a) {
   web::ApiOptions api_options;
   api_options.secure_cookie = !o.tls_certificate.empty();
   web::Api api(ports, sessions, api_options);
-  web::Router router([store] { return store->CountForMonitoring(NowMs()); }, &api);
+  app::CaseQueries* running = *queries;
+  web::Router router([running] { return running->Running(NowMs()); }, &api);
   auto server = web::Server::Listen(o, [&router](const http::Request& r) { return router.Handle(r); });
   if (!server) return ReportError(server.error());
   std::cout << "enrol serve: listening on " << (o.tls_certificate.empty() ? "http" : "https") << "://" << o.address

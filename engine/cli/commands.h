@@ -10,10 +10,6 @@
 
 namespace enrol::cli {
 
-// The case a person names: its number (digits) or its key (2027/1/P12).
-// Anything else, or a number past any case, is "no case ..." (exit 2).
-[[nodiscard]] Result<app::CaseRecord> FindCaseByRef(app::CaseStore& cases, const std::string& ref);
-
 struct ImportArgs {
   std::vector<std::string> files;
   bool skip_invalid = false;

@@ -8,6 +8,8 @@
 #include <string>
 
 #include "engine/app/case_engine.h"
+#include "engine/app/case_queries.h"
+#include "engine/app/operator_queries.h"
 #include "engine/app/letter_ports.h"
 #include "engine/app/users.h"
 #include "engine/app/ports.h"
@@ -34,10 +36,13 @@ class Services {
   virtual app::Clock& Clock() = 0;
   // The case engine with its workflow loaded and connectors wired.
   [[nodiscard]] virtual Result<app::CaseEngine*> Engine() = 0;
-  [[nodiscard]] virtual Result<app::CaseStore*> Cases() = 0;
-  // The letter templates and renderer, and the stored letters.
+  // What people see (the web app's queries, each with its viewer) and what
+  // the operator at the command line reads: the command line and the web
+  // server read the cases through these, never through a store.
+  [[nodiscard]] virtual Result<app::CaseQueries*> Queries() = 0;
+  [[nodiscard]] virtual Result<app::OperatorQueries*> Operator() = 0;
+  // The letter templates and renderer.
   [[nodiscard]] virtual Result<app::LetterRenderer*> Renderer() = 0;
-  [[nodiscard]] virtual Result<app::LetterStore*> Letters() = 0;
   // The web app's users (their store, the password hasher, the rules).
   [[nodiscard]] virtual Result<app::UserService*> Users() = 0;
   // The invoke types (connector names) workflows may use.

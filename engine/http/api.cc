@@ -596,7 +596,7 @@ http::Response Api::Dashboard(const Caller& c) {
     totals[k] = n;
     if (k == "completed") completed = n;
   }
-  auto secretary_ms = p_.user_store.ActiveTime("secretary");
+  auto secretary_ms = p_.users.ActiveTime("secretary");
   if (!secretary_ms) return FromError(secretary_ms.error());
   const double app_minutes = static_cast<double>(*secretary_ms) / 60000.0;
   const double manual_minutes = p_.settings.web.manual_minutes * static_cast<double>(completed);
@@ -851,7 +851,7 @@ void Api::FlushUsage() {
     if (ms <= 0) continue;
     auto u = p_.users.Find(name);
     const std::string role = u && *u ? app::RoleName((*u)->role) : "unknown";
-    (void)p_.user_store.AddActiveTime(name, role, day, ms);
+    (void)p_.users.AddActiveTime(name, role, day, ms);
   }
 }
 

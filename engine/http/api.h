@@ -87,7 +87,6 @@ struct ApiPorts {
   app::CaseQueries& queries;
   app::CaseEngine& engine;
   app::UserService& users;
-  app::UserStore& user_store;
   const app::Settings& settings;
   std::function<int64_t()> now_ms;
   std::function<std::string()> now_text;  // ISO 8601, for the stores
