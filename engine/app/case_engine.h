@@ -211,6 +211,9 @@ class CaseEngine {
   Result<ApplyResult> Apply(UnitOfWork& tx, CaseRecord& c, const std::string& event_id, const sc::Event& event,
                             const std::string& actor, bool must_apply, bool show_data = false);
   Result<ApplyResult> ApplyPerson(UnitOfWork& tx, CaseRecord& c, const PersonCommand& command);
+  // A request applied before (the same request id, or without one the same
+  // event and data as the last one applied): its answer, applying nothing.
+  Result<std::optional<ApplyResult>> RepeatedRequest(UnitOfWork& tx, const CaseRecord& c, const PersonCommand& command);
   // The command's user may see the case and send its event (see PersonCommand::user).
   Status Authorize(const CaseRecord& c, const PersonCommand& command);
   Status FireTimers(int batch, WorkerStats& stats);
@@ -229,6 +232,11 @@ class CaseEngine {
   // Records one job's outcome inside the caller's transaction.
   Status RecordOutcome(UnitOfWork& tx, const JobRecord& job, const JobOutcome& outcome, bool protected_case, CaseBatch& cases,
                        WorkerStats& stats);
+  // A call that failed: retried after its backoff, or an incident once its
+  // attempts are spent. `write_held` writes the job while this worker holds
+  // it and returns its case (null: no longer held).
+  Status RecordFailedAttempt(UnitOfWork& tx, JobRecord& job, const JobOutcome& outcome,
+                             const std::function<Result<CaseRecord*>()>& write_held, WorkerStats& stats);
   // The job (or timer) could not be applied to its case: an incident.
   Status RecordFailure(int64_t case_id, const JobRecord* job, const std::string& what, const Error& error,
                        WorkerStats& stats);

@@ -35,73 +35,75 @@ Status CaseEngine::Authorize(const CaseRecord& c, const PersonCommand& cmd) {
   return {};
 }
 
+namespace {
+
+// The declared person event the case accepts in its state now, or why not.
+Result<const sc::PersonEventSpec*> AcceptedSpec(const sc::Chart& chart, const CaseRecord& c, const std::string& event) {
+  // From the stored states: the instance is read once, by Apply.
+  const std::vector<const sc::PersonEventSpec*> accepted = AcceptedPersonEvents(chart, c.state);
+  for (const sc::PersonEventSpec* e : accepted) {
+    if (e->name == event) return e;
+  }
+  const std::string accepts = "; in state '" + c.state + "' it accepts: " + DescribePersonEvents(accepted);
+  if (IsEngineEvent(event)) {
+    return InvalidArgument("'" + event + "' comes only from the engine (done.*, error.*, register.*, the " +
+                           "print batch's post.* and timers are never a person's); case " + c.key + accepts);
+  }
+  if (!chart.PersonEvent(event)) {
+    return InvalidArgument("'" + event + "' is not an event a person may send; case " + c.key + accepts);
+  }
+  return InvalidArgument("case " + c.key + " does not accept '" + event + "' now" + accepts);
+}
+
+}  // namespace
+
+Result<std::optional<ApplyResult>> CaseEngine::RepeatedRequest(UnitOfWork& tx, const CaseRecord& c,
+                                                               const PersonCommand& cmd) {
+  ApplyResult dup;
+  dup.duplicate = true;
+  dup.from = dup.to = c.state;
+  auto chart = Chart(c.workflow);
+  if (!chart) return Internal("case " + c.key + ": " + chart.error().message);
+  const sc::PersonEventSpec* spec = (*chart)->PersonEvent(cmd.event);
+  auto data = spec ? CheckPersonEventData(*spec, cmd.data, settings_.municipality, c.grade)
+                   : Result<json::object>(InvalidArgument("not a person event"));
+  // A request applied before is a repeat whatever the case did since (a
+  // retry after a lost answer may come when the case has moved on).
+  if (!cmd.request_id.empty()) {
+    ENROL_ASSIGN_OR_RETURN(std::optional<PersonRequest> seen, tx.cases().FindPersonRequest(c.id, cmd.request_id));
+    if (!seen) return std::optional<ApplyResult>();
+    if (!data || seen->fingerprint != Fingerprint(cmd, *data)) {
+      return InvalidArgument("request id '" + cmd.request_id + "' was used for another request on case " + c.key +
+                             " (" + seen->event + " at " + seen->applied_at + "); give a new one");
+    }
+    dup.note = "request '" + cmd.request_id + "' was applied at " + seen->applied_at + "; not applied again";
+    return std::optional<ApplyResult>(dup);
+  }
+  // Without a request id, the same event with the same data as the last one
+  // applied is a repeat (a double click, a command run twice), whatever
+  // state that event moved the case to.
+  if (!data || c.status != "active") return std::optional<ApplyResult>();
+  ENROL_ASSIGN_OR_RETURN(std::optional<PersonRequest> last, tx.cases().LastPersonRequest(c.id));
+  if (!last || last->fingerprint != Fingerprint(cmd, *data)) return std::optional<ApplyResult>();
+  dup.note = "the same " + cmd.event + " with the same data was the last event applied to case " + c.key +
+             " (at " + last->applied_at + "); not applied again. To send it again on purpose, give a new " +
+             "--request-id";
+  return std::optional<ApplyResult>(dup);
+}
+
 Result<ApplyResult> CaseEngine::ApplyPerson(UnitOfWork& tx, CaseRecord& c, const PersonCommand& cmd) {
   // Who may act is checked here, inside the transaction, against the case
   // as it is now (reassigned or protected a moment ago included).
   ENROL_RETURN_IF_ERROR(Authorize(c, cmd));
   if (!c.damage.empty()) return Internal("case " + c.key + " is damaged: " + c.damage);
-  ApplyResult dup;
-  dup.duplicate = true;
-  dup.from = dup.to = c.state;
-  // A request applied before is a repeat whatever the case did since (a
-  // retry after a lost answer may come when the case has moved on).
-  if (!cmd.request_id.empty()) {
-    ENROL_ASSIGN_OR_RETURN(std::optional<PersonRequest> seen, tx.cases().FindPersonRequest(c.id, cmd.request_id));
-    if (seen) {
-      auto chart = Chart(c.workflow);
-      if (!chart) return Internal("case " + c.key + ": " + chart.error().message);
-      const sc::PersonEventSpec* spec = (*chart)->PersonEvent(cmd.event);
-      auto data = spec ? CheckPersonEventData(*spec, cmd.data, settings_.municipality, c.grade)
-                       : Result<json::object>(InvalidArgument("not a person event"));
-      if (!data || seen->fingerprint != Fingerprint(cmd, *data)) {
-        return InvalidArgument("request id '" + cmd.request_id + "' was used for another request on case " + c.key +
-                               " (" + seen->event + " at " + seen->applied_at + "); give a new one");
-      }
-      dup.note = "request '" + cmd.request_id + "' was applied at " + seen->applied_at + "; not applied again";
-      return dup;
-    }
-  }
+  ENROL_ASSIGN_OR_RETURN(std::optional<ApplyResult> repeat, RepeatedRequest(tx, c, cmd));
+  if (repeat) return std::move(*repeat);
   if (c.status != "active") {
     return FailedPrecondition("case " + c.key + " is " + c.status + "; it takes no more events");
   }
   auto loaded = Chart(c.workflow);
   if (!loaded) return Internal("case " + c.key + ": " + loaded.error().message);
-  const sc::Chart& chart = **loaded;
-  // Without a request id, the same event with the same data as the last one
-  // applied is a repeat (a double click, a command run twice), whatever
-  // state that event moved the case to.
-  if (cmd.request_id.empty()) {
-    if (const sc::PersonEventSpec* declared = chart.PersonEvent(cmd.event)) {
-      auto data = CheckPersonEventData(*declared, cmd.data, settings_.municipality, c.grade);
-      if (data) {
-        const std::string fp = Fingerprint(cmd, *data);
-        ENROL_ASSIGN_OR_RETURN(std::optional<PersonRequest> last, tx.cases().LastPersonRequest(c.id));
-        if (last && last->fingerprint == fp) {
-          dup.note = "the same " + cmd.event + " with the same data was the last event applied to case " + c.key +
-                     " (at " + last->applied_at + "); not applied again. To send it again on purpose, give a new " +
-                     "--request-id";
-          return dup;
-        }
-      }
-    }
-  }
-  // From the stored states: the instance is read once, by Apply.
-  const std::vector<const sc::PersonEventSpec*> accepted = AcceptedPersonEvents(chart, c.state);
-  const sc::PersonEventSpec* spec = nullptr;
-  for (const sc::PersonEventSpec* e : accepted) {
-    if (e->name == cmd.event) spec = e;
-  }
-  const std::string accepts = "; in state '" + c.state + "' it accepts: " + DescribePersonEvents(accepted);
-  if (!spec) {
-    if (IsEngineEvent(cmd.event)) {
-      return InvalidArgument("'" + cmd.event + "' comes only from the engine (done.*, error.*, register.*, the " +
-                             "print batch's post.* and timers are never a person's); case " + c.key + accepts);
-    }
-    if (!chart.PersonEvent(cmd.event)) {
-      return InvalidArgument("'" + cmd.event + "' is not an event a person may send; case " + c.key + accepts);
-    }
-    return InvalidArgument("case " + c.key + " does not accept '" + cmd.event + "' now" + accepts);
-  }
+  ENROL_ASSIGN_OR_RETURN(const sc::PersonEventSpec* spec, AcceptedSpec(**loaded, c, cmd.event));
   auto data = CheckPersonEventData(*spec, cmd.data, settings_.municipality, c.grade);
   if (!data) return tl::unexpected(data.error().WithContext("case " + c.key));
   const std::string fingerprint = Fingerprint(cmd, *data);

@@ -44,6 +44,121 @@ class ImportGuard {
   bool armed_ = true;
 };
 
+// One file's records, upserted into the open import, and what they were.
+struct FileRead {
+  ImportFileReport report;
+  ImportCounts counts;
+  std::map<std::string, int> changes;
+  // Every invalid record is counted; the first kKeptIssues of a file are
+  // kept in detail, so that a million bad records keep memory bounded.
+  static constexpr size_t kKeptIssues = 1000;
+  std::vector<ImportIssue> issues;
+  void Issue(ImportIssue issue) {
+    if (issues.size() < kKeptIssues) issues.push_back(std::move(issue));
+  }
+};
+
+// Counts one upserted record (and records its changes).
+Status CountUpsert(const UpsertResult& up, const core::Person& person, int64_t import_id,
+                   const ImportOptions& options, PersonStore& store, FileRead& f) {
+  switch (up.kind) {
+    case UpsertKind::kDuplicate:
+      break;  // counted by the caller, as an invalid record
+    case UpsertKind::kNew:
+      ++f.counts.new_persons;
+      // Not stored as a change row: persons.first_import says it.
+      ++f.changes[std::string(core::PersonChangeCode(core::PersonChange::kNew))];
+      break;
+    case UpsertKind::kUnchanged:
+      ++f.counts.unchanged;
+      break;
+    case UpsertKind::kChanged: {
+      const auto changes = core::DiffPerson(*up.before, person, options.municipality);
+      if (changes.empty()) {
+        ++f.counts.unchanged;
+        break;
+      }
+      ++f.counts.changed;
+      for (core::PersonChange c : changes) {
+        ++f.changes[std::string(core::PersonChangeCode(c))];
+        ENROL_RETURN_IF_ERROR(store.RecordChange(import_id, up.key, c));
+      }
+      break;
+    }
+  }
+  return {};
+}
+
+// Reads one file into the open import (inside BeginFile..EndFile).
+Result<FileRead> ReadFile(const std::string& path, ExtractSource& source, int64_t import_id,
+                          const ImportOptions& options, PersonStore& store) {
+  FileRead f;
+  f.report.path = path;
+  for (;;) {
+    auto next = source.Next();
+    if (!next) return tl::unexpected(next.error().WithContext(path));
+    if (!*next) break;
+    ExtractRecord& rec = **next;
+    if (!rec.person) {
+      ++f.report.invalid;
+      f.Issue({path, rec.index, rec.line, rec.field, rec.message});
+      continue;
+    }
+    ENROL_ASSIGN_OR_RETURN(UpsertResult up, store.Upsert(*rec.person, import_id));
+    if (up.kind == UpsertKind::kDuplicate) {
+      ++f.report.invalid;
+      f.Issue({path, rec.index, rec.line, "identifikasjonsnummer",
+               "the same person appears earlier in this import; records must be unique"});
+      continue;
+    }
+    ENROL_RETURN_IF_ERROR(CountUpsert(up, *rec.person, import_id, options, store, f));
+    ++f.report.records;
+  }
+  f.report.format = source.Format();
+  f.report.sha256 = source.Sha256Hex();
+  f.report.bytes = source.BytesRead();
+  f.counts.records = f.report.records;
+  f.counts.skipped = f.report.invalid;
+  return f;
+}
+
+// Keeps a file read into the import: its row, its issues and its counts.
+Status KeepFile(FileRead& f, int64_t import_id, const ImportOptions& options, PersonStore& store,
+                ImportSummary& summary) {
+  ENROL_RETURN_IF_ERROR(store.EndFile(true));
+  ENROL_RETURN_IF_ERROR(store.RecordFile(import_id, f.report.path, f.report.sha256, f.report.format,
+                                         f.report.records, f.report.bytes));
+  summary.issues_total += f.report.invalid;
+  for (ImportIssue& issue : f.issues) {
+    ENROL_RETURN_IF_ERROR(store.RecordIssue(import_id, issue.path, issue.record, issue.line,
+                                            issue.field, issue.message));
+    if (static_cast<int>(summary.issues.size()) < options.max_reported_issues) {
+      summary.issues.push_back(std::move(issue));
+    }
+  }
+  summary.counts.records += f.counts.records;
+  summary.counts.new_persons += f.counts.new_persons;
+  summary.counts.changed += f.counts.changed;
+  summary.counts.unchanged += f.counts.unchanged;
+  summary.counts.skipped += f.counts.skipped;
+  for (const auto& [k, v] : f.changes) summary.changes[k] += v;
+  summary.files.push_back(std::move(f.report));
+  return {};
+}
+
+// The refusal of an import with invalid records, with the first of them.
+Error InvalidRecords(const ImportSummary& summary) {
+  std::string msg = std::to_string(summary.issues_total) +
+                    " invalid record(s); nothing was imported (fix the file, or pass "
+                    "--skip-invalid to import the valid records):";
+  const size_t shown = std::min<size_t>(summary.issues.size(), 20);
+  for (size_t i = 0; i < shown; ++i) msg += "\n  " + summary.issues[i].ToString();
+  if (summary.issues_total > static_cast<int>(shown)) {
+    msg += "\n  ... and " + std::to_string(summary.issues_total - shown) + " more";
+  }
+  return Error{ErrorCode::kInvalidArgument, msg};
+}
+
 }  // namespace
 
 Result<ImportSummary> ImportExtracts(const std::vector<std::string>& paths,
@@ -56,117 +171,30 @@ Result<ImportSummary> ImportExtracts(const std::vector<std::string>& paths,
   ImportGuard guard(store);
   ENROL_ASSIGN_OR_RETURN(const int64_t import_id, store.CreateImport(FormatUtc(clock.Now())));
 
-
   int files_kept = 0;
   for (const std::string& path : paths) {
     ENROL_ASSIGN_OR_RETURN(std::unique_ptr<ExtractSource> source, opener.Open(path));
     ENROL_RETURN_IF_ERROR(store.BeginFile());
-    ImportFileReport report;
-    report.path = path;
-    ImportCounts file_counts;
-    std::map<std::string, int> file_changes;
-    // Kept apart until the file is known to be new: a file imported before is
-    // dropped whole, its records' issues with it.
-    // Every invalid record is counted; the first kKeptIssues of a file are
-    // kept in detail, so that a million bad records keep memory bounded.
-    constexpr size_t kKeptIssues = 1000;
-    std::vector<ImportIssue> file_issues;
-    auto add_issue = [&](ImportIssue issue) {
-      if (file_issues.size() < kKeptIssues) file_issues.push_back(std::move(issue));
-    };
-    for (;;) {
-      auto next = source->Next();
-      if (!next) return tl::unexpected(next.error().WithContext(path));
-      if (!*next) break;
-      ExtractRecord& rec = **next;
-      if (!rec.person) {
-        ++report.invalid;
-        add_issue({path, rec.index, rec.line, rec.field, rec.message});
-        continue;
-      }
-      ENROL_ASSIGN_OR_RETURN(UpsertResult up, store.Upsert(*rec.person, import_id));
-      switch (up.kind) {
-        case UpsertKind::kDuplicate:
-          ++report.invalid;
-          add_issue({path, rec.index, rec.line, "identifikasjonsnummer",
-                     "the same person appears earlier in this import; records must be unique"});
-          continue;
-        case UpsertKind::kNew:
-          ++file_counts.new_persons;
-          // Not stored as a change row: persons.first_import says it.
-          ++file_changes[std::string(core::PersonChangeCode(core::PersonChange::kNew))];
-          break;
-        case UpsertKind::kUnchanged:
-          ++file_counts.unchanged;
-          break;
-        case UpsertKind::kChanged: {
-          const auto changes = core::DiffPerson(*up.before, *rec.person, options.municipality);
-          if (changes.empty()) {
-            ++file_counts.unchanged;
-            break;
-          }
-          ++file_counts.changed;
-          for (core::PersonChange c : changes) {
-            ++file_changes[std::string(core::PersonChangeCode(c))];
-            ENROL_RETURN_IF_ERROR(store.RecordChange(import_id, up.key, c));
-          }
-          break;
-        }
-      }
-      ++report.records;
-    }
-    report.format = source->Format();
-    report.sha256 = source->Sha256Hex();
-    report.bytes = source->BytesRead();
-    file_counts.records = report.records;
-    file_counts.skipped = report.invalid;
-
-    ENROL_ASSIGN_OR_RETURN(std::optional<int64_t> earlier, store.ImportOfFile(report.sha256));
+    ENROL_ASSIGN_OR_RETURN(FileRead f, ReadFile(path, *source, import_id, options, store));
+    // A file imported before is dropped whole, its records' issues with it.
+    ENROL_ASSIGN_OR_RETURN(std::optional<int64_t> earlier, store.ImportOfFile(f.report.sha256));
     bool same_file_twice = false;
-    for (const ImportFileReport& f : summary.files) {
-      same_file_twice = same_file_twice || (f.sha256 == report.sha256 && !f.already_imported_as);
+    for (const ImportFileReport& seen : summary.files) {
+      same_file_twice = same_file_twice || (seen.sha256 == f.report.sha256 && !seen.already_imported_as);
     }
     if (earlier || same_file_twice) {
-      // Drop what this file wrote: it is already in the database.
       ENROL_RETURN_IF_ERROR(store.EndFile(false));
-      report.already_imported_as = earlier ? *earlier : import_id;
-      report.records = 0;
-      report.invalid = 0;
-      summary.files.push_back(std::move(report));
+      f.report.already_imported_as = earlier ? *earlier : import_id;
+      f.report.records = 0;
+      f.report.invalid = 0;
+      summary.files.push_back(std::move(f.report));
       continue;
     }
-    ENROL_RETURN_IF_ERROR(store.EndFile(true));
-    ENROL_RETURN_IF_ERROR(store.RecordFile(import_id, path, report.sha256, report.format,
-                                           report.records, report.bytes));
-    summary.issues_total += report.invalid;
-    for (ImportIssue& issue : file_issues) {
-      ENROL_RETURN_IF_ERROR(store.RecordIssue(import_id, issue.path, issue.record, issue.line,
-                                              issue.field, issue.message));
-      if (static_cast<int>(summary.issues.size()) < options.max_reported_issues) {
-        summary.issues.push_back(std::move(issue));
-      }
-    }
-    summary.counts.records += file_counts.records;
-    summary.counts.new_persons += file_counts.new_persons;
-    summary.counts.changed += file_counts.changed;
-    summary.counts.unchanged += file_counts.unchanged;
-    summary.counts.skipped += file_counts.skipped;
-    for (const auto& [k, v] : file_changes) summary.changes[k] += v;
+    ENROL_RETURN_IF_ERROR(KeepFile(f, import_id, options, store, summary));
     ++files_kept;
-    summary.files.push_back(std::move(report));
   }
 
-  if (summary.issues_total > 0 && !options.skip_invalid) {
-    std::string msg = std::to_string(summary.issues_total) +
-                      " invalid record(s); nothing was imported (fix the file, or pass "
-                      "--skip-invalid to import the valid records):";
-    const size_t shown = std::min<size_t>(summary.issues.size(), 20);
-    for (size_t i = 0; i < shown; ++i) msg += "\n  " + summary.issues[i].ToString();
-    if (summary.issues_total > static_cast<int>(shown)) {
-      msg += "\n  ... and " + std::to_string(summary.issues_total - shown) + " more";
-    }
-    return InvalidArgument(msg);
-  }
+  if (summary.issues_total > 0 && !options.skip_invalid) return tl::unexpected(InvalidRecords(summary));
   if (files_kept == 0) {
     return summary;  // every file was imported before; the guard rolls back
   }

@@ -76,6 +76,87 @@ json::object LetterReceipt(const std::vector<StoredLetter>& copies) {
                       {"pdf_sha256", std::move(hashes)},   {"pdfa_sha256", first.pdfa_sha256}};
 }
 
+namespace {
+
+using Households = std::vector<std::pair<std::string, std::vector<const core::Person*>>>;
+
+// What every copy of a case's letter says: who writes, about whom, when.
+json::object LetterBase(const core::Municipality& m, const core::School& school, const core::Person& child,
+                        const CaseRecord& c, const core::Date& today, const core::Date& reply_by,
+                        const std::string& start_date, const json::value& letters_config) {
+  json::object base;
+  base["municipality"] = json::object{{"name", m.name},         {"office", m.office_name}, {"address", m.address},
+                                      {"postnummer", m.postnummer}, {"poststed", m.poststed},
+                                      {"org_number", m.org_number}, {"phone", NoBreak(m.phone)}, {"email", m.email}};
+  base["school"] = json::object{{"name", school.name}, {"address", school.address}, {"postnummer", school.postnummer},
+                                {"poststed", school.poststed}, {"phone", NoBreak(school.phone)},
+                                {"email", school.email}};
+  base["child"] = json::object{{"name", child.name.Full()},
+                               {"first_name", child.name.fornavn},
+                               {"birth_date", child.birth_date ? child.birth_date->ToNorwegian() : ""}};
+  base["grade"] = std::to_string(c.grade);
+  base["previous_grade"] = std::to_string(c.grade - 1);
+  base["school_year"] = std::to_string(c.school_year) + "/" + std::to_string(c.school_year + 1);
+  base["start_year"] = std::to_string(c.school_year);
+  base["start_date"] = start_date;
+  base["reply_by"] = reply_by.ToNorwegianLong();
+  base["letter_date"] = today.ToNorwegian();
+  base["case_ref"] = c.key;
+  base["archive_ref"] = "";
+  base["legal_basis"] = ConfigText(letters_config, "legal_basis", "");
+  base["appeal_body"] = "Statsforvalteren";
+  base["signature"] = ConfigText(letters_config, "signature", "rektor") + ", " + school.name;
+  return base;
+}
+
+// The copy of household `h`: its window, its info block, and whom the
+// dispatch sends it to.
+Result<LetterRequest> HouseholdLetter(const CaseRecord& c, const core::School& school, const std::string& lang,
+                                      const std::string& created, const core::Date& today, const json::object& base,
+                                      const Households& households, size_t h, const Family& family) {
+  LetterRequest req;
+  req.template_name = "grade" + std::to_string(c.grade) + "." + lang;
+  req.language = lang;
+  req.case_ref = c.key;
+  req.sender_unit = school.name;
+  req.created = created;
+  std::vector<std::string> names;
+  for (const core::Person* p : households[h].second) names.push_back(p->name.Full());
+  std::vector<std::string> others;
+  for (size_t o = 0; o < households.size(); ++o) {
+    if (o == h) continue;
+    for (const core::Person* p : households[o].second) others.push_back(p->name.Full());
+  }
+  const core::Address& a = *households[h].second.front()->home;
+  req.recipient = names;
+  req.recipient.push_back(a.StreetLine());
+  std::string poststed = a.poststed;
+  for (char& ch : poststed) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  req.recipient.push_back(a.postnummer + " " + poststed);
+  req.return_address = school.name + ", " + school.address + ", " + school.postnummer + " " + school.poststed;
+  req.info = {{"Dato", today.ToNorwegian()},
+              {"Vår ref.", c.key},
+              {lang == "nn" ? "Sakshandsamar" : "Saksbehandler", school.name},
+              {"Telefon", NoBreak(school.phone)}};
+  req.data = base;
+  req.data["recipients"] = JoinNames(names);
+  req.data["copy_to"] = JoinNames(others);
+  // Whom this copy goes to, as written in its window: the dispatch sends
+  // exactly these, on every attempt, whatever the register says later.
+  json::array delivery;
+  for (const core::Person* p : households[h].second) {
+    const auto it = family.guardians.find(p->id);
+    if (it == family.guardians.end()) return Internal("a guardian of case " + c.key + " is not in the family read");
+    delivery.push_back(json::object{{"person", it->second.key}, {"name", p->name.Full()},
+                                    {"address_lines", json::array{json::string(a.StreetLine())}},
+                                    {"postnummer", a.postnummer}, {"poststed", a.poststed}});
+  }
+  req.data["delivery"] = std::move(delivery);
+  return req;
+}
+
+}  // namespace
+
 Result<std::vector<LetterRequest>> LetterService::Prepare(const CaseRecord& c) {
   const core::Municipality& m = settings_.municipality;
   ENROL_ASSIGN_OR_RETURN(Family family, LoadFamily(persons_, c.person_id));
@@ -88,7 +169,7 @@ Result<std::vector<LetterRequest>> LetterService::Prepare(const CaseRecord& c) {
   const core::School* school = m.FindSchool(c.school);
   if (!school) return FailedPrecondition("case " + c.key + " has no school ('" + c.school + "') to write from");
 
-  const auto households = LetterHouseholds(entry);
+  const Households households = LetterHouseholds(entry);
   if (households.empty()) {
     return FailedPrecondition("no guardian of case " + c.key + " has an address in the register to write to");
   }
@@ -109,71 +190,12 @@ Result<std::vector<LetterRequest>> LetterService::Prepare(const CaseRecord& c) {
     start_date = core::ParseIsoDate(first)->ToNorwegianLong();
   }
   const core::Date reply_by = core::Date::FromDaysSinceEpoch(today.DaysSinceEpoch() + reply_days);
-  const std::string school_postal = school->postnummer + " " + school->poststed;
-
-  json::object base;
-  base["municipality"] = json::object{{"name", m.name},         {"office", m.office_name}, {"address", m.address},
-                                      {"postnummer", m.postnummer}, {"poststed", m.poststed},
-                                      {"org_number", m.org_number}, {"phone", NoBreak(m.phone)}, {"email", m.email}};
-  base["school"] = json::object{{"name", school->name}, {"address", school->address}, {"postnummer", school->postnummer},
-                                {"poststed", school->poststed}, {"phone", NoBreak(school->phone)},
-                                {"email", school->email}};
-  base["child"] = json::object{{"name", child.person.name.Full()},
-                               {"first_name", child.person.name.fornavn},
-                               {"birth_date", child.person.birth_date ? child.person.birth_date->ToNorwegian() : ""}};
-  base["grade"] = std::to_string(c.grade);
-  base["previous_grade"] = std::to_string(c.grade - 1);
-  base["school_year"] = std::to_string(c.school_year) + "/" + std::to_string(c.school_year + 1);
-  base["start_year"] = std::to_string(c.school_year);
-  base["start_date"] = start_date;
-  base["reply_by"] = reply_by.ToNorwegianLong();
-  base["letter_date"] = today.ToNorwegian();
-  base["case_ref"] = c.key;
-  base["archive_ref"] = "";
-  base["legal_basis"] = ConfigText(settings_.letters_config, "legal_basis", "");
-  base["appeal_body"] = "Statsforvalteren";
-  base["signature"] = ConfigText(settings_.letters_config, "signature", "rektor") + ", " + school->name;
-
+  const json::object base =
+      LetterBase(m, *school, child.person, c, today, reply_by, start_date, settings_.letters_config);
+  const std::string created = FormatUtc(now).substr(0, 19) + "+00:00";
   std::vector<LetterRequest> out;
   for (size_t h = 0; h < households.size(); ++h) {
-    LetterRequest req;
-    req.template_name = "grade" + std::to_string(c.grade) + "." + lang;
-    req.language = lang;
-    req.case_ref = c.key;
-    req.sender_unit = school->name;
-    req.created = FormatUtc(now).substr(0, 19) + "+00:00";
-    std::vector<std::string> names;
-    for (const core::Person* p : households[h].second) names.push_back(p->name.Full());
-    std::vector<std::string> others;
-    for (size_t o = 0; o < households.size(); ++o) {
-      if (o == h) continue;
-      for (const core::Person* p : households[o].second) others.push_back(p->name.Full());
-    }
-    const core::Address& a = *households[h].second.front()->home;
-    req.recipient = names;
-    req.recipient.push_back(a.StreetLine());
-    std::string poststed = a.poststed;
-    for (char& ch : poststed) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    req.recipient.push_back(a.postnummer + " " + poststed);
-    req.return_address = school->name + ", " + school->address + ", " + school_postal;
-    req.info = {{lang == "nn" ? "Dato" : "Dato", today.ToNorwegian()},
-                {"Vår ref.", c.key},
-                {lang == "nn" ? "Sakshandsamar" : "Saksbehandler", school->name},
-                {"Telefon", NoBreak(school->phone)}};
-    req.data = base;
-    req.data["recipients"] = JoinNames(names);
-    req.data["copy_to"] = JoinNames(others);
-    // Whom this copy goes to, as written in its window: the dispatch sends
-    // exactly these, on every attempt, whatever the register says later.
-    json::array delivery;
-    for (const core::Person* p : households[h].second) {
-      const auto it = family.guardians.find(p->id);
-      if (it == family.guardians.end()) return Internal("a guardian of case " + c.key + " is not in the family read");
-      delivery.push_back(json::object{{"person", it->second.key}, {"name", p->name.Full()},
-                                      {"address_lines", json::array{json::string(a.StreetLine())}},
-                                      {"postnummer", a.postnummer}, {"poststed", a.poststed}});
-    }
-    req.data["delivery"] = std::move(delivery);
+    ENROL_ASSIGN_OR_RETURN(LetterRequest req, HouseholdLetter(c, *school, lang, created, today, base, households, h, family));
     out.push_back(std::move(req));
   }
   return out;

@@ -1,6 +1,7 @@
 #include "engine/app/simulate_workflow.h"
 
 #include <deque>
+#include <optional>
 #include <map>
 
 #include <boost/json.hpp>
@@ -24,99 +25,123 @@ std::string FormatDuration(int64_t ms) {
   return out;
 }
 
-SimulationResult SimulateWorkflow(const sc::Interpreter& interp, const SimulationOptions& o) {
-  SimulationResult result;
-  sc::Instance inst;
-  int64_t now = 0;
-  int64_t seq = 0;
-  // Due events: (due, seq) -> event, so equal due times keep their order.
-  std::map<std::pair<int64_t, int64_t>, sc::Event> due;
-  std::map<std::string, std::pair<int64_t, int64_t>> by_send_id;
+namespace {
 
-  auto record = [&](const std::string& event, const sc::StepOutcome& out) {
+// A run of the workflow on a virtual clock: timers and invokes become due
+// events, and the clock jumps to the next one when nothing else is waiting.
+class Simulation {
+ public:
+  Simulation(const sc::Interpreter& interp, const SimulationOptions& o)
+      : interp_(interp), o_(o), events_(o.events.begin(), o.events.end()) {}
+
+  SimulationResult Run() {
+    const json::value* config = o_.config.is_null() ? nullptr : &o_.config;
+    Record("", interp_.Start(inst_, o_.data, config));
+    int steps = 0;
+    while (inst_.running && ++steps < o_.max_steps) {
+      std::optional<sc::Event> next = Next();
+      if (!next) break;
+      if (!next->send_id.empty()) by_send_id_.erase(next->send_id);
+      Record(next->name, interp_.Apply(inst_, *next, config));
+    }
+    result_.finished = !inst_.running;
+    result_.final_configuration = result_.steps.back().active;
+    return std::move(result_);
+  }
+
+ private:
+  // A due timer, else the next given event, else the next timer later on.
+  std::optional<sc::Event> Next() {
+    if (!due_.empty() && due_.begin()->first.first <= now_) return TakeDue();
+    if (!events_.empty()) {
+      sc::Event next = std::move(events_.front());
+      events_.pop_front();
+      return next;
+    }
+    if (due_.empty()) return std::nullopt;
+    now_ = due_.begin()->first.first;  // jump the virtual clock
+    return TakeDue();
+  }
+  sc::Event TakeDue() {
+    sc::Event next = due_.begin()->second;
+    due_.erase(due_.begin());
+    return next;
+  }
+
+  void Record(const std::string& event, const sc::StepOutcome& out) {
     SimulationStep step;
-    step.at_ms = now;
+    step.at_ms = now_;
     step.event = event;
     step.handled = out.handled;
-    step.active = inst.AtomicStateIds(interp.chart());
+    step.active = inst_.AtomicStateIds(interp_.chart());
     for (const sc::Effect& e : out.effects) {
-      switch (e.kind) {
-        case sc::Effect::kSchedule: {
-          sc::Event ev;
-          ev.name = e.name;
-          ev.data = e.data;
-          ev.send_id = e.id;
-          if (auto it = by_send_id.find(e.id); it != by_send_id.end()) due.erase(it->second);
-          const auto key = std::make_pair(now + e.delay_ms, seq++);
-          due[key] = ev;
-          by_send_id[e.id] = key;
-          step.notes.push_back("timer " + e.id + ": " + e.name + " in " + FormatDuration(e.delay_ms));
-          break;
-        }
-        case sc::Effect::kCancelSchedule:
-          if (auto it = by_send_id.find(e.id); it != by_send_id.end()) {
-            due.erase(it->second);
-            by_send_id.erase(it);
-            step.notes.push_back("timer " + e.id + " cancelled");
-          }
-          break;
-        case sc::Effect::kStartInvoke: {
-          sc::Event ev;
-          ev.invoke_id = e.id;
-          if (o.invoke_ok) {
-            ev.name = "done.invoke." + e.id;
-            ev.data = json::object{{"simulated", true}};
-          } else {
-            ev.name = "error.communication";
-            ev.data = json::object{{"message", "no connectors in a simulation (use --invoke-ok)"}};
-          }
-          due[{now, seq++}] = ev;
-          step.notes.push_back("invoke " + e.id + " (" + e.name + ")" + (o.invoke_ok ? " ok" : " fails"));
-          break;
-        }
-        case sc::Effect::kCancelInvoke:
-          step.notes.push_back("invoke " + e.id + " cancelled");
-          break;
-        case sc::Effect::kLog:
-          step.notes.push_back("log " + e.name + (e.data.is_null() ? "" : ": " + json::serialize(e.data)));
-          break;
-        case sc::Effect::kFinished:
-          step.notes.push_back("finished");
-          break;
-        case sc::Effect::kError:
-          step.notes.push_back("error.execution: " + std::string(e.data.at("message").as_string()));
-          break;
-      }
+      if (std::string note = Effect(e); !note.empty()) step.notes.push_back(std::move(note));
     }
-    result.steps.push_back(std::move(step));
-  };
-
-  auto start = interp.Start(inst, o.data, o.config.is_null() ? nullptr : &o.config);
-  record("", start);
-  std::deque<sc::Event> events(o.events.begin(), o.events.end());
-  int steps = 0;
-  while (inst.running && ++steps < o.max_steps) {
-    sc::Event next;
-    if (!due.empty() && due.begin()->first.first <= now) {
-      next = due.begin()->second;
-      due.erase(due.begin());
-    } else if (!events.empty()) {
-      next = std::move(events.front());
-      events.pop_front();
-    } else if (!due.empty()) {
-      now = due.begin()->first.first;  // jump the virtual clock
-      next = due.begin()->second;
-      due.erase(due.begin());
-    } else {
-      break;
-    }
-    if (!next.send_id.empty()) by_send_id.erase(next.send_id);
-    auto out = interp.Apply(inst, next, o.config.is_null() ? nullptr : &o.config);
-    record(next.name, out);
+    result_.steps.push_back(std::move(step));
   }
-  result.finished = !inst.running;
-  result.final_configuration = result.steps.back().active;
-  return result;
+
+  // Carries out one effect on the virtual clock; returns its note ("": none).
+  std::string Effect(const sc::Effect& e) {
+    switch (e.kind) {
+      case sc::Effect::kSchedule: {
+        sc::Event ev;
+        ev.name = e.name;
+        ev.data = e.data;
+        ev.send_id = e.id;
+        if (auto it = by_send_id_.find(e.id); it != by_send_id_.end()) due_.erase(it->second);
+        const auto key = std::make_pair(now_ + e.delay_ms, seq_++);
+        due_[key] = ev;
+        by_send_id_[e.id] = key;
+        return "timer " + e.id + ": " + e.name + " in " + FormatDuration(e.delay_ms);
+      }
+      case sc::Effect::kCancelSchedule:
+        if (auto it = by_send_id_.find(e.id); it != by_send_id_.end()) {
+          due_.erase(it->second);
+          by_send_id_.erase(it);
+          return "timer " + e.id + " cancelled";
+        }
+        return "";  // not set: nothing to note
+      case sc::Effect::kStartInvoke: {
+        sc::Event ev;
+        ev.invoke_id = e.id;
+        if (o_.invoke_ok) {
+          ev.name = "done.invoke." + e.id;
+          ev.data = json::object{{"simulated", true}};
+        } else {
+          ev.name = "error.communication";
+          ev.data = json::object{{"message", "no connectors in a simulation (use --invoke-ok)"}};
+        }
+        due_[{now_, seq_++}] = ev;
+        return "invoke " + e.id + " (" + e.name + ")" + (o_.invoke_ok ? " ok" : " fails");
+      }
+      case sc::Effect::kCancelInvoke:
+        return "invoke " + e.id + " cancelled";
+      case sc::Effect::kLog:
+        return "log " + e.name + (e.data.is_null() ? "" : ": " + json::serialize(e.data));
+      case sc::Effect::kFinished:
+        return "finished";
+      case sc::Effect::kError:
+        return "error.execution: " + std::string(e.data.at("message").as_string());
+    }
+    return "";
+  }
+
+  const sc::Interpreter& interp_;
+  const SimulationOptions& o_;
+  SimulationResult result_;
+  sc::Instance inst_;
+  int64_t now_ = 0;
+  int64_t seq_ = 0;
+  // Due events: (due, seq) -> event, so equal due times keep their order.
+  std::map<std::pair<int64_t, int64_t>, sc::Event> due_;
+  std::map<std::string, std::pair<int64_t, int64_t>> by_send_id_;
+  std::deque<sc::Event> events_;
+};
+
+}  // namespace
+
+SimulationResult SimulateWorkflow(const sc::Interpreter& interp, const SimulationOptions& o) {
+  return Simulation(interp, o).Run();
 }
 
 }  // namespace enrol::app

@@ -142,34 +142,41 @@ Status CaseEngine::RecordOutcome(UnitOfWork& tx, const JobRecord& job, const Job
     stats.events += r.duplicate ? 0 : 1;
     return {};
   }
-  cur->last_error = o.error;
-  const RetryPolicy p = PolicyFor(cur->type);
-  if (o.retryable && cur->attempts < p.attempts) {
+  return RecordFailedAttempt(tx, *cur, o, write_held, stats);
+}
+
+Status CaseEngine::RecordFailedAttempt(UnitOfWork& tx, JobRecord& job, const JobOutcome& o,
+                                       const std::function<Result<CaseRecord*>()>& write_held, WorkerStats& stats) {
+  const std::string at = NowText();
+  const int64_t now = NowMs();
+  job.last_error = o.error;
+  const RetryPolicy p = PolicyFor(job.type);
+  if (o.retryable && job.attempts < p.attempts) {
     // Not before the system asked (Retry-After), nor later than a day.
-    cur->next_ms = now + std::max(Backoff(p, cur->id, cur->attempts), std::min<int64_t>(o.retry_after_ms, 86400000));
+    job.next_ms = now + std::max(Backoff(p, job.id, job.attempts), std::min<int64_t>(o.retry_after_ms, 86400000));
     ENROL_ASSIGN_OR_RETURN(CaseRecord* c, write_held());
     if (!c) return {};
     ENROL_RETURN_IF_ERROR(tx.audit().AppendAudit(
-        AuditEntry{c->id, "connector:" + cur->type, "effect",
-                   "attempt " + std::to_string(cur->attempts) + " of " + cur->invoke_id + " failed: " + o.error +
-                       "; retry in " + std::to_string((cur->next_ms - now) / 1000) + "s"},
+        AuditEntry{c->id, "connector:" + job.type, "effect",
+                   "attempt " + std::to_string(job.attempts) + " of " + job.invoke_id + " failed: " + o.error +
+                       "; retry in " + std::to_string((job.next_ms - now) / 1000) + "s"},
         at));
     stats.jobs_retried += 1;
     return {};
   }
-  cur->status = "incident";
+  job.status = "incident";
   ENROL_ASSIGN_OR_RETURN(CaseRecord* c, write_held());
   if (!c) return {};
   IncidentRecord inc;
-  inc.job_id = cur->id;
+  inc.job_id = job.id;
   inc.case_id = c->id;
   inc.error = o.error;
   inc.created_at = at;
   ENROL_ASSIGN_OR_RETURN(int64_t id, tx.incidents().InsertIncident(inc));
   ENROL_RETURN_IF_ERROR(tx.audit().AppendAudit(
-      AuditEntry{c->id, "connector:" + cur->type, "effect",
-                 "incident " + std::to_string(id) + ": " + cur->invoke_id + " failed after " +
-                     std::to_string(cur->attempts) + " attempt(s): " + o.error},
+      AuditEntry{c->id, "connector:" + job.type, "effect",
+                 "incident " + std::to_string(id) + ": " + job.invoke_id + " failed after " +
+                     std::to_string(job.attempts) + " attempt(s): " + o.error},
       at));
   stats.incidents += 1;
   return {};
