@@ -176,8 +176,8 @@ TEST_F(ConnectorsCliTest, AStudentSystemThatImportsFilesGetsOnePifuDocumentPerCa
   for (const auto& entry : std::filesystem::directory_iterator(dir_.File("pifu"))) {
     ASSERT_NE(entry.path().filename().string()[0], '.') << entry.path();
     ++files;
-    if (testing::HaveShared()) {
-      EXPECT_EQ(testing::ValidateXml(testing::SharedDir() + "/reference/student-system/pifu-ims/PIFU-IMS_SAS.xsd",
+    if (testing::HaveReference("student-system/pifu-ims/PIFU-IMS_SAS.xsd")) {
+      EXPECT_EQ(testing::ValidateXml(testing::Reference("student-system/pifu-ims/PIFU-IMS_SAS.xsd"),
                                      testing::ReadFile(entry.path().string())),
                 "")
           << entry.path();

@@ -65,7 +65,13 @@ inline CommandResult Run(const std::string& command) {
 
 inline std::string SourceDir() { return ENROL_SOURCE_DIR; }
 inline std::string SharedDir() { return ENROL_SHARED_DIR; }
-inline bool HaveShared() { return std::filesystem::exists(SharedDir() + "/reference"); }
+// A reference file (an official schema, test vectors): the copy in
+// tests/reference/ (see its README), else ../shared/reference/.
+inline std::string Reference(const std::string& rel) {
+  const std::string ours = SourceDir() + "/tests/reference/" + rel;
+  return std::filesystem::exists(ours) ? ours : SharedDir() + "/reference/" + rel;
+}
+inline bool HaveReference(const std::string& rel) { return std::filesystem::exists(Reference(rel)); }
 inline std::string DemoConfig() { return SourceDir() + "/config/demo/municipality.json"; }
 inline std::string EnrolBinary() { return ENROL_BINARY; }
 

@@ -40,10 +40,10 @@ FiksArkivSettings Settings() {
 
 std::string Validate(const std::string& xsd, const std::string& xml) { return testing::ValidateXml(xsd, xml); }
 
-std::string Schema(const std::string& name) { return testing::SharedDir() + "/reference/archive/fiks-arkiv-v1/" + name; }
+std::string Schema(const std::string& name) { return testing::Reference("archive/fiks-arkiv-v1/") + name; }
 
 TEST(FiksArkivTest, TheArkivmeldingValidatesAgainstTheOfficialSchema) {
-  if (!testing::HaveShared()) GTEST_SKIP() << "../shared is absent: the Fiks Arkiv XSDs are not available";
+  if (!testing::HaveReference("archive/fiks-arkiv-v1/no.ks.fiks.arkiv.v1.arkivering.arkivmelding.opprett.xsd")) GTEST_SKIP() << "the Fiks Arkiv XSDs are not available";
   const std::string xml = BuildArkivmelding(Filing(), Settings());
   EXPECT_EQ(Validate(Schema("no.ks.fiks.arkiv.v1.arkivering.arkivmelding.opprett.xsd"), xml), "") << xml;
   // A filing without correspondence parties or screening still validates.
@@ -103,7 +103,7 @@ const char* kKvittering = R"(<?xml version="1.0" encoding="UTF-8"?>
 )";
 
 TEST(FiksArkivTest, TheKvitteringReadsBackIntoAReceipt) {
-  if (testing::HaveShared()) {
+  if (testing::HaveReference("archive/fiks-arkiv-v1/no.ks.fiks.arkiv.v1.arkivering.arkivmelding.opprett.xsd")) {
     EXPECT_EQ(Validate(Schema("no.ks.fiks.arkiv.v1.arkivering.arkivmelding.opprett.kvittering.xsd"), kKvittering), "");
   }
   auto r = ReadKvittering(kKvittering);
@@ -118,7 +118,7 @@ TEST(FiksArkivTest, TheKvitteringReadsBackIntoAReceipt) {
 }
 
 TEST(FiksArkivTest, TheSimulatorsKvitteringerValidateAgainstTheOfficialSchema) {
-  if (!testing::HaveShared()) GTEST_SKIP() << "../shared is absent: the Fiks Arkiv XSDs are not available";
+  if (!testing::HaveReference("archive/fiks-arkiv-v1/no.ks.fiks.arkiv.v1.arkivering.arkivmelding.opprett.xsd")) GTEST_SKIP() << "the Fiks Arkiv XSDs are not available";
   sim::FiksKvittering k;
   k.fagsystem = "enrol";
   k.mappe_system_id = "6c0e9a7e-2f3b-4f0e-9d1e-0d6a3c2b1a00";

@@ -103,8 +103,8 @@ TEST_F(ReaderTest, BulkLookupResponse) {
 
 TEST_F(ReaderTest, ConstructedExampleFromShared) {
   const std::string path =
-      testing::SharedDir() + "/reference/folkeregister/CONSTRUCTED_example_child_persondokument.json";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "../shared is absent";
+      testing::Reference("folkeregister/CONSTRUCTED_example_child_persondokument.json");
+  ASSERT_TRUE(std::filesystem::exists(path)) << "the test fixture " << path << " is missing";
   ASSERT_FALSE(ReadAll(testing::ReadFile(path)));
   ASSERT_EQ(records_.size(), 1u);
   ASSERT_TRUE(records_[0].person) << records_[0].field << ": " << records_[0].message;

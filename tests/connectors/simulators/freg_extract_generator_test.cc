@@ -105,10 +105,10 @@ TEST_F(GeneratorTest, ProducesTheCasesThatMatter) {
 }
 
 TEST_F(GeneratorTest, XmlValidatesAgainstTheOfficialXsd) {
-  if (!testing::HaveShared()) GTEST_SKIP() << "../shared is absent: official XSD not available";
+  if (!testing::HaveReference("folkeregister/PersondokumentMedHistorikk_v1BETA2.xsd")) GTEST_SKIP() << "the official XSD is not available";
   if (testing::Run("command -v xmllint").exit_code != 0) GTEST_SKIP() << "xmllint not installed";
   const std::string xsd =
-      testing::SharedDir() + "/reference/folkeregister/PersondokumentMedHistorikk_v1BETA2.xsd";
+      testing::Reference("folkeregister/PersondokumentMedHistorikk_v1BETA2.xsd");
   // The official schema defines one person; a wrapper schema of the same
   // namespace includes it and allows a list of them.
   const std::string wrapper = dir_.File("wrapper.xsd");
@@ -129,22 +129,21 @@ TEST_F(GeneratorTest, XmlValidatesAgainstTheOfficialXsd) {
 }
 
 TEST_F(GeneratorTest, JsonValidatesAgainstTheOfficialOpenApiSchema) {
-  if (!testing::HaveShared()) GTEST_SKIP() << "../shared is absent: official OpenAPI not available";
+  if (!testing::HaveReference("folkeregister/freg-offentlig-med-hjemmel-openapi-v1.5.yaml")) GTEST_SKIP() << "the official OpenAPI is not available";
   if (testing::Run("/usr/bin/python3 -c 'import jsonschema, yaml'").exit_code != 0) {
     GTEST_SKIP() << "python3-jsonschema / python3-yaml not installed";
   }
   const std::string json = Generate("x.json", 1500, 5, ExtractFormat::kJsonArray);
   auto r = testing::Run("/usr/bin/python3 " + testing::SourceDir() +
                         "/tests/connectors/simulators/validate_freg_json.py " +
-                        testing::SharedDir() +
-                        "/reference/folkeregister/freg-offentlig-med-hjemmel-openapi-v1.5.yaml " +
+                        testing::Reference("folkeregister/freg-offentlig-med-hjemmel-openapi-v1.5.yaml") + " " +
                         json);
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find(" 0 errors"), std::string::npos) << r.out;
 }
 
 TEST_F(GeneratorTest, ValidatorCatchesAnInventedField) {
-  if (!testing::HaveShared()) GTEST_SKIP() << "../shared is absent";
+  if (!testing::HaveReference("folkeregister/freg-offentlig-med-hjemmel-openapi-v1.5.yaml")) GTEST_SKIP() << "the official OpenAPI is not available";
   if (testing::Run("/usr/bin/python3 -c 'import jsonschema, yaml'").exit_code != 0) {
     GTEST_SKIP() << "python3-jsonschema / python3-yaml not installed";
   }
@@ -152,8 +151,7 @@ TEST_F(GeneratorTest, ValidatorCatchesAnInventedField) {
   testing::WriteFile(path, R"([{"navn":[{"fornavn":"A","etternavn":"B","kallenavn":"C"}]}])");
   auto r = testing::Run("/usr/bin/python3 " + testing::SourceDir() +
                         "/tests/connectors/simulators/validate_freg_json.py " +
-                        testing::SharedDir() +
-                        "/reference/folkeregister/freg-offentlig-med-hjemmel-openapi-v1.5.yaml " +
+                        testing::Reference("folkeregister/freg-offentlig-med-hjemmel-openapi-v1.5.yaml") + " " +
                         path);
   EXPECT_EQ(r.exit_code, 1) << r.out;
 }

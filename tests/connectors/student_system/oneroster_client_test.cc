@@ -201,7 +201,7 @@ TEST(OneRosterIdsTest, IdsAreStableHashesAndUuidV7TimesRead) {
 class OneRosterSchemaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!testing::HaveShared()) GTEST_SKIP() << "../shared is absent: the OneRoster OpenAPI is not available";
+    if (!testing::HaveReference("student-system/oneroster-1.2/onerosterv1p2rostersservice_openapi3_v1p0.json")) GTEST_SKIP() << "../shared is absent: the OneRoster OpenAPI is not available";
     if (testing::Run("/usr/bin/python3 -c 'import jsonschema'").exit_code != 0) {
       GTEST_FAIL() << "python3-jsonschema is missing (scripts/setup installs it)";
     }
@@ -210,8 +210,7 @@ class OneRosterSchemaTest : public ::testing::Test {
     const std::string path = dir_.File("payloads.json");
     testing::WriteFile(path, json::serialize(pairs));
     return testing::Run("/usr/bin/python3 " + testing::SourceDir() +
-                        "/tests/connectors/student_system/validate_oneroster.py " + testing::SharedDir() +
-                        "/reference/student-system/oneroster-1.2/onerosterv1p2rostersservice_openapi3_v1p0.json " + path);
+                        "/tests/connectors/student_system/validate_oneroster.py " + testing::Reference("student-system/oneroster-1.2/onerosterv1p2rostersservice_openapi3_v1p0.json") + " " + path);
   }
   static const char* SchemaOf(const std::string& path) {
     const std::string c = path.substr(0, path.find('/'));
@@ -253,8 +252,8 @@ TEST_F(OneRosterSchemaTest, TheValidatorCatchesABooleanWhereTheStandardWantsAStr
 PifuSettings Pifu(const std::string& folder) { return PifuSettings{folder, "enrol-5099", "5099", "Fjordvik kommune"}; }
 
 TEST(PifuTest, TheDocumentValidatesAgainstThePifuImsSchema) {
-  if (!testing::HaveShared()) GTEST_SKIP() << "../shared is absent: the PIFU-IMS XSD is not available";
-  const std::string xsd = testing::SharedDir() + "/reference/student-system/pifu-ims/PIFU-IMS_SAS.xsd";
+  if (!testing::HaveReference("student-system/pifu-ims/PIFU-IMS_SAS.xsd")) GTEST_SKIP() << "the PIFU-IMS XSD is not available";
+  const std::string xsd = testing::Reference("student-system/pifu-ims/PIFU-IMS_SAS.xsd");
   app::RosterEnrolment ended = Enrolment();
   ended.ended = true;
   for (const auto& e : {Enrolment(), ended}) EXPECT_EQ(testing::ValidateXml(xsd, BuildPifuDocument(e, Pifu(""))), "");
