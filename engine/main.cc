@@ -15,6 +15,7 @@
 
 #include <boost/json.hpp>
 
+#include "connectors/files/batch_files.h"
 #include "connectors/register/freg_reader.h"
 #include "engine/app/case_queries.h"
 #include "engine/app/operator_queries.h"
@@ -182,6 +183,19 @@ class ProductionServices final : public cli::Services {
     ENROL_RETURN_IF_ERROR(BuildEngine());
     return engine_->queries.get();
   }
+  // With the letter templates (which not every command needs).
+  Result<app::PrintBatchService*> PrintBatches() override {
+    ENROL_RETURN_IF_ERROR(BuildEngine());
+    if (!engine_->print_batches) {
+      ENROL_ASSIGN_OR_RETURN(app::LetterRenderer* renderer, Renderer());
+      ENROL_ASSIGN_OR_RETURN(const app::Settings* settings, Settings());
+      engine_->batch_files = std::make_unique<files::DurableBatchFiles>(g_.db_path);
+      engine_->print_batches = std::make_unique<app::PrintBatchService>(
+          *engine_->engine, *stores_->cases, *stores_->letters, *stores_->persons, *renderer, *engine_->batch_files,
+          *settings);
+    }
+    return engine_->print_batches.get();
+  }
 
   std::vector<std::string> InvokeTypes() override { return ConnectorRegistry::InvokeTypes(); }
 
@@ -232,6 +246,8 @@ class ProductionServices final : public cli::Services {
     ConnectorRegistry connectors;
     std::unique_ptr<app::CaseEngine> engine;
     std::unique_ptr<app::CaseQueries> queries;
+    std::unique_ptr<files::DurableBatchFiles> batch_files;
+    std::unique_ptr<app::PrintBatchService> print_batches;
   };
 
   Status OpenDatabase() {
@@ -298,6 +314,7 @@ class ProductionServices final : public cli::Services {
                                                   std::move(connectors));
     if (auto st = e->engine->LoadWorkflow(text.str()); !st) return tl::unexpected(st.error().WithContext(file));
     e->queries = std::make_unique<app::CaseQueries>(*stores_->cases, *stores_->persons, *stores_->letters, *e->engine);
+
     engine_ = std::move(e);
     return {};
   }

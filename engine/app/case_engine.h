@@ -142,6 +142,11 @@ class CaseEngine {
   // (kFailedPrecondition or kInvalidArgument otherwise); never a person's.
   [[nodiscard]] Result<ApplyResult> RecordPrinted(int64_t case_id, int64_t letter_version, const std::string& batch,
                                                   const std::string& actor);
+  // Marks every case of the open print batch printed and closes the batch
+  // (its file's SHA-256), all in one unit of work: either every case is
+  // marked or none is. A case marked before counts once. Returns the cases
+  // marked now.
+  [[nodiscard]] Result<int> MarkBatchPrinted(int64_t batch_id, const std::string& sha256, const std::string& actor);
 
   // Person events the case accepts now, described for a message.
   [[nodiscard]] Result<std::string> AcceptedEvents(int64_t case_id);
@@ -211,6 +216,10 @@ class CaseEngine {
   Result<ApplyResult> Apply(UnitOfWork& tx, CaseRecord& c, const std::string& event_id, const sc::Event& event,
                             const std::string& actor, bool must_apply, bool show_data = false);
   Result<ApplyResult> ApplyPerson(UnitOfWork& tx, CaseRecord& c, const PersonCommand& command);
+  // post.printed to one case; kFailedPrecondition when it does not wait
+  // for its print (kInvalidArgument too, with `must_apply`).
+  Result<ApplyResult> ApplyPrinted(UnitOfWork& tx, int64_t case_id, int64_t letter_version, const std::string& batch,
+                                   const std::string& actor, bool must_apply);
   // A request applied before (the same request id, or without one the same
   // event and data as the last one applied): its answer, applying nothing.
   Result<std::optional<ApplyResult>> RepeatedRequest(UnitOfWork& tx, const CaseRecord& c, const PersonCommand& command);

@@ -6,6 +6,7 @@
 
 #include "engine/app/access.h"
 #include "engine/app/person_events.h"
+#include "engine/app/kill_point.h"
 #include "engine/app/unit_of_work.h"
 #include "engine/core/sha256.h"
 
@@ -146,9 +147,8 @@ Result<std::vector<Result<ApplyResult>>> CaseEngine::ApplyPersonEventToMany(cons
   return out;
 }
 
-Result<ApplyResult> CaseEngine::RecordPrinted(int64_t case_id, int64_t letter_version, const std::string& batch,
-                                              const std::string& actor) {
-  ENROL_ASSIGN_OR_RETURN(UnitOfWork tx, UnitOfWork::Begin(cases_));
+Result<ApplyResult> CaseEngine::ApplyPrinted(UnitOfWork& tx, int64_t case_id, int64_t letter_version,
+                                             const std::string& batch, const std::string& actor, bool must_apply) {
   ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, tx.cases().FindCase(case_id));
   if (!c) return NotFound("no case " + std::to_string(case_id));
   sc::Event ev;
@@ -156,10 +156,46 @@ Result<ApplyResult> CaseEngine::RecordPrinted(int64_t case_id, int64_t letter_ve
   ev.data = json::object{{"batch", batch}};
   ENROL_ASSIGN_OR_RETURN(ApplyResult r, Apply(tx, *c, "print-batch/" + std::to_string(case_id) + "/v" +
                                                       std::to_string(letter_version),
-                                              ev, actor, /*must_apply=*/true, /*show_data=*/true));
+                                              ev, actor, must_apply, /*show_data=*/true));
+  if (!r.duplicate && !r.handled) {
+    return FailedPrecondition("case " + c->key + " is not waiting for its print (state '" + c->state + "')");
+  }
   if (!r.duplicate) ENROL_RETURN_IF_ERROR(tx.cases().UpdateCase(*c));
+  return r;
+}
+
+Result<ApplyResult> CaseEngine::RecordPrinted(int64_t case_id, int64_t letter_version, const std::string& batch,
+                                              const std::string& actor) {
+  ENROL_ASSIGN_OR_RETURN(UnitOfWork tx, UnitOfWork::Begin(cases_));
+  ENROL_ASSIGN_OR_RETURN(ApplyResult r, ApplyPrinted(tx, case_id, letter_version, batch, actor, true));
   ENROL_RETURN_IF_ERROR(tx.Commit());
   return r;
+}
+
+Result<int> CaseEngine::MarkBatchPrinted(int64_t batch_id, const std::string& sha256, const std::string& actor) {
+  ENROL_ASSIGN_OR_RETURN(UnitOfWork tx, UnitOfWork::Begin(cases_));
+  ENROL_ASSIGN_OR_RETURN(std::optional<PrintBatch> b, tx.print_batches().FindBatch(batch_id));
+  if (!b) return NotFound("no print batch " + std::to_string(batch_id));
+  if (b->status != "open") return FailedPrecondition("print batch " + std::to_string(batch_id) + " is " + b->status);
+  const std::string label = "batch " + std::to_string(batch_id) + " " + sha256.substr(0, 12);
+  int marked = 0;
+  for (const PrintBatchCase& pc : b->cases) {
+    // A case that stopped waiting since the batch was recorded (closed, or
+    // handed to the office) is left as it is; the others are marked.
+    ENROL_ASSIGN_OR_RETURN(UnitOfWork::Savepoint sp, tx.Save());
+    Result<ApplyResult> r = ApplyPrinted(tx, pc.case_id, pc.letter_version, label, actor, false);
+    if (!r && r.error().code == ErrorCode::kFailedPrecondition) {
+      ENROL_RETURN_IF_ERROR(sp.RollBack());
+      continue;
+    }
+    if (!r) return tl::unexpected(r.error());
+    ENROL_RETURN_IF_ERROR(sp.Release());
+    marked += r->duplicate ? 0 : 1;
+    KillPoint("print_batch.marked");
+  }
+  ENROL_RETURN_IF_ERROR(tx.print_batches().FinishBatch(batch_id, sha256, NowText()));
+  ENROL_RETURN_IF_ERROR(tx.Commit());
+  return marked;
 }
 
 }  // namespace enrol::app

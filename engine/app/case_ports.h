@@ -302,6 +302,35 @@ class Incidents {
   [[nodiscard]] virtual Result<std::vector<IncidentRecord>> ListIncidents(const IncidentFilter& f) = 0;
 };
 
+// A print batch of letters digital post could not deliver: its cases and
+// the letter version and copies of each, recorded before its file is
+// written (schemas/migrations/0010_print_batches.sql).
+struct PrintBatchCase {
+  int64_t case_id = 0;
+  int64_t letter_version = 0;
+  std::vector<int> copies;
+};
+struct PrintBatch {
+  int64_t id = 0;
+  std::string school;
+  std::string file;
+  std::string status;  // open | done
+  std::string sha256;
+  std::string created_at, finished_at;
+  std::vector<PrintBatchCase> cases;
+};
+
+class PrintBatches {
+ public:
+  virtual ~PrintBatches() = default;
+  // The school's open batch (recorded, not yet marked printed).
+  [[nodiscard]] virtual Result<std::optional<PrintBatch>> OpenBatch(const std::string& school) = 0;
+  [[nodiscard]] virtual Result<std::optional<PrintBatch>> FindBatch(int64_t id) = 0;
+  // Records an open batch with its cases; returns its id.
+  [[nodiscard]] virtual Result<int64_t> InsertBatch(const PrintBatch& b) = 0;
+  [[nodiscard]] virtual Status FinishBatch(int64_t id, const std::string& sha256, const std::string& at) = 0;
+};
+
 // The hash-chained audit log.
 class AuditLog {
  public:
@@ -320,7 +349,7 @@ class UnitOfWork;
 // The whole store: every port over one database, and its transactions
 // (opened and closed only by UnitOfWork; savepoints nest inside).
 class CaseStore : public Cases, public CaseReports, public Timers, public JobQueue, public Incidents,
-                  public AuditLog {
+                  public AuditLog, public PrintBatches {
  public:
   using CasePerson = app::CasePerson;
   using AuditRow = app::AuditRow;

@@ -73,6 +73,7 @@ class UnitOfWork {
   [[nodiscard]] Timers& timers() { return *store_; }
   [[nodiscard]] Incidents& incidents() { return *store_; }
   [[nodiscard]] AuditLog& audit() { return *store_; }
+  [[nodiscard]] PrintBatches& print_batches() { return *store_; }
 
  private:
   explicit UnitOfWork(CaseStore& store) : store_(&store), open_(true) {}

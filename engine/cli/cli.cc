@@ -244,11 +244,20 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   lpreview->add_option("--copy", letter_args.copy, "which copy (guardians at different addresses get one each)");
   lpreview->add_option("--version", letter_args.version, "an older version (default: the current one)");
   auto* lbatch = letters->add_subcommand("print-batch",
-                                         "one PDF with a cover sheet and a school's approved letters, for printing");
-  lbatch->add_option("--school", letter_args.school, "school id")->required();
+                                         "one PDF with a cover sheet and a school's approved (or undelivered) "
+                                         "letters, for printing");
+  auto* lschool = lbatch->add_option("--school", letter_args.school, "school id");
   lbatch->add_option("--out", letter_args.out, "output PDF file")->required();
-  lbatch->add_flag("--undelivered", letter_args.undelivered,
-                   "the copies digital post could not deliver (cases waiting in 'printing'), marked printed once written");
+  auto* lundelivered = lbatch->add_flag(
+      "--undelivered", letter_args.undelivered,
+      "the copies digital post could not deliver (cases waiting for their print), recorded as a numbered batch, "
+      "written, then marked printed; a batch a run left open is finished first");
+  auto* lreprint = lbatch->add_option("--reprint", letter_args.reprint,
+                                      "write the numbered batch N again (marks nothing)");
+  lreprint->excludes(lschool)->excludes(lundelivered);
+  lbatch->callback([&] {
+    if (letter_args.reprint == 0 && letter_args.school.empty()) throw CLI::RequiredError("--school");
+  });
   lbatch->add_option("--as", letter_args.as, "who prints them (for the audit log; default: $USER)");
 
   auto* audit = app.add_subcommand("audit", "the audit log");

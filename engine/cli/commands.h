@@ -117,6 +117,7 @@ struct LetterArgs {
   std::string school;
   bool undelivered = false;  // print-batch: the letters digital post could not deliver, then mark them printed
   std::string as;            // who prints (the audit's actor)
+  int64_t reprint = 0;       // print-batch: write this batch again (marks nothing)
 };
 int RunLettersCheck(const GlobalOptions& g, Services& s);
 int RunLettersPreview(const GlobalOptions& g, Services& s, const LetterArgs& a);

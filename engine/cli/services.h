@@ -10,6 +10,7 @@
 #include "engine/app/case_engine.h"
 #include "engine/app/case_queries.h"
 #include "engine/app/operator_queries.h"
+#include "engine/app/print_batch.h"
 #include "engine/app/letter_ports.h"
 #include "engine/app/users.h"
 #include "engine/app/ports.h"
@@ -43,6 +44,8 @@ class Services {
   [[nodiscard]] virtual Result<app::OperatorQueries*> Operator() = 0;
   // The letter templates and renderer.
   [[nodiscard]] virtual Result<app::LetterRenderer*> Renderer() = 0;
+  // The print batches of undelivered letters (engine/app/print_batch.h).
+  [[nodiscard]] virtual Result<app::PrintBatchService*> PrintBatches() = 0;
   // The web app's users (their store, the password hasher, the rules).
   [[nodiscard]] virtual Result<app::UserService*> Users() = 0;
   // The invoke types (connector names) workflows may use.

@@ -83,6 +83,12 @@ class SqliteCaseStore final : public app::CaseStore {
                          const std::string& at) override;
   Result<std::vector<app::IncidentRecord>> ListIncidents(const app::IncidentFilter& f) override;
 
+  // app::PrintBatches (sqlite_print_batches.cc).
+  Result<std::optional<app::PrintBatch>> OpenBatch(const std::string& school) override;
+  Result<std::optional<app::PrintBatch>> FindBatch(int64_t id) override;
+  Result<int64_t> InsertBatch(const app::PrintBatch& b) override;
+  Status FinishBatch(int64_t id, const std::string& sha256, const std::string& at) override;
+
   // app::AuditLog (sqlite_audit_log.cc).
   Status AppendAudit(const app::AuditEntry& e, const std::string& at) override;
   Result<std::vector<std::pair<std::string, app::AuditEntry>>> AuditOf(int64_t case_id) override;
@@ -98,6 +104,7 @@ class SqliteCaseStore final : public app::CaseStore {
   Result<std::vector<app::JobRecord>> ReadJobs(sql::Statement& q);
   Result<std::vector<app::TimerRecord>> ReadTimers(sql::Statement& q);
   Result<std::optional<app::PersonRequest>> PersonRequests(sql::Statement& q);
+  Result<std::optional<app::PrintBatch>> ReadBatch(sql::Statement& q);
 
   sql::Database& db_;
   std::string audit_key_;

@@ -13,6 +13,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <sstream>
+#include <set>
+#include <map>
+#include <filesystem>
 #include <functional>
 #include <random>
 #include <thread>
@@ -471,6 +475,102 @@ TEST_P(ConnectorsCrashTest, KilledAtAnyRequestOfAnySystemNothingHappensTwice) {
   std::cout << "[ crash    ] all three systems: " << kills_ << " kills, " << cases << " cases, " << printed
             << " printed by the batch; one effect per case in each system\n";
 }
+
+// The print batch of undelivered letters, killed at each of its points:
+// after the batch is recorded (before its file), after its file is written
+// (before the rename), and after each case's mark (in the unit of work that
+// marks them all). Rerun each time, every waiting letter ends in exactly one
+// file that took its name, its case marked printed once.
+class PrintBatchCrashTest : public CrashTest {};
+
+TEST_P(PrintBatchCrashTest, KilledAtEveryPointEachWaitingLetterIsPrintedOnce) {
+  json::value cfg = json::parse(testing::ReadFile(dir_.File("config.json")));
+  json::object demo = json::parse(testing::ReadFile(testing::DemoConfig())).as_object();
+  json::object c = demo.at("connectors").as_object();
+  c["simulator_db"] = dir_.File("simulated-systems.db");
+  c["archive"].as_object()["simulator_db"] = dir_.File("archive.db");
+  c["student_system"].as_object()["simulator_db"] = dir_.File("sis.db");
+  c["dispatch"].as_object()["simulator_db"] = dir_.File("post.db");
+  c["dispatch"].as_object()["simulator_undeliverable_share"] = 0.6;
+  cfg.as_object()["connectors"] = std::move(c);
+  cfg.as_object()["workflow"].as_object()["post_poll_after"] = "PT0.05S";
+  testing::WriteFile(dir_.File("config.json"), json::serialize(cfg));
+  ASSERT_EQ(Enrol("gen-extract --municipality 5099 --children 60 --seed 23 --school-year 2027 --out x.json"), 0);
+  ASSERT_EQ(Enrol("init"), 0);
+  ASSERT_EQ(Enrol("import x.json"), 0);
+  ASSERT_EQ(Enrol("intake --school-year 2027"), 0);
+  ASSERT_EQ(Enrol("case event --state awaiting_approval approve --as crash-test"), 0);
+  const std::string db = dir_.File("enrol.db");
+  // Until every undeliverable letter waits for its print.
+  for (int round = 0; round < 200; ++round) {
+    ASSERT_EQ(Enrol("run --until-idle --linger-ms 200"), 0);
+    if (Sql(db, "SELECT COUNT(*) FROM jobs WHERE status='queued'") == 0) break;
+  }
+  auto open = sql::Database::Open(db);
+  ASSERT_TRUE(open);
+  std::map<std::string, std::set<std::string>> waiting;  // school -> case keys
+  {
+    auto q = (*open)->Prepare("SELECT school, case_key FROM cases WHERE status='active' AND "
+                              "' ' || state || ' ' LIKE '% printing %'");
+    ASSERT_TRUE(q);
+    while (*q->Step()) waiting[q->ColumnText(0)].insert(q->ColumnText(1));
+  }
+  ASSERT_FALSE(waiting.empty());
+  size_t cases_waiting = 0;
+  for (const auto& [school, keys] : waiting) cases_waiting += keys.size();
+  int run = 0;
+  for (const auto& [school, keys] : waiting) {
+    std::vector<std::string> points = {"print_batch.recorded:1", "print_batch.written:1"};
+    for (size_t i = 1; i <= keys.size(); ++i) points.push_back("print_batch.marked:" + std::to_string(i));
+    points.push_back("");  // the run that finishes
+    for (const std::string& point : points) {
+      RunOrKill({"letters", "print-batch", "--school", school, "--undelivered", "--as", "crash-test", "--out",
+                 "print-" + std::to_string(++run) + ".pdf"},
+                600000, point);
+    }
+    // Nothing is left to print.
+    EXPECT_FALSE(RunOrKill({"letters", "print-batch", "--school", school, "--undelivered", "--out", "none.pdf"}, 600000));
+  }
+  // Every letter line of every cover sheet, over the files that took their name.
+  std::map<std::string, int> printed;  // "KEY copy N" -> times
+  std::set<std::string> keys_printed;
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("print-", 0) != 0 || entry.path().extension() != ".pdf") continue;
+    ++files;
+    auto text = testing::Run("pdftotext -layout " + entry.path().string() + " -");
+    ASSERT_EQ(text.exit_code, 0) << text.out;
+    std::istringstream lines(text.out);
+    std::string line;
+    while (std::getline(lines, line)) {
+      const size_t at = line.find("brev versjon");
+      if (at == std::string::npos || line.find("kopi") == std::string::npos) continue;
+      std::istringstream words(line);
+      std::string key;
+      words >> key;
+      const std::string copy = line.substr(line.find("kopi"));
+      ++printed[key + " " + copy];
+      keys_printed.insert(key);
+    }
+  }
+  for (const auto& [letter, times] : printed) EXPECT_EQ(times, 1) << letter << " is in " << times << " files";
+  std::set<std::string> all_waiting;
+  for (const auto& [school, keys] : waiting) all_waiting.insert(keys.begin(), keys.end());
+  EXPECT_EQ(keys_printed, all_waiting);
+  EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM case_events WHERE name='post.printed'"), static_cast<int64_t>(cases_waiting));
+  EXPECT_EQ(Sql(db, "SELECT COUNT(DISTINCT case_id) FROM case_events WHERE name='post.printed'"),
+            static_cast<int64_t>(cases_waiting));
+  EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM cases WHERE ' ' || state || ' ' LIKE '% printing %'"), 0);
+  EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM print_batches WHERE status='open'"), 0);
+  EXPECT_EQ(files, static_cast<int>(Sql(db, "SELECT COUNT(*) FROM print_batches")));
+  std::cout << "[ crash    ] print batch: " << kills_ << " kills, " << cases_waiting << " cases in "
+            << waiting.size() << " school(s), " << printed.size() << " letters, each in one of " << files
+            << " files\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(PrintBatch, PrintBatchCrashTest, ::testing::Values(false),
+                         [](const auto&) { return std::string("EveryPoint"); });
 
 INSTANTIATE_TEST_SUITE_P(Connectors, ConnectorsCrashTest, ::testing::Values(false),
                          [](const auto&) { return std::string("AllThreeInProcess"); });
