@@ -23,6 +23,8 @@ namespace enrol {
 ConnectorRegistry::ConnectorRegistry() = default;
 ConnectorRegistry::~ConnectorRegistry() = default;
 
+app::LetterScreener* ConnectorRegistry::Screener() { return letter_service_.get(); }
+
 void ConnectorRegistry::SetStopFlag(const std::atomic<bool>* stop) {
   stop_ = stop;
   for (auto& c : http_connectors_) c->SetStopFlag(stop);
@@ -197,7 +199,8 @@ Status ConnectorRegistry::Archive(const app::Settings& settings, const boost::js
 
 app::Connector* ConnectorRegistry::ArchiveService(const app::Settings& settings, int in_flight) {
   archive_service_ =
-      std::make_unique<app::ArchiveService>(deps_->persons, deps_->cases, deps_->letters, *archive_port_, settings, in_flight);
+      std::make_unique<app::ArchiveService>(deps_->persons, deps_->cases, deps_->letters, *archive_port_, settings,
+                                             in_flight, letter_service_.get());
   return archive_service_.get();
 }
 

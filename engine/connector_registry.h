@@ -74,6 +74,9 @@ class ConnectorRegistry {
   // Builds the connectors the settings ask for (once; `deps` must outlive
   // the registry). A section that is wrong is an error that names it.
   [[nodiscard]] Result<Connectors> Build(const app::Settings& settings, const ConnectorDeps& deps);
+  // What renders a protected case's letters again without addresses
+  // (null without the letter renderer).
+  [[nodiscard]] app::LetterScreener* Screener();
   // Calls over the network end early once `stop` is true.
   void SetStopFlag(const std::atomic<bool>* stop);
 

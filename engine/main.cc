@@ -313,7 +313,8 @@ class ProductionServices final : public cli::Services {
     e->engine = std::make_unique<app::CaseEngine>(*stores_->cases, *stores_->persons, clock_, ids_, *settings,
                                                   std::move(connectors));
     if (auto st = e->engine->LoadWorkflow(text.str()); !st) return tl::unexpected(st.error().WithContext(file));
-    e->queries = std::make_unique<app::CaseQueries>(*stores_->cases, *stores_->persons, *stores_->letters, *e->engine);
+    e->queries = std::make_unique<app::CaseQueries>(*stores_->cases, *stores_->persons, *stores_->letters, *e->engine,
+                                                    e->connectors.Screener());
 
     engine_ = std::move(e);
     return {};

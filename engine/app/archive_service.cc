@@ -52,12 +52,24 @@ Result<ArchiveFiling> ArchiveService::Prepare(const JobRequest& r) {
                               "office may order it, with the stricter screening: archive.protected)");
   }
 
+  // A protected case's letter holds the address it was sent to: it is
+  // rendered again without any address first, and that copy is filed.
+  if (prot) {
+    if (!screener_) {
+      return FailedPrecondition("case " + c->key + " is under a protected address and its letter holds the address "
+                                "it was sent to; filing it needs the letter renderer (connectors.letters = "
+                                "\"renderer\") to render it again without any address");
+    }
+    ENROL_ASSIGN_OR_RETURN(int screened, screener_->ScreenCase(*c));
+    (void)screened;
+  }
   // The letter version the workflow approved: its PDF/A archive copy.
   ENROL_ASSIGN_OR_RETURN(std::vector<StoredLetter> all, letters_.OfCase(c->id, /*all=*/true));
   const StoredLetter* copy = nullptr;
   for (const StoredLetter& l : all) {
     if (l.version == version->get_int64() && l.copy == 1) copy = &l;
   }
+  if (copy && prot && !IsScreened(*copy)) return Internal("case " + c->key + ": its letter was not screened");
   if (!copy || copy->pdfa.empty()) {
     return FailedPrecondition("case " + c->key + " has no rendered letter version " +
                               std::to_string(version->get_int64()) + " to archive");

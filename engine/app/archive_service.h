@@ -21,10 +21,12 @@ class ArchiveService final : public Connector {
  public:
   // `in_flight` filings at once, when the port may be called from many
   // threads at a time.
+  // `screener` renders a protected case's letter again without addresses
+  // before the office's ordered filing (null: such a filing is refused).
   ArchiveService(PersonStore& persons, Cases& cases, LetterStore& letters, ArchivePort& archive,
-                 const Settings& settings, int in_flight = 1)
+                 const Settings& settings, int in_flight = 1, LetterScreener* screener = nullptr)
       : persons_(persons), cases_(cases), letters_(letters), archive_(archive), settings_(settings),
-        in_flight_(in_flight) {}
+        in_flight_(in_flight), screener_(screener) {}
 
   JobOutcome Execute(const JobRequest& request) override;
   [[nodiscard]] int MaxInFlight() const override { return in_flight_; }
@@ -41,6 +43,7 @@ class ArchiveService final : public Connector {
   ArchivePort& archive_;
   const Settings& settings_;
   int in_flight_;
+  LetterScreener* screener_;
 };
 
 // "elev-" and 32 hex digits of SHA-256 over the municipality and the id.

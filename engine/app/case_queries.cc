@@ -52,6 +52,20 @@ Result<CaseView> CaseQueries::Case(const User& viewer, int64_t id) {
 Result<StoredLetter> CaseQueries::Letter(const User& viewer, int64_t id, int copy, int version) {
   ENROL_ASSIGN_OR_RETURN(CaseRecord k, Visible(viewer, id));
   if (!MaySeePersonalData(viewer)) return NotFound("no case " + std::to_string(id));
+  // A protected case's letters are shown only without any address.
+  ENROL_ASSIGN_OR_RETURN(bool now_protected, ChildOrGuardianProtected(persons_, k.person_id));
+  if (k.protected_case || now_protected) {
+    if (!screener_) {
+      return FailedPrecondition("the letter of case " + std::to_string(id) + " holds a protected address and "
+                                "cannot be shown without the letter renderer to screen it");
+    }
+    ENROL_ASSIGN_OR_RETURN(int screened, screener_->ScreenCase(k));
+    if (screened) {
+      ENROL_RETURN_IF_ERROR(engine_.RecordAudit(k.id, "engine", "action",
+                                                std::to_string(screened) + " letter copies rendered again without "
+                                                "addresses (protected address)"));
+    }
+  }
   ENROL_ASSIGN_OR_RETURN(std::vector<StoredLetter> letters, letters_.OfCase(k.id, version != 0));
   for (StoredLetter& l : letters) {
     if (l.copy != copy || (version != 0 && l.version != version)) continue;

@@ -47,8 +47,11 @@ struct OfficeFigures {
 
 class CaseQueries {
  public:
-  CaseQueries(CaseStore& cases, PersonStore& persons, LetterStore& letters, CaseEngine& engine)
-      : cases_(cases), persons_(persons), letters_(letters), engine_(engine) {}
+  // `screener` renders a protected case's letters again without addresses
+  // before they are shown (null: they are not shown).
+  CaseQueries(CaseStore& cases, PersonStore& persons, LetterStore& letters, CaseEngine& engine,
+              LetterScreener* screener = nullptr)
+      : cases_(cases), persons_(persons), letters_(letters), engine_(engine), screener_(screener) {}
 
   // The case, its family (names; an address only where not protected), its
   // letters, work and history, and the events the viewer may send now.
@@ -75,6 +78,7 @@ class CaseQueries {
   PersonStore& persons_;
   LetterStore& letters_;
   CaseEngine& engine_;
+  LetterScreener* screener_;
 };
 
 }  // namespace enrol::app

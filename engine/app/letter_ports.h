@@ -8,6 +8,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "engine/app/case_ports.h"
 #include "engine/core/result.h"
 
 namespace enrol::app {
@@ -74,6 +75,21 @@ class LetterStore {
   [[nodiscard]] virtual Result<int> AddVersion(int64_t case_id, std::vector<StoredLetter> copies) = 0;
   // The current version's copies of a case (all versions when `all`).
   [[nodiscard]] virtual Result<std::vector<StoredLetter>> OfCase(int64_t case_id, bool all) = 0;
+  // Replaces a stored copy by its screened rendering (no address in it):
+  // the copy with the address is gone, and only the screened one is served.
+  [[nodiscard]] virtual Status Screen(const StoredLetter& screened) = 0;
+};
+
+// A stored letter is screened when its data says so (LetterScreener).
+[[nodiscard]] bool IsScreened(const StoredLetter& l);
+
+// Renders a protected case's letters again without any address (names and
+// "adresse skjermet" in the window), in place of the stored copies.
+class LetterScreener {
+ public:
+  virtual ~LetterScreener() = default;
+  // Every stored copy of the case not screened yet; returns how many.
+  [[nodiscard]] virtual Result<int> ScreenCase(const CaseRecord& c) = 0;
 };
 
 }  // namespace enrol::app

@@ -249,4 +249,66 @@ JobOutcome LetterService::Execute(const JobRequest& r) {
   return JobOutcome{true, LetterReceipt(*stored), "", true};
 }
 
+bool IsScreened(const StoredLetter& l) {
+  boost::system::error_code ec;
+  const json::value d = json::parse(l.data, ec);
+  return !ec && d.is_object() && d.get_object().contains("screened");
+}
+
+Result<int> LetterService::ScreenCase(const CaseRecord& c) {
+  ENROL_ASSIGN_OR_RETURN(std::vector<StoredLetter> all, letters_.OfCase(c.id, /*all=*/true));
+  int screened = 0;
+  for (StoredLetter& l : all) {
+    if (IsScreened(l)) continue;
+    boost::system::error_code ec;
+    json::value parsed = json::parse(l.data, ec);
+    if (ec || !parsed.is_object()) return Internal("letter " + std::to_string(l.id) + " of case " + c.key + ": its data does not read");
+    json::object data = std::move(parsed.get_object());
+    // Whom it went to, by name only: no address of anyone in the family.
+    std::vector<std::string> names;
+    json::array delivery;
+    if (const json::value* d = data.if_contains("delivery"); d && d->is_array()) {
+      for (const json::value& r : d->get_array()) {
+        if (!r.is_object()) continue;
+        const json::value* name = r.get_object().if_contains("name");
+        const json::value* person = r.get_object().if_contains("person");
+        if (name && name->is_string()) names.emplace_back(name->get_string());
+        delivery.push_back(json::object{{"person", person ? *person : json::value()}, {"name", name ? *name : json::value()}});
+      }
+    }
+    data["delivery"] = std::move(delivery);
+    data["screened"] = true;
+    const json::object* school = data.contains("school") ? data.at("school").if_object() : nullptr;
+    auto text = [&](const json::object* o, const char* key) {
+      const json::value* v = o ? o->if_contains(key) : nullptr;
+      return v && v->is_string() ? std::string(v->get_string()) : std::string();
+    };
+    LetterRequest req;
+    req.template_name = l.template_name;
+    req.language = l.template_name.size() > 3 && l.template_name.substr(l.template_name.size() - 3) == ".nn" ? "nn" : "nb";
+    req.case_ref = c.key;
+    req.sender_unit = text(school, "name");
+    req.created = l.created_at;
+    req.recipient = names;
+    req.recipient.push_back(req.language == "nn" ? "Adressa er skjerma" : "Adressen er skjermet");
+    req.return_address = text(school, "name") + ", " + text(school, "address") + ", " + text(school, "postnummer") + " " +
+                         text(school, "poststed");
+    req.info = {{"Dato", text(&data, "letter_date")},
+                {"Vår ref.", c.key},
+                {req.language == "nn" ? "Sakshandsamar" : "Saksbehandler", text(school, "name")},
+                {"Telefon", text(school, "phone")}};
+    req.data = data;
+    ENROL_ASSIGN_OR_RETURN(RenderedLetter rendered, renderer_.Render(req));
+    l.data = json::serialize(data);
+    l.template_version = rendered.template_version;
+    l.pdf_sha256 = core::Sha256Hex(rendered.pdf);
+    l.pdfa_sha256 = core::Sha256Hex(rendered.pdfa);
+    l.pdf = std::move(rendered.pdf);
+    l.pdfa = std::move(rendered.pdfa);
+    ENROL_RETURN_IF_ERROR(letters_.Screen(l));
+    ++screened;
+  }
+  return screened;
+}
+
 }  // namespace enrol::app

@@ -21,7 +21,7 @@
 
 namespace enrol::app {
 
-class LetterService final : public Connector {
+class LetterService final : public Connector, public LetterScreener {
  public:
   LetterService(PersonStore& persons, Cases& cases, LetterStore& letters, LetterRenderer& renderer,
                 const Settings& settings, Clock& clock)
@@ -29,6 +29,8 @@ class LetterService final : public Connector {
         clock_(clock) {}
 
   JobOutcome Execute(const JobRequest& request) override;
+  // Renders every stored copy of the case again without addresses (LetterScreener).
+  Result<int> ScreenCase(const CaseRecord& c) override;
 
   // The copies a case's letter goes out as (for tests and previews).
   [[nodiscard]] Result<std::vector<LetterRequest>> Prepare(const CaseRecord& c);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/app/protection.h"
+
 namespace enrol::app {
 
 Result<CaseRecord> OperatorQueries::FindCase(const std::string& ref) {
@@ -53,7 +55,21 @@ Result<CaseDetail> OperatorQueries::Detail(const std::string& ref) {
 }
 
 Result<std::vector<StoredLetter>> OperatorQueries::Letters(int64_t case_id, bool every_version) {
-  return letters_.OfCase(case_id, every_version);
+  ENROL_ASSIGN_OR_RETURN(std::vector<StoredLetter> all, letters_.OfCase(case_id, every_version));
+  if (all.empty()) return all;
+  // A protected case's letter that still holds the address is not handed out.
+  ENROL_ASSIGN_OR_RETURN(std::optional<CasePerson> p, cases_.PersonOfCase(case_id));
+  ENROL_ASSIGN_OR_RETURN(bool now_protected, p ? ChildOrGuardianProtected(persons_, p->person_id) : Result<bool>(false));
+  if ((p && p->protected_case) || now_protected) {
+    for (const StoredLetter& l : all) {
+      if (!IsScreened(l)) {
+        return FailedPrecondition("case " + std::to_string(case_id) + " has a protected address and its letter still "
+                                  "holds the address it was sent to: it is rendered again without any address when "
+                                  "the office opens it in the web app or files it (archive.protected)");
+      }
+    }
+  }
+  return all;
 }
 
 Result<std::vector<IncidentRecord>> OperatorQueries::Incidents(const IncidentFilter& f) {

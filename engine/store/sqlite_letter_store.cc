@@ -66,4 +66,13 @@ Result<std::vector<app::StoredLetter>> SqliteLetterStore::OfCase(int64_t case_id
   return Rows(q);
 }
 
+Status SqliteLetterStore::Screen(const app::StoredLetter& l) {
+  ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
+      "UPDATE letters SET data=?, pdf=?, pdf_sha256=?, pdfa=?, pdfa_sha256=?, template_version=? WHERE id=?"));
+  ENROL_RETURN_IF_ERROR(q.Bind(1, l.data).BindBlob(2, l.pdf).Bind(3, l.pdf_sha256).BindBlob(4, l.pdfa)
+                            .Bind(5, l.pdfa_sha256).Bind(6, l.template_version).Bind(7, l.id).Run());
+  if (db_.Changes() != 1) return NotFound("no stored letter " + std::to_string(l.id));
+  return {};
+}
+
 }  // namespace enrol::store

@@ -14,6 +14,7 @@ class SqliteLetterStore final : public app::LetterStore {
   Result<std::vector<app::StoredLetter>> ByJobKey(const std::string& key) override;
   Result<int> AddVersion(int64_t case_id, std::vector<app::StoredLetter> copies) override;
   Result<std::vector<app::StoredLetter>> OfCase(int64_t case_id, bool all) override;
+  Status Screen(const app::StoredLetter& screened) override;
 
  private:
   Result<std::vector<app::StoredLetter>> Rows(sql::Statement& q);

@@ -254,6 +254,76 @@ TEST_F(ArchiveCliTest, TheEducationOfficeFilesAProtectedCaseWithTheStricterScree
   EXPECT_EQ(Json(Enrol("--json case list --school S01 --status completed")).as_array().size(), 0u);
 }
 
+// A letter drafted before the family became protected holds the address it
+// was sent to. Filed on the office's order, it is rendered again without
+// any address; that copy is what the archive gets, and the old one is not
+// served any more (the office's view and `letters preview` give the new).
+TEST_F(ArchiveCliTest, AProtectedCasesArchiveCopyHoldsNoAddressAndTheOldCopyIsNotServed) {
+  if (testing::Run("command -v pdftotext").exit_code != 0) GTEST_SKIP() << "pdftotext (poppler-utils) not installed";
+  Configure([](json::object& a) {
+    a["skjerming"].as_object()["protected"] =
+        json::object{{"tilgangsrestriksjon", "SF"}, {"skjermingshjemmel", "Offl. § 13 jf. fvl. § 13 (1) nr.1"},
+                     {"mappe", json::array{"NPS", "TM1"}}, {"journalpost", json::array{"NM", "TR1"}}};
+  });
+  ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
+  auto waiting = Json(Enrol("--json case list --school S01 --state awaiting_approval")).as_array();
+  ASSERT_GT(waiting.size(), 0u);
+  const std::string key(waiting[0].at("key").as_string());
+  const int64_t id = waiting[0].at("id").as_int64();
+  // The address in the letter's window, as drafted.
+  std::string street, postal;
+  {
+    auto db = sql::Database::Open(dir_.File("enrol.db"));
+    ASSERT_TRUE(db);
+    auto q = (*db)->Prepare("SELECT data FROM letters WHERE case_id=? AND copy=1");
+    ASSERT_TRUE(q);
+    q->Bind(1, id);
+    ASSERT_TRUE(*q->Step());
+    const json::value d = json::parse(q->ColumnText(0));
+    const json::object& to = d.at("delivery").as_array().at(0).as_object();
+    street = std::string(to.at("address_lines").as_array().at(0).as_string());
+    postal = std::string(to.at("postnummer").as_string());
+  }
+  ASSERT_EQ(Enrol("letters preview " + key + " --archive-copy --out before.pdf").exit_code, 0);
+  ASSERT_NE(testing::Run("cd " + dir_.path().string() + " && pdftotext before.pdf -").out.find(street),
+            std::string::npos) << "the drafted letter shows its address";
+  json::value extract = json::parse(testing::ReadFile(dir_.File("x.json")));
+  testing::ProtectEveryone(extract);
+  testing::WriteFile(dir_.File("y.json"), json::serialize(extract));
+  ASSERT_EQ(Enrol("import y.json").exit_code, 0);
+  ASSERT_EQ(Enrol("run --until-idle").exit_code, 0);
+  // Before the filing, the copy with the address is refused, not handed out.
+  auto refused = Enrol("letters preview " + key + " --archive-copy --out refused.pdf");
+  EXPECT_NE(refused.exit_code, 0) << refused.out;
+  EXPECT_NE(refused.out.find("protected address"), std::string::npos) << refused.out;
+  ASSERT_EQ(Enrol("case event " + key + " archive.protected --data '{\"reason\": \"arkiveres\"}' --as kontoret").exit_code, 0);
+  ASSERT_EQ(Enrol("run --until-idle").exit_code, 0);
+  auto shown = Json(Enrol("--json case show " + key));
+  ASSERT_TRUE(shown.at("data").at("receipts").as_object().contains("archive")) << json::serialize(shown);
+  // What the archive holds: no street, no postcode, said to be screened.
+  auto archive = sql::Database::Open(dir_.File("archive.db"));
+  ASSERT_TRUE(archive);
+  auto f = (*archive)->Prepare("SELECT content FROM files");
+  ASSERT_TRUE(f);
+  int files = 0;
+  while (*f->Step()) {
+    ++files;
+    testing::WriteFile(dir_.File("filed.pdf"), f->ColumnText(0));
+    const std::string text = testing::Run("cd " + dir_.path().string() + " && pdftotext filed.pdf -").out;
+    EXPECT_EQ(text.find(street), std::string::npos) << text;
+    EXPECT_EQ(text.find(postal + " "), std::string::npos) << text;
+    EXPECT_NE(text.find("Adressen er skjermet"), std::string::npos) << text;
+  }
+  EXPECT_EQ(files, 1);
+  // The old copy is gone: what is served now is the screened one.
+  ASSERT_EQ(Enrol("letters preview " + key + " --archive-copy --out after.pdf").exit_code, 0);
+  const std::string after = testing::Run("cd " + dir_.path().string() + " && pdftotext after.pdf -").out;
+  EXPECT_EQ(after.find(street), std::string::npos) << after;
+  ASSERT_EQ(Enrol("letters preview " + key + " --out after-pdf.pdf").exit_code, 0);
+  EXPECT_EQ(testing::Run("cd " + dir_.path().string() + " && pdftotext after-pdf.pdf -").out.find(street),
+            std::string::npos);
+}
+
 TEST_F(ArchiveCliTest, WithoutTheStricterScreeningAProtectedFilingIsRefusedWithWhy) {
   ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
   auto waiting = Json(Enrol("--json case list --school S02 --state awaiting_approval")).as_array();
