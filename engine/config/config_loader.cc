@@ -288,6 +288,14 @@ Result<app::Settings> LoadSettings(const std::string& path) {
                            r.Bool(reg->get_object(), "accept_synthetic_ids", "register"));
     ENROL_ASSIGN_OR_RETURN(s.national_ids.strict_pre_2032,
                            r.Bool(reg->get_object(), "strict_pre_2032", "register"));
+    if (const json::value* g = reg->get_object().if_contains("missing_guardian_document")) {
+      if (!g->is_string() || (*g != "manual" && *g != "send_to_known")) {
+        return r.Bad("register.missing_guardian_document",
+                     "must be \"manual\" (the case waits for the office) or \"send_to_known\" (the decision goes "
+                     "to the guardians in the extract)");
+      }
+      m.guardians.send_to_known_when_one_is_missing = *g == "send_to_known";
+    }
   } else {
     s.national_ids.accept_synthetic = false;
   }

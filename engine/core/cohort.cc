@@ -12,7 +12,8 @@ std::string_view ManualReasonCode(ManualReason r) {
     case ManualReason::kUnknownResidence: return "unknown_residence";
     case ManualReason::kStatusNeedsReview: return "status_needs_review";
     case ManualReason::kNoGuardian: return "no_guardian";
-    case ManualReason::kGuardianUnreachable: return "guardian_document_missing";
+    case ManualReason::kGuardianUnreachable: return "no_guardian_document";
+    case ManualReason::kGuardianDocumentMissing: return "guardian_document_missing";
     case ManualReason::kUnplaced: return "unplaced";
   }
   return "?";
@@ -28,6 +29,8 @@ std::string_view ManualReasonText(ManualReason r) {
     case ManualReason::kNoGuardian: return "Ingen foresatt med foreldreansvar";
     case ManualReason::kGuardianUnreachable:
       return "Ingen foresatt med foreldreansvar finnes i uttrekket";
+    case ManualReason::kGuardianDocumentMissing:
+      return "En foresatt med foreldreansvar finnes ikke i uttrekket og ville ikke fått vedtaket";
     case ManualReason::kUnplaced: return "Ingen skole funnet for adressen";
   }
   return "?";
@@ -115,10 +118,15 @@ CohortEntry EvaluateChild(const Person& child, int school_year, int grade,
     any_document = any_document || g.person != nullptr;
     e.guardians.push_back(std::move(g));
   }
+  const bool any_missing = std::any_of(e.guardians.begin(), e.guardians.end(),
+                                       [](const Guardian& g) { return g.document_missing; });
   if (e.guardians.empty()) {
     Add(e.reasons, ManualReason::kNoGuardian);
   } else if (!any_document) {
     Add(e.reasons, ManualReason::kGuardianUnreachable);
+  } else if (any_missing && !m.guardians.send_to_known_when_one_is_missing) {
+    // Both have parental responsibility; one would never get the decision.
+    Add(e.reasons, ManualReason::kGuardianDocumentMissing);
   }
 
   // A protected address is not used even inside the engine's placement: a

@@ -33,6 +33,7 @@ enum class ManualReason {
   kStatusNeedsReview,    // status other than bosatt (e.g. foedselsregistrert)
   kNoGuardian,           // no living guardian with parental responsibility
   kGuardianUnreachable,  // guardians known, but none has a register document
+  kGuardianDocumentMissing,  // one guardian with parental responsibility has no register document
   kUnplaced,             // no placement rule matched the address
 };
 std::string_view ManualReasonCode(ManualReason r);

@@ -60,6 +60,15 @@ struct TransitionPolicy {
   bool always_grade8 = false;
 };
 
+// What the register's gaps mean for the letters.
+struct GuardianPolicy {
+  // A guardian with parental responsibility whose register document is not
+  // in the extract: the case goes to manual handling (false), or the
+  // decision goes to the guardians the register has (true, the office's
+  // choice: register.missing_guardian_document = "send_to_known").
+  bool send_to_known_when_one_is_missing = false;
+};
+
 struct Municipality {
   std::string number;          // kommunenummer, 4 digits
   std::string name;            // "Fjordvik kommune"
@@ -74,6 +83,7 @@ struct Municipality {
   std::vector<AddressRule> address_rules;
   std::vector<SkolekretsRule> skolekrets_rules;
   TransitionPolicy transitions;
+  GuardianPolicy guardians;
 
   [[nodiscard]] const School* FindSchool(std::string_view id) const;
 };

@@ -171,12 +171,25 @@ TEST_F(CohortTest, DeadGuardianIsNotARecipient) {
   EXPECT_EQ(e.outcome, Outcome::kLetter);
 }
 
-TEST_F(CohortTest, MissingGuardianDocumentIsFlaggedAndKept) {
+// Joint parental responsibility, one guardian's document not in the
+// extract: that guardian would never get the decision, so the case waits
+// for the office, with the reason.
+TEST_F(CohortTest, AGuardianWithoutARegisterDocumentSendsTheCaseToManualHandling) {
   const CohortEntry e = Evaluate(Child("Avegen", {"G1", "NOT-IN-EXTRACT"}), 1);
   ASSERT_EQ(e.guardians.size(), 2u);
   EXPECT_TRUE(e.guardians[1].document_missing);
   EXPECT_EQ(e.guardians[1].responsibility.guardian_id, "NOT-IN-EXTRACT");
-  EXPECT_EQ(e.outcome, Outcome::kLetter);  // one guardian can still be reached
+  EXPECT_EQ(e.outcome, Outcome::kManual);
+  EXPECT_TRUE(Has(e, ManualReason::kGuardianDocumentMissing));
+  EXPECT_EQ(ManualReasonCode(ManualReason::kGuardianDocumentMissing), "guardian_document_missing");
+}
+
+// Unless the office chose to send the decision to the guardians it has.
+TEST_F(CohortTest, TheOfficeMayChooseToSendToTheGuardiansInTheExtract) {
+  m_.guardians.send_to_known_when_one_is_missing = true;
+  const CohortEntry e = Evaluate(Child("Avegen", {"G1", "NOT-IN-EXTRACT"}), 1);
+  EXPECT_TRUE(e.guardians[1].document_missing);
+  EXPECT_EQ(e.outcome, Outcome::kLetter);
 }
 
 TEST_F(CohortTest, NoGuardianDocumentAtAllIsManual) {
