@@ -32,6 +32,9 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   app.add_option("--config", g.config_path,
                  "municipality configuration (JSON); default $ENROL_CONFIG, else enrol.json");
   app.add_flag("--json", g.json, "print results as JSON");
+  // The global options may come after the subcommand too (`enrol case stuck
+  // --json`): every subcommand made below passes what it does not know up.
+  app.fallthrough();
 
   auto* init = app.add_subcommand("init", "create the database, or upgrade it to this version");
 
@@ -170,6 +173,9 @@ int Main(int argc, char** argv, GlobalOptions& g, Services& s) {
   cevent->add_option("--request-id", case_args.request_id,
                      "an id for this request: sending it again applies it once (without one, a repeat of the "
                      "case's last person event with the same data is not applied again)");
+  cevent->add_flag("--run", case_args.run,
+                   "then run the worker until nothing is due (without it, the command returns once the events are "
+                   "committed, and `enrol run` or `enrol serve` does the work they start)");
   auto* cstuck = cs->add_subcommand("stuck", "active cases that cannot move on: no job, no timer, no person event "
                                              "they accept");
 

@@ -269,11 +269,17 @@ int RunCaseEvent(const GlobalOptions& g, Services& s, const CaseArgs& a) {
       }
     }
   }
-  auto worker = (*engine)->RunUntilIdle();
-  if (!worker) return ReportError(worker.error());
+  // The command's own effect is committed; the work it starts is the
+  // worker's (unless asked to run it here).
+  app::WorkerStats worker;
+  if (a.run) {
+    auto ran = (*engine)->RunUntilIdle();
+    if (!ran) return ReportError(ran.error());
+    worker = *ran;
+  }
   if (g.json) {
     PrintJson(json::object{{"event", ev.name}, {"applied", applied}, {"refused", refused},
-                           {"already_applied", repeated}, {"jobs_done", worker->jobs_done}});
+                           {"already_applied", repeated}, {"jobs_done", worker.jobs_done}});
   } else if (ids->size() != 1 || refused == 0) {
     std::cout << ev.name << ": applied to " << applied << " case(s), refused by " << refused
               << (repeated ? ", already applied to " + std::to_string(repeated) : std::string()) << "\n";

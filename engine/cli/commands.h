@@ -60,6 +60,7 @@ struct CaseArgs {
   std::string data;
   std::string as;
   std::string request_id;
+  bool run = false;  // event: then run the worker until nothing is due
 };
 struct AuditArgs {
   std::string checkpoint;  // empty: <db>.audit-head

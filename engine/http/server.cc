@@ -1,5 +1,7 @@
 #include "engine/http/server.h"
 
+#include <sys/stat.h>
+
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -110,6 +112,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                    std::to_string(++uploads) + ".part";
     beast::error_code fec;
     file_parser_->get().body().open(upload_file_.c_str(), beast::file_mode::write_new, fec);
+    // The extract holds every national id number of the municipality: the
+    // owner's alone, in a folder that is the owner's alone.
+    if (!fec) ::chmod(upload_file_.c_str(), 0600);
     if (fec) {
       http::Response r;
       r.status = 503;

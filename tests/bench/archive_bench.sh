@@ -45,7 +45,7 @@ export ENROL_CONFIG="$work/config.json"
 "$enrol" import x.json >/dev/null
 /usr/bin/time -f "%e" -o intake.t "$enrol" intake --school-year 2027 >/dev/null
 before=$(curl -s "$base/noark5v5/stats")
-/usr/bin/time -f "%e %U %S %M" -o approve.t "$enrol" case event --state awaiting_approval approve --as bench >/dev/null
+/usr/bin/time -f "%e %U %S %M" -o approve.t "$enrol" case event --state awaiting_approval approve --as bench --run >/dev/null
 after=$(curl -s "$base/noark5v5/stats")
 read -r secs user sys kb < approve.t
 filed=$(sqlite3 enrol.db "SELECT COUNT(*) FROM jobs WHERE type='archive' AND status='done'")

@@ -56,7 +56,7 @@ export ENROL_CONFIG="$work/config.json"
 "$enrol" import x.json >/dev/null
 /usr/bin/time -f "%e" -o intake.t "$enrol" intake --school-year 2027 >/dev/null
 t0=$(date +%s.%N)
-/usr/bin/time -f "%e %U %S %M" -o approve.t "$enrol" case event --state awaiting_approval approve --as bench >/dev/null
+/usr/bin/time -f "%e %U %S %M" -o approve.t "$enrol" case event --state awaiting_approval approve --as bench --run >/dev/null
 /usr/bin/time -f "%e %U %S %M" -o run.t "$enrol" run --until-idle --linger-ms 5000 >/dev/null
 t1=$(date +%s.%N)
 cases=$(sqlite3 enrol.db "SELECT COUNT(*) FROM cases")

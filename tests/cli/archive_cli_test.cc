@@ -98,7 +98,7 @@ class ArchiveCliTest : public ::testing::Test {
 
 TEST_F(ArchiveCliTest, ApprovedLettersAreFiledOncePerCaseInTheSimulatedArchive) {
   ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
-  auto approved = Enrol("--json case event --school S01 --state awaiting_approval approve --as sekretaer");
+  auto approved = Enrol("--json case event --school S01 --state awaiting_approval approve --as sekretaer --run");
   ASSERT_EQ(approved.exit_code, 0) << approved.out;
   auto done = Json(Enrol("--json case list --school S01 --status completed")).as_array();
   ASSERT_GT(done.size(), 3u);
@@ -128,7 +128,7 @@ TEST_F(ArchiveCliTest, OverHttpAgainstSimulateArchive) {
     a["url"] = url;
   });
   ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
-  ASSERT_EQ(Enrol("case event --school S02 --state awaiting_approval approve --as sekretaer").exit_code, 0);
+  ASSERT_EQ(Enrol("case event --school S02 --state awaiting_approval approve --as sekretaer --run").exit_code, 0);
   const size_t done = Json(Enrol("--json case list --school S02 --status completed")).as_array().size();
   testing::Run("cd " + dir_.path().string() + " && kill $(cat served.pid)");
   ASSERT_GT(done, 3u);
@@ -141,7 +141,7 @@ TEST_F(ArchiveCliTest, FiksArkivOverHttpInTheSimulatedArchive) {
     a.erase("arkivdel");
   });
   ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
-  ASSERT_EQ(Enrol("case event --school S01 --state awaiting_approval approve --as sekretaer").exit_code, 0);
+  ASSERT_EQ(Enrol("case event --school S01 --state awaiting_approval approve --as sekretaer --run").exit_code, 0);
   auto done = Json(Enrol("--json case list --school S01 --status completed")).as_array();
   ASSERT_GT(done.size(), 3u);
   ExpectOneFilingPerCase(dir_.File("archive.db"), done.size());
@@ -172,7 +172,7 @@ TEST_F(ArchiveCliTest, FiksArkivThroughADropFolder) {
     a["poll_ms"] = 100;
   });
   ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
-  ASSERT_EQ(Enrol("case event --school S03 --state awaiting_approval approve --as sekretaer").exit_code, 0);
+  ASSERT_EQ(Enrol("case event --school S03 --state awaiting_approval approve --as sekretaer --run").exit_code, 0);
   int64_t queued = -1;
   for (int round = 0; round < 600 && queued != 0; ++round) {
     ASSERT_EQ(Enrol("run --until-idle").exit_code, 0);
@@ -221,7 +221,7 @@ TEST_F(ArchiveCliTest, TheEducationOfficeFilesAProtectedCaseWithTheStricterScree
   auto shown = Json(Enrol("--json case show " + key));
   ASSERT_EQ(shown.at("state"), "manual_handling") << json::serialize(shown);
   // An approval now is refused: the case is the education office's.
-  EXPECT_EQ(Enrol("case event " + key + " approve --as sekretaer").exit_code, 2);
+  EXPECT_EQ(Enrol("case event " + key + " approve --as sekretaer --run").exit_code, 2);
   auto ordered = Enrol("case event " + key + " archive.protected --data '{\"reason\": \"arkiveres etter vedtak\"}' --as kontoret");
   ASSERT_EQ(ordered.exit_code, 0) << ordered.out;
   ASSERT_EQ(Enrol("run --until-idle").exit_code, 0);
@@ -354,7 +354,7 @@ TEST_F(ArchiveCliTest, AnArchiveThatIsDownBecomesAnIncidentThatNamesNobody) {
   cfg.as_object()["workflow"].as_object()["retry"] = json::object{{"attempts", 1}};
   testing::WriteFile(dir_.File("config.json"), json::serialize(cfg));
   ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
-  ASSERT_EQ(Enrol("case event --school S01 --state awaiting_approval approve --as sekretaer").exit_code, 0);
+  ASSERT_EQ(Enrol("case event --school S01 --state awaiting_approval approve --as sekretaer --run").exit_code, 0);
   auto incidents = Enrol("--json incidents list");
   auto list = Json(incidents).as_array();
   ASSERT_GT(list.size(), 0u);
@@ -385,7 +385,7 @@ TEST_P(ArchiveFaultTest, EveryCaseEndsFiledExactlyOnce) {
   ASSERT_EQ(Enrol("intake --school-year 2027 --grades 1").exit_code, 0);
   const size_t approving = Json(Enrol("--json case list --school S01 --state awaiting_approval")).as_array().size();
   ASSERT_GT(approving, 3u);
-  ASSERT_EQ(Enrol("case event --school S01 --state awaiting_approval approve --as sekretaer").exit_code, 0);
+  ASSERT_EQ(Enrol("case event --school S01 --state awaiting_approval approve --as sekretaer --run").exit_code, 0);
   // Jobs waiting for their retry are not due at once: run until none waits.
   int64_t queued = -1;
   for (int round = 0; round < 600 && queued != 0; ++round) {

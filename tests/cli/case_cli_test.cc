@@ -51,6 +51,11 @@ TEST_F(CaseCliTest, ApproveASchoolThenShowACase) {
   ASSERT_GT(before.as_array().size(), 0u);
   auto approve = Json(Enrol("--json case event --school S01 --state awaiting_approval approve --as sekretaer"));
   EXPECT_EQ(approve.at("applied").as_int64(), static_cast<int64_t>(before.as_array().size()));
+  // The command returned once the approvals were committed: the letters are
+  // not sent yet; the worker does that.
+  EXPECT_EQ(approve.at("jobs_done").as_int64(), 0);
+  EXPECT_EQ(Json(Enrol("--json case list --school S01 --status completed")).as_array().size(), 0u);
+  ASSERT_EQ(Enrol("run --until-idle").exit_code, 0);
   auto done = Json(Enrol("--json case list --school S01 --status completed"));
   EXPECT_EQ(done.as_array().size(), before.as_array().size());
   const std::string key(done.as_array()[0].at("key").as_string());
@@ -65,6 +70,17 @@ TEST_F(CaseCliTest, ApproveASchoolThenShowACase) {
   EXPECT_EQ(Enrol("audit verify").exit_code, 0);
 }
 
+// The global options come before or after the subcommand (the README shows
+// `enrol case stuck --json`).
+TEST_F(CaseCliTest, JsonAfterTheSubcommandIsTheGlobalFlag) {
+  ASSERT_EQ(Enrol("intake --school-year 2027").exit_code, 0);
+  for (const char* cmd : {"case stuck --json", "case list --school S01 --json", "--json case list --school S01"}) {
+    auto r = Enrol(cmd);
+    EXPECT_EQ(r.exit_code, 0) << cmd << "\n" << r.out;
+    EXPECT_TRUE(Json(r).is_array()) << cmd;
+  }
+}
+
 TEST_F(CaseCliTest, EventErrorsSayWhatWasWrong) {
   ASSERT_EQ(Enrol("intake --school-year 2027").exit_code, 0);
   auto nowhere = Enrol("case event 999999 approve");
@@ -75,7 +91,7 @@ TEST_F(CaseCliTest, EventErrorsSayWhatWasWrong) {
   EXPECT_NE(wrong.out.find("does not accept"), std::string::npos) << wrong.out;
   EXPECT_EQ(Enrol("case event approve").exit_code, 2);  // no case, no selection
   EXPECT_EQ(Enrol("case event 1 reject --data '[1]'").exit_code, 2);
-  ASSERT_EQ(Enrol("case event 1 approve").exit_code, 0);
+  ASSERT_EQ(Enrol("case event 1 approve --run").exit_code, 0);
   auto closed = Enrol("case event 1 approve");
   EXPECT_EQ(closed.exit_code, 1);
   EXPECT_NE(closed.out.find("takes no more events"), std::string::npos) << closed.out;
