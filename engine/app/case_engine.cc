@@ -321,6 +321,28 @@ Result<std::vector<StuckCase>> CaseEngine::StuckCases() {
     const bool pending = std::any_of(jobs.begin(), jobs.end(), [](const JobRecord& j) {
       return j.status == "queued" || j.status == "incident";
     });
+    // Held only by a lease: every pending job is claimed by a worker, and
+    // the claim still runs (a worker stopped without giving it back, or
+    // one at work now).
+    const int64_t now = NowMs();
+    const JobRecord* held = nullptr;
+    bool only_leased = pending;
+    for (const JobRecord& j : jobs) {
+      if (j.status == "incident") only_leased = false;
+      if (j.status != "queued") continue;
+      if (j.lease_owner.empty() || j.lease_until <= now) {
+        only_leased = false;
+      } else {
+        held = &j;
+      }
+    }
+    if (only_leased && held) {
+      s.reason = "held only by a lease: job " + std::to_string(held->id) + " (" + held->type + ") is claimed by " +
+                 held->lease_owner + " for " + std::to_string((held->lease_until - now + 999) / 1000) +
+                 " s more; a worker that stopped without giving it back leaves it until then";
+      out.push_back(std::move(s));
+      continue;
+    }
     if (pending) continue;
     ENROL_ASSIGN_OR_RETURN(std::vector<TimerRecord> timers, cases_.TimersOf(c.id));
     if (!timers.empty()) continue;

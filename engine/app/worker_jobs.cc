@@ -117,21 +117,36 @@ class JobPass {
     for (Claimed& c : more) claimed_.push_back(std::move(c));
     return more.size();
   }
-  Status ReleaseRest() {
-    if (k_ >= claimed_.size()) return {};
+  // Gives back every claim of this pass whose outcome was not recorded:
+  // the calls not begun (a stop, the pass's budget, a short lease) and, on
+  // an error, those whose outcome was lost. Their jobs run again at once
+  // (with the same keys) instead of after their lease.
+  Status ReleaseRest(bool begun_too = false) {
+    const size_t from = begun_too ? 0 : k_;
+    if (from >= claimed_.size()) return {};
     ENROL_ASSIGN_OR_RETURN(UnitOfWork tx, UnitOfWork::Begin(e_.cases_));
-    for (; k_ < claimed_.size(); ++k_) {
-      ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> cur, tx.jobs().FindJob(claimed_[k_].job.id));
-      if (!cur || cur->lease_owner != e_.worker_id_) continue;
+    for (size_t i = from; i < claimed_.size(); ++i) {
+      ENROL_ASSIGN_OR_RETURN(std::optional<JobRecord> cur, tx.jobs().FindJob(claimed_[i].job.id));
+      if (!cur || cur->status != "queued" || cur->lease_owner != e_.worker_id_) continue;
       cur->lease_owner.clear();
       cur->lease_until = 0;
       ENROL_RETURN_IF_ERROR(tx.jobs().UpdateJob(*cur, e_.NowText()));
     }
+    k_ = claimed_.size();
     return tx.Commit();
   }
   Status Fail(Status st) {
-    auto released = ReleaseRest();  // the lost outcomes' jobs run again after their lease
-    (void)released;
+    // The calls still running end first (a stop ends them early), so that
+    // no claim is given back while its call may still reach the system.
+    while (flying_.Running() > 0 && flying_.Take(true)) {
+    }
+    auto released = ReleaseRest(/*begun_too=*/true);
+    if (!released) {
+      // The database refused even this (a full disk): the leases lapse by
+      // themselves, and `enrol case stuck` shows the cases they hold.
+      return tl::unexpected(st.error().WithContext("(the claims of this worker could not be given back: " +
+                                                   released.error().message + ")"));
+    }
     return st;
   }
 

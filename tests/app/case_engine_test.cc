@@ -266,6 +266,34 @@ TEST_F(CaseEngineTest, ApprovalRunsTheThreeConnectorsToCompletion) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM timers"), 0);  // approval cancelled the reminders
 }
 
+// A worker that stopped without giving its claims back (killed, or its
+// database full) leaves its jobs leased: `case stuck` says so, with whose
+// lease and for how long, and the jobs run again once it lapses.
+TEST_F(CaseEngineTest, ACaseHeldOnlyByALeaseIsShownAsStuckUntilTheLeaseLapses) {
+  ImportFamily();
+  ASSERT_TRUE(engine_->Intake(2026, {1}));
+  PersonCommand approve;
+  approve.event = "approve";
+  approve.actor = "person:test";
+  ASSERT_TRUE(engine_->ApplyPersonEvent(TheCase().id, approve));  // its jobs are queued, the worker not run
+  EXPECT_EQ(engine_->StuckCases()->size(), 0u);
+  // Another worker's claim, left behind: the case's next jobs are held.
+  ASSERT_TRUE(cases_->Begin());
+  auto claimed = cases_->ClaimJobs("worker-gone", engine_->NowMs(), engine_->NowMs() + 60000, 100);
+  ASSERT_TRUE(claimed);
+  ASSERT_TRUE(cases_->Commit());
+  ASSERT_FALSE(claimed->empty());
+  auto stuck = engine_->StuckCases();
+  ASSERT_TRUE(stuck) << stuck.error().message;
+  ASSERT_EQ(stuck->size(), 1u);
+  EXPECT_NE(stuck->front().reason.find("held only by a lease"), std::string::npos) << stuck->front().reason;
+  EXPECT_NE(stuck->front().reason.find("worker-gone"), std::string::npos) << stuck->front().reason;
+  clock_.Advance(std::chrono::minutes(2));
+  auto later = engine_->StuckCases();
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->size(), 0u);
+}
+
 TEST_F(CaseEngineTest, AnEventIdIsAppliedOnce) {
   ImportFamily();
   ASSERT_TRUE(engine_->Intake(2026, {1}));
