@@ -81,8 +81,6 @@ class PersonStore {
   [[nodiscard]] virtual Status BeginImport() = 0;
   [[nodiscard]] virtual Status CommitImport() = 0;
   virtual void AbortImport() = 0;
-  [[nodiscard]] virtual Status BeginFile() = 0;
-  [[nodiscard]] virtual Status EndFile(bool keep) = 0;
 
   [[nodiscard]] virtual Result<int64_t> CreateImport(std::string_view started_at) = 0;
   [[nodiscard]] virtual Result<std::optional<int64_t>> ImportOfFile(std::string_view sha256) = 0;

@@ -53,13 +53,6 @@ void SqlitePersonStore::AbortImport() {
   (void)db_.Exec("PRAGMA cache_size=-16000");
 }
 
-Status SqlitePersonStore::BeginFile() { return db_.Exec("SAVEPOINT import_file"); }
-
-Status SqlitePersonStore::EndFile(bool keep) {
-  if (keep) return db_.Exec("RELEASE import_file");
-  return db_.Exec("ROLLBACK TO import_file; RELEASE import_file");
-}
-
 Result<int64_t> SqlitePersonStore::CreateImport(std::string_view started_at) {
   ENROL_ASSIGN_OR_RETURN(sql::Statement q, db_.Prepare(
       "INSERT INTO imports(started_at, finished_at, records, new_persons, changed, unchanged, "

@@ -17,8 +17,6 @@ class SqlitePersonStore final : public app::PersonStore {
   Status BeginImport() override;
   Status CommitImport() override;
   void AbortImport() override;
-  Status BeginFile() override;
-  Status EndFile(bool keep) override;
   Result<int64_t> CreateImport(std::string_view started_at) override;
   Result<std::optional<int64_t>> ImportOfFile(std::string_view sha256) override;
   Result<app::UpsertResult> Upsert(const core::Person& person, int64_t import_id) override;
