@@ -34,7 +34,7 @@ struct RosterEnrolment {
   std::string enrollment_id; // one per pupil and school year
   std::string begin_date, end_date;  // the school year's first and last day
   std::string modified;      // the pupil's objects' dateLastModified: the job's creation (the same on every attempt)
-  std::string reference_modified;  // the school year's, school's, grade's and class's: fixed per year
+  std::string reference_modified;  // the school year's, school's, grade's, class's and guardians': fixed per year
   bool ended = false;        // the case closed: the enrollment ends (tobedeleted)
 };
 

@@ -9,6 +9,8 @@
 #include <filesystem>
 
 #include <boost/json.hpp>
+#include <map>
+
 #include <gtest/gtest.h>
 
 #include "connectors/simulators/fault_plan.h"
@@ -118,6 +120,26 @@ TEST_F(OneRosterTest, AnotherSchoolUpdatesTheOneEnrollmentAndAnEndedCaseEndsIt) 
   ASSERT_TRUE(r);
   EXPECT_EQ(r->at("status"), "tobedeleted");
   EXPECT_EQ(Inspect().at("elevforhold-0123").at("status"), "tobedeleted");
+}
+
+// Twins share their guardians: the second case's guardian objects are the
+// first's byte for byte (not a change at the student system only because
+// the two cases' jobs were made at different times).
+TEST(OneRosterPayloadTest, ASharedGuardianIsSentAlikeByTwinsCases) {
+  app::RosterEnrolment first = Enrolment();
+  app::RosterEnrolment twin = Enrolment();
+  twin.pupil = app::RosterPerson{"elev-fedcba9876543210fedcba9876543210", "Kari", "", "Testesen"};
+  twin.enrollment_id = "elevforhold-0124";
+  twin.modified = "2027-03-01T09:00:07.000Z";  // its job was made a little later
+  std::map<std::string, std::string> a, b;
+  for (auto& [path, body] : OneRosterClient::Payloads(first)) a[path] = json::serialize(body);
+  for (auto& [path, body] : OneRosterClient::Payloads(twin)) b[path] = json::serialize(body);
+  for (const char* g : {"users/foresatt-aaaa", "users/foresatt-bbbb"}) {
+    ASSERT_TRUE(a.count(g) && b.count(g)) << g;
+    EXPECT_EQ(a[g], b[g]) << g;
+  }
+  // The pupils' own objects differ, as they should.
+  EXPECT_NE(a.count("users/" + first.pupil.sourced_id), 0u);
 }
 
 TEST_F(OneRosterTest, TheCollectionsPageWithTheStandardEnvelopeAndHeaders) {
