@@ -2,6 +2,8 @@
 // the print batch's receipt, each checked and applied in its unit of work.
 #include "engine/app/case_engine.h"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 #include "engine/app/access.h"
@@ -137,12 +139,22 @@ Result<std::vector<Result<ApplyResult>>> CaseEngine::ApplyPersonEventToMany(cons
   constexpr size_t kGroup = 256;
   for (size_t start = 0; start < ids.size(); start += kGroup) {
     const size_t n = std::min(ids.size() - start, kGroup);
-    ENROL_ASSIGN_OR_RETURN(auto group, AllOrEachAlone<ApplyResult>(cases_, n, [&](UnitOfWork& tx, size_t i, bool) -> Result<ApplyResult> {
+    auto group = AllOrEachAlone<ApplyResult>(cases_, n, [&](UnitOfWork& tx, size_t i, bool) -> Result<ApplyResult> {
       ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, tx.cases().FindCase(ids[start + i]));
       if (!c) return NotFound("no case " + std::to_string(ids[start + i]));
       return ApplyPerson(tx, *c, cmd);
-    }));
-    for (auto& r : group) out.push_back(std::move(r));
+    });
+    if (!group) {
+      if (start == 0) return tl::unexpected(group.error());
+      // The groups before committed: say how far it got.
+      const size_t applied = static_cast<size_t>(std::count_if(out.begin(), out.end(), [](const Result<ApplyResult>& r) {
+        return r && !r->duplicate;
+      }));
+      return tl::unexpected(group.error().WithContext(
+          "'" + cmd.event + "' was applied to " + std::to_string(applied) + " of the " + std::to_string(ids.size()) +
+          " cases before this (those are committed, and the same command again does not apply them twice)"));
+    }
+    for (auto& r : *group) out.push_back(std::move(r));
   }
   return out;
 }

@@ -29,6 +29,14 @@ Error SqlError(sqlite3* db, std::string_view what) {
     return Error{ec, "the database is busy: another writer (an import, a worker or another enrol process) held it "
                      "longer than this waits; nothing was changed, try again"};
   }
+  if (code == SQLITE_FULL || (code & 0xff) == SQLITE_IOERR) {
+    // Said with the file it is about, and what it means for the data.
+    const char* file = sqlite3_db_filename(db, "main");
+    return Error{ec, std::string(code == SQLITE_FULL ? "the disk holding the database " : "cannot write the database ") +
+                         (file && *file ? file : "(in memory)") + " " +
+                         (code == SQLITE_FULL ? "is full" : "(" + std::string(sqlite3_errmsg(db)) + ")") +
+                         ": the step that hit it was not written; free space, then run the command again"};
+  }
   return Error{ec, std::string(what) + ": " + sqlite3_errmsg(db)};
 }
 

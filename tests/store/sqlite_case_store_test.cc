@@ -139,5 +139,23 @@ TEST_F(CaseListTest, PagesAndAPageReadAfreshAfterAnotherConnectionWrote) {
   EXPECT_EQ(Page(q).total, 3);
 }
 
+// A full disk (here SQLite's page limit, which fails the same way) is
+// said with the database's file and what it means: nothing of that step
+// was written; no SQL, no code.
+TEST(FullDiskTest, AFullDatabaseNamesItsFileAndSaysNothingOfTheStepWasWritten) {
+  testing::TempDir dir;
+  auto db = Database::Open(dir.File("full.db"));
+  ASSERT_TRUE(db);
+  ASSERT_TRUE((*db)->Exec("CREATE TABLE t(x BLOB)"));
+  ASSERT_TRUE((*db)->Exec("PRAGMA max_page_count=20"));
+  Status st;
+  for (int i = 0; i < 200 && st; ++i) st = (*db)->Exec("INSERT INTO t VALUES(zeroblob(8000))");
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(st.error().message.find(dir.File("full.db")), std::string::npos) << st.error().message;
+  EXPECT_NE(st.error().message.find("is full"), std::string::npos) << st.error().message;
+  EXPECT_NE(st.error().message.find("was not written"), std::string::npos) << st.error().message;
+}
+
 }  // namespace
 }  // namespace enrol::store
