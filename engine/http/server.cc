@@ -2,6 +2,10 @@
 
 #include <sys/stat.h>
 
+#include <functional>
+
+#include <map>
+
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -29,6 +33,15 @@ struct Server::Impl {
   std::optional<net::ssl::context> tls;  // set: every connection is TLS
   int active = 0;
   bool stopping = false;
+  // The connections waiting for their next request (keep-alive), by id: at
+  // a stop they are closed at once instead of waiting out the drain.
+  std::map<uint64_t, std::function<void()>> idle;
+  uint64_t next_id = 0;
+  void CloseIdle() {
+    auto closers = std::move(idle);
+    idle.clear();
+    for (auto& [id, close] : closers) close();
+  }
 };
 
 namespace {
@@ -45,10 +58,12 @@ template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   template <class... Args>
-  Session(Server::Impl& server, Args&&... args) : stream_(std::forward<Args>(args)...), server_(server) {
+  Session(Server::Impl& server, Args&&... args)
+      : stream_(std::forward<Args>(args)...), server_(server), id_(++server.next_id) {
     ++server_.active;
   }
   ~Session() {
+    server_.idle.erase(id_);
     RemoveUpload();
     --server_.active;
   }
@@ -85,12 +100,20 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                                                      : server_.options.max_body);
     parser_->header_limit(16 * 1024);
     beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
+    if (buffer_.size() == 0) {
+      // Nothing of the next request yet: a stop may close this one now.
+      std::weak_ptr<Session> weak = this->shared_from_this();
+      server_.idle[id_] = [weak] {
+        if (auto self = weak.lock()) self->Close();
+      };
+    }
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              beast::bind_front_handler(&Session::OnHeader, this->shared_from_this()));
   }
 
   // The headers are in: an upload goes on into a file, the rest into memory.
   void OnHeader(beast::error_code ec, std::size_t n) {
+    server_.idle.erase(id_);
     if (ec) return OnRead(ec, n);
     const auto& h = parser_->get();
     const size_t limit = server_.options.upload_limit && h.method() == bhttp::verb::post
@@ -215,6 +238,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::optional<bhttp::request_parser<bhttp::file_body>> file_parser_;
   std::string upload_file_;
   Server::Impl& server_;
+  const uint64_t id_;
 };
 
 void Accept(Server::Impl& s) {
@@ -284,6 +308,7 @@ void Server::Run(const std::atomic<bool>& stop, const Tick& tick) {
       s.stopping = true;
       beast::error_code ec;
       s.acceptor.close(ec);
+      s.CloseIdle();  // the answers in flight are finished; idle connections end now
       drain_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(s.options.drain_ms);
     }
     if (s.stopping) {
