@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -263,6 +264,123 @@ TEST_P(CrashTest, KilledAtRandomTheIntakeStillCompletesExactlyOnce) {
   EXPECT_NE(verify.out.find("intact"), std::string::npos);
   std::cout << "[ crash    ] " << (GetParam() ? "systems in another process (HTTP): " : "systems in-process: ")
             << kills_ << " SIGKILLs, " << cases << " cases completed, effects exactly once\n";
+}
+
+// The worker stopped cleanly (SIGTERM) at random moments, and now and then
+// run with a disk that fills up under it (a file size limit): every stop is
+// clean (exit 0) and gives back the claims of the calls it did not make;
+// every full disk is an error that names the database and leaves it
+// intact; in the end every case completes with each effect once.
+class StopCrashTest : public CrashTest {};
+
+TEST_P(StopCrashTest, StoppedBySigtermAndByAFullDiskNothingIsLostAndNoClaimOutlivesAStop) {
+  ASSERT_EQ(Enrol("gen-extract --municipality 5099 --children 3000 --seed 9 --school-year 2027 --out x.json"), 0);
+  ASSERT_EQ(Enrol("init"), 0);
+  ASSERT_EQ(Enrol("import x.json"), 0);
+  ASSERT_EQ(Enrol("intake --school-year 2027"), 0);
+  ASSERT_EQ(Enrol("case event --state awaiting_approval approve --as crash-test"), 0);
+  const std::string db = dir_.File("enrol.db");
+  // Runs `enrol ARGS` with SIGTERM after `term_ms` (0: none) and a file
+  // size limit (0: none); returns its exit status and its stderr.
+  auto run = [&](const std::vector<std::string>& args, int term_ms, off_t fsize) {
+    const std::string err = dir_.File("run.err");
+    const pid_t pid = fork();
+    if (pid == 0) {
+      if (chdir(dir_.path().c_str()) != 0) _exit(126);
+      const int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      dup2(fd, 2);
+      const int null = ::open("/dev/null", O_WRONLY);
+      dup2(null, 1);
+      signal(SIGXFSZ, SIG_IGN);  // past the limit a write fails, as on a full disk
+      if (fsize > 0) {
+        rlimit r{static_cast<rlim_t>(fsize), static_cast<rlim_t>(fsize)};
+        setrlimit(RLIMIT_FSIZE, &r);
+      }
+      setenv("ENROL_CONFIG", dir_.File("config.json").c_str(), 1);
+      std::vector<std::string> argv_s = {testing::EnrolBinary()};
+      argv_s.insert(argv_s.end(), args.begin(), args.end());
+      std::vector<char*> argv;
+      for (auto& x : argv_s) argv.push_back(x.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    if (term_ms > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(term_ms));
+      kill(pid, SIGTERM);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return std::make_pair(status, testing::ReadFile(err));
+  };
+  int terms = 0, fulls = 0;
+  for (int round = 0; round < 400; ++round) {
+    if (Sql(db, "SELECT COUNT(*) FROM jobs WHERE status='queued'") == 0 &&
+        Sql(db, "SELECT COUNT(*) FROM cases WHERE status='active'") == 0) {
+      break;
+    }
+    if (round % 4 == 1) {
+      // A full disk: a little room beyond what the database's files hold.
+      off_t largest = 0;
+      for (const char* f : {"enrol.db", "enrol.db-wal"}) {
+        std::error_code ec;
+        largest = std::max<off_t>(largest, static_cast<off_t>(std::filesystem::file_size(dir_.File(f), ec)));
+      }
+      auto [status, err] = run({"run", "--until-idle"}, 0, largest + 8 * 1024);
+      if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+        ++fulls;
+        EXPECT_TRUE(err.find(db) != std::string::npos) << err;  // the message names the database
+      }
+      EXPECT_EQ(testing::Run("sqlite3 " + db + " 'PRAGMA integrity_check'").out, "ok\n");
+      continue;
+    }
+    // The claims other runs left (a full disk's cannot be given back; they lapse).
+    const std::string before = testing::Run("sqlite3 " + db + " \"SELECT group_concat(DISTINCT lease_owner) FROM jobs "
+                                            "WHERE lease_owner!=''\"").out;
+    auto [status, err] = run({"run"}, std::uniform_int_distribution<int>(20, 150)(rng_), 0);
+    ASSERT_TRUE(WIFEXITED(status)) << "not a clean stop: " << err;
+    EXPECT_EQ(WEXITSTATUS(status), 0) << err;
+    ++terms;
+    // A clean stop gives back every claim it did not finish: no queued job
+    // is held by an owner that was not there before this run.
+    std::set<std::string> earlier;
+    {
+      std::istringstream in(before);
+      std::string owner;
+      while (std::getline(in, owner, ',')) {
+        while (!owner.empty() && (owner.back() == '\n' || owner.back() == ' ')) owner.pop_back();
+        earlier.insert(owner);
+      }
+    }
+    auto held = sql::Database::Open(db);
+    ASSERT_TRUE(held);
+    auto q = (*held)->Prepare("SELECT lease_owner, COUNT(*) FROM jobs WHERE status='queued' AND lease_owner!='' "
+                              "GROUP BY lease_owner");
+    ASSERT_TRUE(q);
+    while (*q->Step()) {
+      EXPECT_TRUE(earlier.count(q->ColumnText(0))) << q->ColumnInt(1) << " jobs still claimed by the stopped run "
+                                                   << q->ColumnText(0) << "\n" << err;
+    }
+  }
+  EXPECT_GE(terms, 5);
+  EXPECT_GE(fulls, 1) << "the disk never filled";
+  ASSERT_EQ(Enrol("run --until-idle"), 0);
+  const int64_t cases = Sql(db, "SELECT COUNT(*) FROM cases");
+  EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM cases WHERE status='completed'"), cases);
+  EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM incidents"), 0);
+  auto sim_db = sql::Database::Open(dir_.File("simulated-systems.db"));
+  ASSERT_TRUE(sim_db);
+  auto q = (*sim_db)->Prepare("SELECT system, COUNT(*), COUNT(DISTINCT key) FROM effects GROUP BY system");
+  ASSERT_TRUE(q);
+  int systems = 0;
+  while (*q->Step()) {
+    ++systems;
+    EXPECT_EQ(q->ColumnInt(1), cases) << q->ColumnText(0);
+    EXPECT_EQ(q->ColumnInt(1), q->ColumnInt(2)) << q->ColumnText(0) << ": an effect twice";
+  }
+  EXPECT_EQ(systems, 4);
+  std::cout << "[ crash    ] " << terms << " SIGTERM stops and " << fulls << " full disks: " << cases
+            << " cases completed, each effect once, no claim left behind by a stop\n";
 }
 
 // Kills placed deterministically: the engine kills itself (a kill point in
@@ -568,6 +686,9 @@ TEST_P(PrintBatchCrashTest, KilledAtEveryPointEachWaitingLetterIsPrintedOnce) {
             << waiting.size() << " school(s), " << printed.size() << " letters, each in one of " << files
             << " files\n";
 }
+
+INSTANTIATE_TEST_SUITE_P(Stops, StopCrashTest, ::testing::Values(false),
+                         [](const auto&) { return std::string("InProcess"); });
 
 INSTANTIATE_TEST_SUITE_P(PrintBatch, PrintBatchCrashTest, ::testing::Values(false),
                          [](const auto&) { return std::string("EveryPoint"); });
