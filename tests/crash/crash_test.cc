@@ -306,6 +306,10 @@ TEST_P(StopCrashTest, StoppedBySigtermAndByAFullDiskNothingIsLostAndNoClaimOutli
       _exit(127);
     }
     if (term_ms > 0) {
+      // Once it runs (its signal handlers are set when it says so on stderr), then a while.
+      for (int i = 0; i < 2000 && testing::ReadFile(err).find("worker running") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(term_ms));
       kill(pid, SIGTERM);
     }
