@@ -181,6 +181,27 @@ class CrashTest : public ::testing::TestWithParam<bool> {
     return false;
   }
 
+  // The demo's digital post, student system and archive, each simulator in
+  // its own SQLite file in this process; `undeliverable` of the guardians
+  // without a digital mailbox; `in_flight` calls at once per system (0: the
+  // demo's).
+  void UseTheThreeSystems(double undeliverable, int in_flight) {
+    json::value cfg = json::parse(testing::ReadFile(dir_.File("config.json")));
+    json::object demo = json::parse(testing::ReadFile(testing::DemoConfig())).as_object();
+    json::object c = demo.at("connectors").as_object();
+    c["simulator_db"] = dir_.File("simulated-systems.db");
+    c["archive"].as_object()["simulator_db"] = dir_.File("archive.db");
+    c["student_system"].as_object()["simulator_db"] = dir_.File("sis.db");
+    c["dispatch"].as_object()["simulator_db"] = dir_.File("post.db");
+    c["dispatch"].as_object()["simulator_undeliverable_share"] = undeliverable;
+    if (in_flight > 0) {
+      for (const char* system : {"archive", "student_system", "dispatch"}) c[system].as_object()["in_flight"] = in_flight;
+    }
+    cfg.as_object()["connectors"] = std::move(c);
+    cfg.as_object()["workflow"].as_object()["post_poll_after"] = "PT0.05S";
+    testing::WriteFile(dir_.File("config.json"), json::serialize(cfg));
+  }
+
   testing::TempDir dir_;
   std::mt19937 rng_{20261123};
   int kills_ = 0;
@@ -526,18 +547,7 @@ TEST_P(ArchiveCrashTest, KilledMidFilingManyTimesTheArchiveHoldsNoDuplicate) {
 class ConnectorsCrashTest : public CrashTest {};
 
 TEST_P(ConnectorsCrashTest, KilledAtAnyRequestOfAnySystemNothingHappensTwice) {
-  json::value cfg = json::parse(testing::ReadFile(dir_.File("config.json")));
-  json::object demo = json::parse(testing::ReadFile(testing::DemoConfig())).as_object();
-  json::object c = demo.at("connectors").as_object();
-  c["simulator_db"] = dir_.File("simulated-systems.db");
-  c["archive"].as_object()["simulator_db"] = dir_.File("archive.db");
-  c["student_system"].as_object()["simulator_db"] = dir_.File("sis.db");
-  c["dispatch"].as_object()["simulator_db"] = dir_.File("post.db");
-  c["dispatch"].as_object()["simulator_undeliverable_share"] = 0.2;
-  for (const char* system : {"archive", "student_system", "dispatch"}) c[system].as_object()["in_flight"] = 4;
-  cfg.as_object()["connectors"] = std::move(c);
-  cfg.as_object()["workflow"].as_object()["post_poll_after"] = "PT0.05S";
-  testing::WriteFile(dir_.File("config.json"), json::serialize(cfg));
+  UseTheThreeSystems(0.2, 4);
   ASSERT_EQ(Enrol("gen-extract --municipality 5099 --children 120 --seed 17 --school-year 2027 --out x.json"), 0);
   ASSERT_EQ(Enrol("init"), 0);
   ASSERT_EQ(Enrol("import x.json"), 0);
@@ -606,17 +616,7 @@ TEST_P(ConnectorsCrashTest, KilledAtAnyRequestOfAnySystemNothingHappensTwice) {
 class PrintBatchCrashTest : public CrashTest {};
 
 TEST_P(PrintBatchCrashTest, KilledAtEveryPointEachWaitingLetterIsPrintedOnce) {
-  json::value cfg = json::parse(testing::ReadFile(dir_.File("config.json")));
-  json::object demo = json::parse(testing::ReadFile(testing::DemoConfig())).as_object();
-  json::object c = demo.at("connectors").as_object();
-  c["simulator_db"] = dir_.File("simulated-systems.db");
-  c["archive"].as_object()["simulator_db"] = dir_.File("archive.db");
-  c["student_system"].as_object()["simulator_db"] = dir_.File("sis.db");
-  c["dispatch"].as_object()["simulator_db"] = dir_.File("post.db");
-  c["dispatch"].as_object()["simulator_undeliverable_share"] = 0.6;
-  cfg.as_object()["connectors"] = std::move(c);
-  cfg.as_object()["workflow"].as_object()["post_poll_after"] = "PT0.05S";
-  testing::WriteFile(dir_.File("config.json"), json::serialize(cfg));
+  UseTheThreeSystems(0.6, 0);
   ASSERT_EQ(Enrol("gen-extract --municipality 5099 --children 60 --seed 23 --school-year 2027 --out x.json"), 0);
   ASSERT_EQ(Enrol("init"), 0);
   ASSERT_EQ(Enrol("import x.json"), 0);
