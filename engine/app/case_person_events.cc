@@ -8,6 +8,7 @@
 
 #include "engine/app/access.h"
 #include "engine/app/person_events.h"
+#include "engine/app/protection.h"
 #include "engine/app/kill_point.h"
 #include "engine/app/unit_of_work.h"
 #include "engine/core/sha256.h"
@@ -163,6 +164,13 @@ Result<ApplyResult> CaseEngine::ApplyPrinted(UnitOfWork& tx, int64_t case_id, in
                                              const std::string& batch, const std::string& actor, bool must_apply) {
   ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, tx.cases().FindCase(case_id));
   if (!c) return NotFound("no case " + std::to_string(case_id));
+  // A letter of a family protected since is never marked printed: the
+  // education office handles the case by hand.
+  ENROL_ASSIGN_OR_RETURN(bool now_protected, ChildOrGuardianProtected(persons_, c->person_id));
+  if (c->protected_case || now_protected) {
+    return FailedPrecondition("case " + c->key + " has a protected address now: not marked printed (the education "
+                              "office handles it)");
+  }
   sc::Event ev;
   ev.name = "post.printed";
   ev.data = json::object{{"batch", batch}};

@@ -66,10 +66,8 @@ Result<PrintBatchResult> PrintBatchService::OpenOrResume(const std::string& scho
   b.file = out;
   b.created_at = engine_.NowText();
   for (const CaseRecord& c : waiting) {
-    // A protected address, set since the letter was approved: no automatic
-    // print; the education office handles the case by hand.
-    ENROL_ASSIGN_OR_RETURN(bool now_protected, ChildOrGuardianProtected(persons_, c.person_id));
-    if (now_protected || c.protected_case) {
+    ENROL_ASSIGN_OR_RETURN(bool held, HeldBack(c));
+    if (held) {
       ++r.held_back;
       continue;
     }
@@ -93,13 +91,25 @@ Result<PrintBatchResult> PrintBatchService::OpenOrResume(const std::string& scho
   return r;
 }
 
-Result<std::string> PrintBatchService::Render(const PrintBatch& b, int& letters) {
+Result<bool> PrintBatchService::HeldBack(const CaseRecord& c) {
+  if (c.protected_case) return true;
+  return ChildOrGuardianProtected(persons_, c.person_id);
+}
+
+Result<std::string> PrintBatchService::Render(const PrintBatch& b, int& letters, int& held_back) {
   const core::School* school = settings_.municipality.FindSchool(b.school);
   const std::string school_name = school ? school->name : b.school;
   std::vector<std::string> pdfs, lines;
   for (const PrintBatchCase& pc : b.cases) {
     ENROL_ASSIGN_OR_RETURN(std::optional<CaseRecord> c, cases_.FindCase(pc.case_id));
     if (!c) return Internal("print batch " + std::to_string(b.id) + ": case " + std::to_string(pc.case_id) + " is gone");
+    // Protected since the batch was recorded (a run that stopped, resumed
+    // later): left out of the file, and not marked printed.
+    ENROL_ASSIGN_OR_RETURN(bool held, HeldBack(*c));
+    if (held) {
+      ++held_back;
+      continue;
+    }
     ENROL_ASSIGN_OR_RETURN(std::vector<StoredLetter> all, letters_.OfCase(pc.case_id, true));
     const std::set<int> wanted(pc.copies.begin(), pc.copies.end());
     for (const StoredLetter& l : all) {
@@ -131,7 +141,7 @@ Result<PrintBatchResult> PrintBatchService::PrintUndelivered(const std::string& 
   ENROL_ASSIGN_OR_RETURN(std::shared_ptr<void> held, files_.HoldSchool(school));
   ENROL_ASSIGN_OR_RETURN(PrintBatchResult r, OpenOrResume(school, out));
   const std::string where = "print batch " + std::to_string(r.batch.id) + " (" + r.batch.file + ")";
-  ENROL_ASSIGN_OR_RETURN(std::string pdf, Render(r.batch, r.letters));
+  ENROL_ASSIGN_OR_RETURN(std::string pdf, Render(r.batch, r.letters, r.held_back));
   if (auto st = Write(r.batch.file, pdf); !st) {
     return tl::unexpected(st.error().WithContext(where + " is recorded but its file was not written; nothing "
                                                  "is marked printed. Free the space or fix the folder, then run "
@@ -155,7 +165,7 @@ Result<PrintBatchResult> PrintBatchService::Reprint(int64_t id, const std::strin
   ENROL_ASSIGN_OR_RETURN(std::optional<PrintBatch> b, cases_.FindBatch(id));
   if (!b) return NotFound("no print batch " + std::to_string(id));
   r.batch = std::move(*b);
-  ENROL_ASSIGN_OR_RETURN(std::string pdf, Render(r.batch, r.letters));
+  ENROL_ASSIGN_OR_RETURN(std::string pdf, Render(r.batch, r.letters, r.held_back));
   ENROL_RETURN_IF_ERROR(Write(out, pdf));
   r.batch.file = out;
   return r;

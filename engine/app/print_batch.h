@@ -61,8 +61,12 @@ class PrintBatchService {
   // Records a new batch of the school's waiting cases (none: kNotFound),
   // or returns the open one.
   Result<PrintBatchResult> OpenOrResume(const std::string& school, const std::string& out);
-  // The batch's letters, with a cover sheet, as one PDF.
-  Result<std::string> Render(const PrintBatch& b, int& letters);
+  // The batch's letters, with a cover sheet, as one PDF; a case whose
+  // family is protected now is left out (and counted in `held_back`).
+  Result<std::string> Render(const PrintBatch& b, int& letters, int& held_back);
+  // A protected address, set since the letter was approved: no automatic
+  // print (the one test for recording and for rendering a batch).
+  Result<bool> HeldBack(const CaseRecord& c);
   Status Write(const std::string& path, const std::string& pdf);
 
   CaseEngine& engine_;

@@ -691,6 +691,45 @@ TEST_P(PrintBatchCrashTest, KilledAtEveryPointEachWaitingLetterIsPrintedOnce) {
             << " files\n";
 }
 
+// A batch recorded, its run stopped, and the families protected before the
+// next run: the next run leaves those letters out of the file and marks
+// none of them printed (the education office's now).
+TEST_P(PrintBatchCrashTest, AFamilyProtectedBeforeAStoppedBatchIsFinishedIsLeftOutOfIt) {
+  UseTheThreeSystems(1.0, 0);
+  ASSERT_EQ(Enrol("gen-extract --municipality 5099 --children 40 --seed 29 --school-year 2027 --out x.json"), 0);
+  ASSERT_EQ(Enrol("init"), 0);
+  ASSERT_EQ(Enrol("import x.json"), 0);
+  ASSERT_EQ(Enrol("intake --school-year 2027"), 0);
+  ASSERT_EQ(Enrol("case event --state awaiting_approval approve --as crash-test"), 0);
+  const std::string db = dir_.File("enrol.db");
+  for (int round = 0; round < 200 && Sql(db, "SELECT COUNT(*) FROM jobs WHERE status='queued'") > 0; ++round) {
+    ASSERT_EQ(Enrol("run --until-idle --linger-ms 200"), 0);
+  }
+  std::string school;
+  {
+    auto open = sql::Database::Open(db);
+    ASSERT_TRUE(open);
+    auto q = (*open)->Prepare("SELECT school FROM cases WHERE status='active' AND ' ' || state || ' ' LIKE "
+                              "'% printing %' LIMIT 1");
+    ASSERT_TRUE(q);
+    ASSERT_TRUE(*q->Step()) << "no letter waits for its print";
+    school = q->ColumnText(0);
+  }
+  RunOrKill({"letters", "print-batch", "--school", school, "--undelivered", "--as", "crash-test", "--out", "first.pdf"},
+            600000, "print_batch.recorded:1");
+  ASSERT_EQ(Sql(db, "SELECT COUNT(*) FROM print_batches WHERE status='open'"), 1);
+  json::value extract = json::parse(testing::ReadFile(dir_.File("x.json")));
+  testing::ProtectEveryone(extract);
+  testing::WriteFile(dir_.File("y.json"), json::serialize(extract));
+  ASSERT_EQ(Enrol("import y.json"), 0);
+  RunOrKill({"letters", "print-batch", "--school", school, "--undelivered", "--as", "crash-test", "--out", "again.pdf"},
+            600000);
+  EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM case_events WHERE name='post.printed'"), 0);
+  EXPECT_EQ(Sql(db, "SELECT COUNT(*) FROM print_batches WHERE status='open'"), 0);
+  const std::string text = testing::Run("cd " + dir_.path().string() + " && pdftotext first.pdf -").out;
+  EXPECT_EQ(text.find("brev versjon"), std::string::npos) << text;
+}
+
 INSTANTIATE_TEST_SUITE_P(Stops, StopCrashTest, ::testing::Values(false),
                          [](const auto&) { return std::string("InProcess"); });
 
